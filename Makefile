@@ -1,0 +1,47 @@
+# The README's two commands: `make demo` and `make test`. Each sets up .venv from scratch when needed.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CMAKE ?= cmake
+JOBS ?= $(shell nproc)
+# Anything that changes the native build or the package forces a reinstall.
+SOURCES := pyproject.toml CMakeLists.txt $(shell find cpp wayvert cmake -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' -o -name '*.cu' -o -name '*.inc' -o -name '*.py' -o -name '*.in' \) 2>/dev/null)
+
+.PHONY: demo test cpp-test asan-test py-test bench clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(VENV)/bin/activate $(SOURCES)
+	$(PY) -m pip install --quiet --disable-pip-version-check ".[dev]"
+	touch $@
+
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check ".[dev,bench]"
+	touch $@
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/wayvert demo
+
+# C++ unit tests (ctest), the same tests under ASan+UBSan, then pytest.
+test: cpp-test asan-test py-test
+
+cpp-test:
+	$(CMAKE) -S . -B _build/cpp -G Ninja -DCMAKE_BUILD_TYPE=Release -DWAYVERT_BUILD_TESTS=ON -DWAYVERT_CUDA=AUTO > build-cpp.log 2>&1 || (cat build-cpp.log; exit 1)
+	$(CMAKE) --build _build/cpp -j $(JOBS)
+	cd _build/cpp && ctest --output-on-failure -j $(JOBS)
+
+asan-test:
+	$(CMAKE) -S . -B _build/asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWAYVERT_BUILD_TESTS=ON -DWAYVERT_CUDA=OFF -DWAYVERT_SANITIZE=ON > build-asan.log 2>&1 || (cat build-asan.log; exit 1)
+	$(CMAKE) --build _build/asan -j $(JOBS)
+	cd _build/asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+py-test: $(VENV)/.installed
+	$(PY) -m pytest -q tests
+
+bench: $(VENV)/.bench-installed
+	$(PY) -m pytest -q benches --benchmark-columns=min,median,mean,stddev,rounds --benchmark-sort=name
+
+clean:
+	rm -rf _build .skbuild $(VENV) build-cpp.log build-asan.log demo_out

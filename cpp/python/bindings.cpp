@@ -1,0 +1,171 @@
+// wayvert._core: a thin pybind11 layer over the C API (wayvert.h). No logic lives here: every failure is a
+// wv_status turned into the matching wayvert.errors class with the runtime's message intact.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "wayvert/wayvert.h"
+
+namespace py = pybind11;
+
+namespace {
+
+[[noreturn]] void raise_status(wv_status s) {
+  py::object errors = py::module_::import("wayvert.errors");
+  py::object cls = errors.attr("BY_STATUS").attr("get")(int(s), errors.attr("InternalError"));
+  PyErr_SetString(cls.ptr(), wv_last_error());
+  throw py::error_already_set();
+}
+
+void check(wv_status s) {
+  if (s != WV_OK) raise_status(s);
+}
+
+const char* dtype_name(wv_dtype d) {
+  switch (d) {
+    case WV_F32: return "float32";
+    case WV_I8: return "int8";
+    case WV_I32: return "int32";
+    case WV_U8: return "uint8";
+  }
+  return "unknown";
+}
+
+py::dict spec_dict(const wv_tensor_spec& s) {
+  py::dict d;
+  d["name"] = s.name;
+  d["dtype"] = dtype_name(s.dtype);
+  py::list shape;
+  for (int i = 0; i < s.rank; ++i) shape.append(s.dims[i]);
+  d["shape"] = py::tuple(shape);
+  d["scale"] = s.scale;
+  d["zero_point"] = s.zero_point;
+  d["bytes"] = s.bytes;
+  return d;
+}
+
+class SessionHandle;
+
+class EngineHandle {
+ public:
+  explicit EngineHandle(wv_engine* e) : e_(e) {}
+  ~EngineHandle() { wv_engine_release(e_); }
+  EngineHandle(const EngineHandle&) = delete;
+  EngineHandle& operator=(const EngineHandle&) = delete;
+  wv_engine* get() const { return e_; }
+
+  std::string meta() const {
+    const char* json = nullptr;
+    size_t n = 0;
+    check(wv_engine_meta(e_, &json, &n));
+    return std::string(json, n);
+  }
+  py::list specs(bool inputs) const {
+    py::list out;
+    const int32_t n = inputs ? wv_engine_input_count(e_) : wv_engine_output_count(e_);
+    for (int32_t i = 0; i < n; ++i) {
+      wv_tensor_spec s;
+      check(inputs ? wv_engine_input_spec(e_, i, &s) : wv_engine_output_spec(e_, i, &s));
+      out.append(spec_dict(s));
+    }
+    return out;
+  }
+  py::tuple arena_bytes() const {
+    size_t planned = 0, naive = 0;
+    check(wv_engine_arena_bytes(e_, &planned, &naive));
+    return py::make_tuple(planned, naive);
+  }
+  py::list op_names() const {
+    py::list out;
+    for (int32_t i = 0; i < wv_engine_op_count(e_); ++i) out.append(wv_engine_op_name(e_, i));
+    return out;
+  }
+
+ private:
+  wv_engine* e_;
+};
+
+class SessionHandle {
+ public:
+  explicit SessionHandle(const EngineHandle& e) : engine_(e.get()) { check(wv_session_create(e.get(), &s_)); }
+  ~SessionHandle() { wv_session_release(s_); }
+  SessionHandle(const SessionHandle&) = delete;
+  SessionHandle& operator=(const SessionHandle&) = delete;
+
+  // `a` must already be C-contiguous with the spec's dtype (the Python layer checks names, dtypes, shapes).
+  void set_input(int32_t index, const py::buffer& a) {
+    py::buffer_info info = a.request();
+    const size_t bytes = size_t(info.size) * size_t(info.itemsize);
+    check(wv_session_set_input(s_, index, info.ptr, bytes));
+  }
+  void run() {
+    wv_status st;
+    {
+      py::gil_scoped_release release;
+      st = wv_session_run(s_);
+    }
+    check(st);
+  }
+  // A fresh numpy array holding a copy of output `index` of the last run.
+  py::array output(int32_t index) const {
+    const void* data = nullptr;
+    size_t bytes = 0;
+    check(wv_session_output(s_, index, &data, &bytes));
+    wv_tensor_spec spec;
+    check(wv_engine_output_spec(engine_, index, &spec));
+    std::vector<py::ssize_t> shape(spec.dims, spec.dims + spec.rank);
+    py::array out(py::dtype(dtype_name(spec.dtype)), shape);
+    std::memcpy(out.mutable_data(), data, bytes);
+    return out;
+  }
+  void reset() { check(wv_session_reset(s_)); }
+
+ private:
+  wv_engine* engine_;  // kept alive by keep_alive<1, 2> on the constructor
+  wv_session* s_ = nullptr;
+};
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "wayvert native runtime (thin bindings over the C API)";
+  m.def("version", &wv_version);
+  m.def("cpu_isa", &wv_cpu_isa);
+  m.def("cuda_device_count", &wv_cuda_device_count);
+  m.def("engine_format_version", [] {
+    uint32_t major = 0, minor = 0;
+    wv_engine_format_version(&major, &minor);
+    return py::make_tuple(major, minor);
+  });
+  py::class_<EngineHandle>(m, "EngineHandle")
+      .def("meta_json", &EngineHandle::meta)
+      .def("specs", &EngineHandle::specs, py::arg("inputs"))
+      .def("arena_bytes", &EngineHandle::arena_bytes)
+      .def("op_names", &EngineHandle::op_names);
+  py::class_<SessionHandle>(m, "SessionHandle")
+      .def(py::init<const EngineHandle&>(), py::keep_alive<1, 2>())
+      .def("set_input", &SessionHandle::set_input)
+      .def("run", &SessionHandle::run)
+      .def("output", &SessionHandle::output)
+      .def("reset", &SessionHandle::reset);
+  m.def("load_engine", [](const std::string& path) {
+    wv_engine* e = nullptr;
+    wv_status st;
+    {
+      py::gil_scoped_release release;
+      st = wv_engine_load(path.c_str(), &e);
+    }
+    check(st);
+    return std::make_unique<EngineHandle>(e);
+  });
+  m.def("load_engine_bytes", [](const py::bytes& data) {
+    std::string_view view = data;
+    wv_engine* e = nullptr;
+    check(wv_engine_load_from_memory(view.data(), view.size(), &e));
+    return std::make_unique<EngineHandle>(e);
+  });
+}

@@ -1,0 +1,217 @@
+// conv2d (NCHW, groups, stride, padding, dilation) with the fused epilogue, float32 and int8.
+// Both lower to im2col over a tile of output pixels followed by the dispatched GEMM micro-kernel.
+//   inputs: 0 x [N, C, H, W], 1 weight [Co, C/groups, kh, kw], 2 bias, 3 multiplier, 4 shift, 5 residual, 6 LUT
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "kernels/cpu/epilogue.hpp"
+#include "kernels/cpu/gemm.hpp"
+
+namespace wv::kernels {
+namespace {
+
+struct ConvShape {
+  int64_t N, C, H, W, Co, Ho, Wo, kh, kw, sh, sw, pt, pl, dh, dw, groups, Cig, Cog, K;
+  int64_t P() const { return Ho * Wo; }
+};
+
+// Output pixels per tile: enough to amortise the GEMM, small enough that the tile's columns stay in L2.
+int64_t pick_tile(int64_t bytes_per_column, int64_t P) {
+  int64_t t = (192 * 1024) / std::max<int64_t>(1, bytes_per_column);
+  t = std::max<int64_t>(16, t / 16 * 16);
+  return std::min(t, P);
+}
+
+// Pair-interleaved int16 columns of (x - zero) for output pixels [p0, p0 + n); padding reads as 0.
+void im2col_s16(const ConvShape& s, const int8_t* x, int32_t zero, int64_t Kp, int64_t p0, int64_t n, int16_t* col) {
+  for (int64_t k = 0; k < Kp; ++k) {
+    int16_t* dst = col + (k / 2) * n * 2 + (k % 2);
+    if (k >= s.K) {
+      for (int64_t j = 0; j < n; ++j) dst[2 * j] = 0;
+      continue;
+    }
+    const int64_t ci = k / (s.kh * s.kw), ky = (k / s.kw) % s.kh, kx = k % s.kw;
+    const int8_t* xc = x + ci * s.H * s.W;
+    int64_t oy = p0 / s.Wo, ox = p0 % s.Wo;
+    for (int64_t j = 0; j < n; ++j) {
+      const int64_t iy = oy * s.sh - s.pt + ky * s.dh, ix = ox * s.sw - s.pl + kx * s.dw;
+      dst[2 * j] = (iy >= 0 && iy < s.H && ix >= 0 && ix < s.W) ? int16_t(xc[iy * s.W + ix] - zero) : int16_t(0);
+      if (++ox == s.Wo) { ox = 0; ++oy; }
+    }
+  }
+}
+
+// Row-major float columns [K][n] for output pixels [p0, p0 + n); padding reads as 0.
+void im2col_f32(const ConvShape& s, const float* x, int64_t p0, int64_t n, float* col) {
+  for (int64_t k = 0; k < s.K; ++k) {
+    float* dst = col + k * n;
+    const int64_t ci = k / (s.kh * s.kw), ky = (k / s.kw) % s.kh, kx = k % s.kw;
+    const float* xc = x + ci * s.H * s.W;
+    int64_t oy = p0 / s.Wo, ox = p0 % s.Wo;
+    for (int64_t j = 0; j < n; ++j) {
+      const int64_t iy = oy * s.sh - s.pt + ky * s.dh, ix = ox * s.sw - s.pl + kx * s.dw;
+      dst[j] = (iy >= 0 && iy < s.H && ix >= 0 && ix < s.W) ? xc[iy * s.W + ix] : 0.f;
+      if (++ox == s.Wo) { ox = 0; ++oy; }
+    }
+  }
+}
+
+class Conv2dS8 final : public PreparedOp {
+ public:
+  ConvShape s{};
+  int64_t Kp = 0, tile = 0;
+  int32_t zero = 0;
+  std::vector<int16_t> weights;  // [Co][Kp], packed once at load
+  QuantEpilogue ep;
+  GemmS16Fn gemm = nullptr;
+
+  void run(const OpBuffers& b) const override {
+    const int8_t* x = static_cast<const int8_t*>(b.in[0]);
+    const int8_t* r = ep.residual ? static_cast<const int8_t*>(b.in[kSlotResidual]) : nullptr;
+    int8_t* y = static_cast<int8_t*>(b.out[0]);
+    int16_t* col = static_cast<int16_t*>(b.scratch);
+    int32_t* acc = reinterpret_cast<int32_t*>(static_cast<char*>(b.scratch) + col_bytes());
+    const int64_t P = s.P();
+    for (int64_t n = 0; n < s.N; ++n)
+      for (int64_t g = 0; g < s.groups; ++g) {
+        const int8_t* xg = x + (n * s.C + g * s.Cig) * s.H * s.W;
+        for (int64_t p0 = 0; p0 < P; p0 += tile) {
+          const int64_t nt = std::min(tile, P - p0);
+          im2col_s16(s, xg, zero, Kp, p0, nt, col);
+          gemm(int(s.Cog), int(nt), int(Kp), weights.data() + g * s.Cog * Kp, col, acc, int(nt));
+          for (int64_t c = 0; c < s.Cog; ++c) {
+            const int64_t co = g * s.Cog + c, base = (n * s.Co + co) * P + p0;
+            for (int64_t j = 0; j < nt; ++j) y[base + j] = ep.apply(acc[c * nt + j], int(co), r ? r[base + j] : 0);
+          }
+        }
+      }
+  }
+  size_t col_bytes() const { return size_t((Kp * tile * 2 + 63) / 64 * 64); }
+  void finish() { set_scratch_bytes(col_bytes() + size_t(s.Cog * tile * 4)); }
+};
+
+class Conv2dF32 final : public PreparedOp {
+ public:
+  ConvShape s{};
+  int64_t tile = 0;
+  bool direct = false;  // 1x1, stride 1, no padding: the input already is the column matrix
+  const float* weights = nullptr;  // [Co][K], used in place from the engine mapping
+  FloatEpilogue ep;
+  GemmF32Fn gemm = nullptr;
+
+  void run(const OpBuffers& b) const override {
+    const float* x = static_cast<const float*>(b.in[0]);
+    const float* r = ep.residual ? static_cast<const float*>(b.in[kSlotResidual]) : nullptr;
+    float* y = static_cast<float*>(b.out[0]);
+    float* col = static_cast<float*>(b.scratch);
+    const int64_t P = s.P();
+    for (int64_t n = 0; n < s.N; ++n)
+      for (int64_t g = 0; g < s.groups; ++g) {
+        const float* xg = x + (n * s.C + g * s.Cig) * s.H * s.W;
+        for (int64_t p0 = 0; p0 < P; p0 += tile) {
+          const int64_t nt = std::min(tile, P - p0);
+          const float* B = xg;
+          if (!direct) {
+            im2col_f32(s, xg, p0, nt, col);
+            B = col;
+          }
+          float* yg = y + (n * s.Co + g * s.Cog) * P + p0;
+          gemm(int(s.Cog), int(nt), int(s.K), weights + g * s.Cog * s.K, B, yg, int(P));
+          for (int64_t c = 0; c < s.Cog; ++c) {
+            const int64_t co = g * s.Cog + c;
+            float* row = yg + c * P;
+            const float* rr = r ? r + (n * s.Co + co) * P + p0 : nullptr;
+            const float bias = ep.bias ? ep.bias[co] : 0.f;
+            for (int64_t j = 0; j < nt; ++j) row[j] = activate(ep.activation, row[j] + bias + (rr ? rr[j] : 0.f));
+          }
+        }
+      }
+  }
+};
+
+Status read_shape(const OpView& op, ConvShape* s) {
+  const Value& x = op.in(0);
+  const Value& w = op.in(1);
+  const Value& y = op.out(0);
+  if (x.shape.rank != 4 || w.shape.rank != 4 || y.shape.rank != 4)
+    return op.error("expects rank-4 x, weight and output (NCHW), got " + x.describe() + ", " + w.describe() + ", " + y.describe());
+  if (w.kind != format::kConstant) return op.error("weight must be a constant");
+  s->N = x.shape[0]; s->C = x.shape[1]; s->H = x.shape[2]; s->W = x.shape[3];
+  s->Co = w.shape[0]; s->kh = w.shape[2]; s->kw = w.shape[3];
+  s->sh = op.attr_int("stride_h", 1); s->sw = op.attr_int("stride_w", 1);
+  s->pt = op.attr_int("pad_top", 0); s->pl = op.attr_int("pad_left", 0);
+  const int64_t pb = op.attr_int("pad_bottom", 0), pr = op.attr_int("pad_right", 0);
+  s->dh = op.attr_int("dilation_h", 1); s->dw = op.attr_int("dilation_w", 1);
+  s->groups = op.attr_int("groups", 1);
+  if (s->sh < 1 || s->sw < 1 || s->dh < 1 || s->dw < 1 || s->sh > 64 || s->sw > 64 || s->dh > 64 || s->dw > 64)
+    return op.error("stride and dilation must be in 1..64");
+  if (s->pt < 0 || s->pl < 0 || pb < 0 || pr < 0 || s->pt >= s->kh * s->dh || pb >= s->kh * s->dh ||
+      s->pl >= s->kw * s->dw || pr >= s->kw * s->dw)
+    return op.error("padding must be >= 0 and smaller than the dilated kernel");
+  if (s->groups < 1 || s->C % s->groups || s->Co % s->groups)
+    return op.error("groups " + std::to_string(s->groups) + " must divide input channels " + std::to_string(s->C) +
+                    " and output channels " + std::to_string(s->Co));
+  s->Cig = s->C / s->groups;
+  s->Cog = s->Co / s->groups;
+  if (w.shape[1] != s->Cig) return op.error("weight " + w.shape.str() + " needs C/groups = " + std::to_string(s->Cig) + " in dim 1");
+  s->K = s->Cig * s->kh * s->kw;
+  const int64_t eh = s->H + s->pt + pb - s->dh * (s->kh - 1) - 1, ew = s->W + s->pl + pr - s->dw * (s->kw - 1) - 1;
+  if (eh < 0 || ew < 0) return op.error("kernel larger than the padded input");
+  s->Ho = eh / s->sh + 1;
+  s->Wo = ew / s->sw + 1;
+  const int64_t expect[4] = {s->N, s->Co, s->Ho, s->Wo};
+  for (int d = 0; d < 4; ++d)
+    if (y.shape[d] != expect[d])
+      return op.error("output " + y.shape.str() + " does not match the computed [" + std::to_string(s->N) + ", " +
+                      std::to_string(s->Co) + ", " + std::to_string(s->Ho) + ", " + std::to_string(s->Wo) + "]");
+  if (s->K > 16384) return op.error("reduction length C/groups*kh*kw above 16384 is not supported");
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<PreparedOp>> create(const OpView& op) {
+  WV_RETURN_IF_ERROR(op.check_arity(2, 7, 1));
+  WV_RETURN_IF_ERROR(op.check_attrs({"stride_h", "stride_w", "pad_top", "pad_left", "pad_bottom", "pad_right",
+                                     "dilation_h", "dilation_w", "groups", WV_EPILOGUE_ATTRS}));
+  ConvShape s{};
+  WV_RETURN_IF_ERROR(read_shape(op, &s));
+  const Value& x = op.in(0);
+  const Value& w = op.in(1);
+  if (x.dtype == DType::i8) {
+    if (w.dtype != DType::i8) return op.error("int8 input needs int8 weights, got " + w.describe());
+    auto k = std::make_unique<Conv2dS8>();
+    k->s = s;
+    WV_RETURN_IF_ERROR(make_quant_epilogue(op, s.Co, &k->ep));
+    k->zero = x.zero_point;
+    k->Kp = (s.K + 1) / 2 * 2;
+    k->weights.assign(size_t(s.Co * k->Kp), 0);
+    const int8_t* wq = static_cast<const int8_t*>(w.data);
+    for (int64_t co = 0; co < s.Co; ++co)
+      for (int64_t kk = 0; kk < s.K; ++kk) k->weights[size_t(co * k->Kp + kk)] = wq[co * s.K + kk];
+    k->tile = pick_tile(k->Kp * 2, s.P());
+    k->gemm = select_gemm_s16();
+    k->finish();
+    k->set_work(s.N * s.Co * s.P() * s.K);
+    return std::unique_ptr<PreparedOp>(std::move(k));
+  }
+  if (x.dtype == DType::f32) {
+    if (w.dtype != DType::f32) return op.error("float32 input needs float32 weights, got " + w.describe());
+    auto k = std::make_unique<Conv2dF32>();
+    k->s = s;
+    WV_RETURN_IF_ERROR(make_float_epilogue(op, s.Co, &k->ep));
+    k->weights = static_cast<const float*>(w.data);
+    k->direct = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && s.H == s.Ho && s.W == s.Wo;
+    k->tile = k->direct ? s.P() : pick_tile(s.K * 4, s.P());
+    k->gemm = select_gemm_f32();
+    k->set_work(s.N * s.Co * s.P() * s.K);
+    if (!k->direct) k->set_scratch_bytes(size_t(s.K * k->tile * 4));
+    return std::unique_ptr<PreparedOp>(std::move(k));
+  }
+  return op.error("unsupported input dtype " + std::string(dtype_name(x.dtype)));
+}
+
+}  // namespace
+
+extern const KernelEntry kernel_conv2d{"conv2d", &create};
+
+}  // namespace wv::kernels

@@ -1,0 +1,69 @@
+#include "runtime/engine.hpp"
+
+#include "engine/format.hpp"
+#include "plan/memory_plan.hpp"
+
+namespace wv {
+
+Result<std::shared_ptr<const Engine>> Engine::load(std::unique_ptr<FileBytes> bytes, const std::string& what) {
+  auto file = open_engine_file(std::move(bytes), what);
+  if (!file.ok()) return file.status();
+  std::shared_ptr<Engine> e(new Engine());
+  e->file_ = file.take();
+  auto graph = decode_graph(e->file_.graph, e->file_.tensors);
+  if (!graph.ok()) return Status(graph.status().code(), what + ": " + graph.status().message());
+  e->graph_ = graph.take();
+  const Graph& g = e->graph_;
+
+  // Create kernels in execution order.
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    const KernelEntry* k = find_kernel(g.ops[i].name);
+    if (k == nullptr) {
+      std::string m = what + ": op " + std::to_string(i) + " uses '" + g.ops[i].name +
+                      "', which this runtime does not implement";
+      if (e->file_.minor > format::kMinor)
+        m += " (the engine was written for format " + std::to_string(e->file_.major) + "." +
+             std::to_string(e->file_.minor) + "; this runtime reads up to " + std::to_string(format::kMajor) + "." +
+             std::to_string(format::kMinor) + ")";
+      return Status(Code::unsupported, m);
+    }
+    auto op = k->create(OpView(g, int(i)));
+    if (!op.ok()) return Status(op.status().code(), what + ": " + op.status().message());
+    e->ops_.push_back(op.take());
+  }
+
+  // Lifetimes: inputs live for the whole run (so a session can run again without new inputs),
+  // outputs until the end (the caller reads them after the run), others from producer to last reader.
+  const int n_ops = int(g.ops.size());
+  std::vector<Lifetime> buffers;
+  std::vector<int> buffer_of_value(g.values.size(), -1);
+  for (size_t v = 0; v < g.values.size(); ++v) {
+    if (g.values[v].kind == format::kConstant) continue;
+    buffer_of_value[v] = int(buffers.size());
+    buffers.push_back({g.values[v].bytes, g.values[v].kind == format::kGraphInput ? 0 : n_ops, 0});
+  }
+  for (int i = 0; i < n_ops; ++i) {
+    for (int32_t id : g.ops[size_t(i)].outputs) buffers[size_t(buffer_of_value[size_t(id)])].first = i;
+    for (int32_t id : g.ops[size_t(i)].inputs)
+      if (id >= 0 && buffer_of_value[size_t(id)] >= 0) {
+        Lifetime& b = buffers[size_t(buffer_of_value[size_t(id)])];
+        b.last = std::max(b.last, i);
+      }
+  }
+  for (int32_t id : g.outputs) buffers[size_t(buffer_of_value[size_t(id)])].last = n_ops;
+  for (int32_t id : g.inputs) buffers[size_t(buffer_of_value[size_t(id)])].last = n_ops;
+  for (auto& b : buffers) b.last = std::max(b.last, b.first);  // an output nobody reads still needs its bytes
+  size_t first_scratch = buffers.size();
+  for (int i = 0; i < n_ops; ++i) buffers.push_back({e->ops_[size_t(i)]->scratch_bytes(), i, i});
+
+  MemoryPlan plan = plan_memory(buffers);
+  e->value_offsets_.assign(g.values.size(), kNotInArena);
+  for (size_t v = 0; v < g.values.size(); ++v)
+    if (buffer_of_value[v] >= 0) e->value_offsets_[v] = plan.offsets[size_t(buffer_of_value[v])];
+  for (int i = 0; i < n_ops; ++i) e->scratch_offsets_.push_back(plan.offsets[first_scratch + size_t(i)]);
+  e->arena_bytes_ = plan.arena_bytes;
+  e->naive_bytes_ = plan.naive_bytes;
+  return std::shared_ptr<const Engine>(std::move(e));
+}
+
+}  // namespace wv

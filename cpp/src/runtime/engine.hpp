@@ -1,0 +1,44 @@
+// An Engine: a validated, mapped engine file plus its execution plan. Immutable once loaded, so one
+// Engine may serve many sessions on many threads.
+#pragma once
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.hpp"
+#include "engine/engine_file.hpp"
+#include "engine/graph.hpp"
+#include "plan/kernel.hpp"
+
+namespace wv {
+
+class Engine {
+ public:
+  // Validate the bytes, decode the graph, create every kernel (packing weights) and plan the arena.
+  static Result<std::shared_ptr<const Engine>> load(std::unique_ptr<FileBytes> bytes, const std::string& what);
+
+  const Graph& graph() const { return graph_; }
+  std::string_view meta_json() const { return {reinterpret_cast<const char*>(file_.meta.data), file_.meta.size}; }
+  const std::vector<std::unique_ptr<PreparedOp>>& ops() const { return ops_; }
+  // Arena offset of an activation or input value; kNotInArena for constants.
+  size_t value_offset(int value) const { return value_offsets_[size_t(value)]; }
+  size_t scratch_offset(int op) const { return scratch_offsets_[size_t(op)]; }
+  size_t arena_bytes() const { return arena_bytes_; }
+  size_t naive_arena_bytes() const { return naive_bytes_; }
+
+  static constexpr size_t kNotInArena = ~size_t(0);
+
+ private:
+  Engine() = default;
+  EngineFile file_;
+  Graph graph_;
+  std::vector<std::unique_ptr<PreparedOp>> ops_;
+  std::vector<size_t> value_offsets_;
+  std::vector<size_t> scratch_offsets_;
+  size_t arena_bytes_ = 0;
+  size_t naive_bytes_ = 0;
+};
+
+}  // namespace wv

@@ -1,0 +1,84 @@
+#include "runtime/session.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+namespace wv {
+
+Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Engine> engine) {
+  std::unique_ptr<Session> s(new Session(std::move(engine)));
+  const Engine& e = *s->engine_;
+  const Graph& g = e.graph();
+  s->arena_bytes_ = e.arena_bytes();
+  size_t alloc = std::max<size_t>(64, (s->arena_bytes_ + 63) / 64 * 64);
+  s->arena_ = static_cast<unsigned char*>(std::aligned_alloc(64, alloc));
+  if (s->arena_ == nullptr)
+    return Status(Code::out_of_memory, "cannot allocate a " + std::to_string(alloc) + "-byte arena");
+  std::memset(s->arena_, 0, alloc);
+
+  size_t n_in = 0, n_out = 0;
+  for (const Op& op : g.ops) {
+    n_in += op.inputs.size();
+    n_out += op.outputs.size();
+  }
+  s->in_ptrs_.reserve(n_in);
+  s->out_ptrs_.reserve(n_out);
+  s->bound_.reserve(g.ops.size());
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    const Op& op = g.ops[i];
+    OpBuffers b;
+    b.in = s->in_ptrs_.data() + s->in_ptrs_.size();
+    for (int32_t id : op.inputs) s->in_ptrs_.push_back(id >= 0 ? s->value_ptr(id) : nullptr);
+    b.out = s->out_ptrs_.data() + s->out_ptrs_.size();
+    for (int32_t id : op.outputs) s->out_ptrs_.push_back(s->value_ptr(id));
+    b.scratch = e.ops()[i]->scratch_bytes() ? s->arena_ + e.scratch_offset(int(i)) : nullptr;
+    s->bound_.push_back(b);
+  }
+  return s;
+}
+
+Session::~Session() { std::free(arena_); }
+
+void* Session::value_ptr(int value) const {
+  const Value& v = engine_->graph().values[size_t(value)];
+  if (v.kind == format::kConstant) return const_cast<void*>(v.data);
+  return arena_ + engine_->value_offset(value);
+}
+
+Status Session::set_input(int index, const void* data, size_t bytes) {
+  const Graph& g = engine_->graph();
+  if (index < 0 || size_t(index) >= g.inputs.size())
+    return Status(Code::invalid_argument, "input index " + std::to_string(index) + " out of range (engine has " +
+                                              std::to_string(g.inputs.size()) + " inputs)");
+  const Value& v = g.values[size_t(g.inputs[size_t(index)])];
+  if (data == nullptr) return Status(Code::invalid_argument, "input '" + v.name + "': data is NULL");
+  if (bytes != v.bytes)
+    return input_error("input '" + v.name + "' expects " + std::to_string(v.bytes) + " bytes (" + dtype_name(v.dtype) +
+                       " " + v.shape.str() + "), got " + std::to_string(bytes));
+  std::memcpy(value_ptr(g.inputs[size_t(index)]), data, bytes);
+  return Status::Ok();
+}
+
+Status Session::run() {
+  const Graph& g = engine_->graph();
+  for (int32_t id : g.inputs) {
+    const Value& v = g.values[size_t(id)];
+    if (v.dtype != DType::f32) continue;
+    const float* p = static_cast<const float*>(value_ptr(id));
+    const size_t n = v.bytes / 4;
+    for (size_t i = 0; i < n; ++i)
+      if (!std::isfinite(p[i]))
+        return input_error("input '" + v.name + "' holds a non-finite value (" + std::to_string(p[i]) +
+                           ") at flat index " + std::to_string(i));
+  }
+  const auto& ops = engine_->ops();
+  for (size_t i = 0; i < ops.size(); ++i) ops[i]->run(bound_[i]);
+  return Status::Ok();
+}
+
+const void* Session::output(int index) const { return value_ptr(engine_->graph().outputs[size_t(index)]); }
+
+void Session::reset() { std::memset(arena_, 0, std::max<size_t>(64, (arena_bytes_ + 63) / 64 * 64)); }
+
+}  // namespace wv

@@ -1,0 +1,38 @@
+"""wayvert: embedded inference runtime for int8 end-to-end driving networks (runtime needs numpy only)."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from wayvert.errors import (  # noqa: E402
+    BuildError,
+    EngineFormatError,
+    EngineIOError,
+    InputError,
+    InternalError,
+    InvalidArgumentError,
+    UnsupportedEngineError,
+    WayvertError,
+)
+from wayvert.engine import Engine, Session, TensorSpec  # noqa: E402
+
+
+def cpu_isa() -> str:
+    """Instruction set the CPU kernels dispatched to on this machine: "avx2", "neon" or "scalar"."""
+    from wayvert import _core
+
+    return str(_core.cpu_isa())
+
+
+def cmake_dir() -> str:
+    """Folder holding wayvertConfig.cmake, for ``cmake -Dwayvert_DIR=...`` (C and C++ integrators)."""
+    import os
+
+    return os.path.join(os.path.dirname(__file__), "lib", "cmake", "wayvert")
+
+
+__all__ = [
+    "BuildError", "Engine", "EngineFormatError", "EngineIOError", "InputError", "InternalError",
+    "InvalidArgumentError", "Session", "TensorSpec", "UnsupportedEngineError", "WayvertError",
+    "cmake_dir", "cpu_isa", "__version__",
+]

@@ -1,0 +1,61 @@
+"""The ``wayvert`` command line: one entry point, subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+EXIT_OK, EXIT_USAGE, EXIT_ENGINE, EXIT_INPUT = 0, 2, 3, 4
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from wayvert.demo import run_demo
+
+    return run_demo(out_dir=args.out)
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from wayvert.inspect import describe_engine
+
+    print(describe_engine(args.engine, as_json=args.json))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="wayvert",
+        description="wayvert: run, inspect and benchmark int8 driving-network engines (.wvrt).",
+        epilog="Exit codes: 0 ok, 2 bad arguments, 3 engine error (malformed/unsupported/unreadable), 4 input error.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    d = sub.add_parser("demo", help="build a small int8 engine, run it through the C++ runtime and compare with numpy")
+    d.add_argument("--out", default="demo_out", help="folder for the demo's files (default: demo_out)")
+    d.set_defaults(func=_cmd_demo)
+    i = sub.add_parser("inspect", help="print an engine's meta, inputs, outputs, op table and arena size")
+    i.add_argument("engine", help="path to a .wvrt engine")
+    i.add_argument("--json", action="store_true", help="print machine-readable JSON instead of a table")
+    i.set_defaults(func=_cmd_inspect)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from wayvert.errors import EngineFormatError, EngineIOError, InputError, WayvertError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (EngineFormatError, EngineIOError) as e:
+        print(f"wayvert: engine error: {e}", file=sys.stderr)
+        return EXIT_ENGINE
+    except InputError as e:
+        print(f"wayvert: input error: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    except WayvertError as e:
+        print(f"wayvert: error: {e}", file=sys.stderr)
+        return EXIT_ENGINE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Python API of the runtime: :class:`Engine` (immutable, shareable) and :class:`Session` (one execution context)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+from wayvert import _core
+from wayvert.errors import EngineFormatError, InputError
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """One engine input or output: name, dtype, shape and (for int8) quantization."""
+
+    name: str
+    dtype: str
+    shape: tuple[int, ...]
+    scale: float
+    zero_point: int
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape)) * np.dtype(self.dtype).itemsize
+
+
+def _specs(raw: list[dict[str, Any]]) -> tuple[TensorSpec, ...]:
+    return tuple(TensorSpec(d["name"], d["dtype"], tuple(d["shape"]), float(d["scale"]), int(d["zero_point"])) for d in raw)
+
+
+class Engine:
+    """A validated, memory-mapped engine. Immutable: share one between threads, give each its own Session."""
+
+    def __init__(self, handle: Any, source: str) -> None:
+        self._handle = handle
+        self.source = source
+        try:
+            self.meta: dict[str, Any] = json.loads(handle.meta_json())
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise EngineFormatError(f"{source}: meta section is not valid UTF-8 JSON ({e})") from None
+        if not isinstance(self.meta, dict):
+            raise EngineFormatError(f"{source}: meta section must be a JSON object")
+        self.inputs: tuple[TensorSpec, ...] = _specs(handle.specs(True))
+        self.outputs: tuple[TensorSpec, ...] = _specs(handle.specs(False))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> "Engine":
+        """Map and validate an engine file (raises EngineFormatError, UnsupportedEngineError, EngineIOError)."""
+        p = os.fspath(path)
+        return cls(_core.load_engine(p), p)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Engine":
+        """Validate an engine held in memory (the bytes are copied)."""
+        return cls(_core.load_engine_bytes(bytes(data)), "engine buffer")
+
+    @property
+    def arena_bytes(self) -> int:
+        """Bytes of one session's planned arena (activations and scratch)."""
+        return int(self._handle.arena_bytes()[0])
+
+    @property
+    def naive_arena_bytes(self) -> int:
+        """Bytes the activations and scratch would take if no two shared memory."""
+        return int(self._handle.arena_bytes()[1])
+
+    @property
+    def op_types(self) -> list[str]:
+        """Op type of each step of the execution plan, in order."""
+        return list(self._handle.op_names())
+
+    def session(self) -> "Session":
+        """A new execution context with its own arena."""
+        return Session(self)
+
+    def __repr__(self) -> str:
+        model = self.meta.get("model", {})
+        return f"<wayvert.Engine {model.get('name', '?')} v{model.get('version', '?')} from {self.source}>"
+
+
+class Session:
+    """One execution context of an Engine: owns its arena; use from one thread at a time."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._handle = _core.SessionHandle(engine._handle)
+        self._index = {s.name: i for i, s in enumerate(engine.inputs)}
+
+    def run(self, inputs: Mapping[str, npt.ArrayLike]) -> dict[str, npt.NDArray[Any]]:
+        """Run once on ``{input name: array}`` (every input, exact dtype and shape); returns ``{output name: array}``."""
+        specs = self.engine.inputs
+        unknown = sorted(set(inputs) - set(self._index))
+        if unknown:
+            raise InputError(f"unknown input(s) {unknown}; the engine takes {[s.name for s in specs]}")
+        missing = [s.name for s in specs if s.name not in inputs]
+        if missing:
+            raise InputError(f"missing input(s) {missing}")
+        for spec in specs:
+            a = np.asarray(inputs[spec.name])
+            if a.dtype != np.dtype(spec.dtype):
+                raise InputError(f"input '{spec.name}' expects dtype {spec.dtype}, got {a.dtype}")
+            if tuple(a.shape) != spec.shape:
+                raise InputError(f"input '{spec.name}' expects shape {list(spec.shape)}, got {list(a.shape)}")
+            self._handle.set_input(self._index[spec.name], np.ascontiguousarray(a))
+        self._handle.run()
+        return {s.name: self._handle.output(i) for i, s in enumerate(self.engine.outputs)}
+
+    def reset(self) -> None:
+        """Forget recurrent state and inputs: the session is as new."""
+        self._handle.reset()

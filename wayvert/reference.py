@@ -1,0 +1,179 @@
+"""Numpy reference of every op, and an interpreter for graphs built with :class:`~wayvert.build.EngineBuilder`.
+
+Int8 ops follow :mod:`wayvert.quant` exactly, so the C++ kernels must match them bit for bit.
+Float ops compute in float64 and return float32: compare them with a tolerance.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+from wayvert import quant
+from wayvert.build.builder import EngineBuilder, OpRecord
+
+I8 = npt.NDArray[np.int8]
+F32 = npt.NDArray[np.float32]
+
+_ACT = {0: "none", 1: "relu", 2: "relu6", 3: "silu", 4: "gelu"}
+
+
+def _activate(code: int, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    from wayvert.build.ops import activation_fn
+
+    return activation_fn(_ACT[int(code)])(x)
+
+
+def _patches(x: npt.NDArray[Any], kh: int, kw: int, stride: tuple[int, int], pad: tuple[int, int, int, int],
+             dilation: tuple[int, int], fill: float) -> npt.NDArray[Any]:
+    """[N, C, Ho, Wo, kh, kw] windows of x padded with ``fill``."""
+    pt, pl, pb, pr = pad
+    xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=fill)
+    dh, dw = dilation
+    win = np.lib.stride_tricks.sliding_window_view(xp, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
+    win = win[:, :, :: stride[0], :: stride[1], ::dh, ::dw]
+    return win
+
+
+def conv2d_acc(x: npt.NDArray[Any], w: npt.NDArray[Any], attrs: Mapping[str, Any], fill: float = 0) -> npt.NDArray[Any]:
+    """Raw convolution sums [N, Co, Ho, Wo] (int64 for integer inputs, float64 for float)."""
+    g = int(attrs.get("groups", 1))
+    stride = (int(attrs.get("stride_h", 1)), int(attrs.get("stride_w", 1)))
+    pad = (int(attrs.get("pad_top", 0)), int(attrs.get("pad_left", 0)), int(attrs.get("pad_bottom", 0)), int(attrs.get("pad_right", 0)))
+    dil = (int(attrs.get("dilation_h", 1)), int(attrs.get("dilation_w", 1)))
+    co, cig, kh, kw = w.shape
+    wide = np.int64 if np.issubdtype(x.dtype, np.integer) else np.float64
+    win = _patches(x.astype(wide), kh, kw, stride, pad, dil, fill)
+    outs = []
+    cog = co // g
+    for gi in range(g):
+        xs = win[:, gi * cig:(gi + 1) * cig]
+        ws = w[gi * cog:(gi + 1) * cog].astype(wide)
+        outs.append(np.einsum("nchwij,ocij->nohw", xs, ws))
+    return np.concatenate(outs, axis=1)
+
+
+def int8_epilogue(acc: npt.NDArray[np.int64], channel_axis: int, bias: npt.NDArray[Any] | None,
+                  mult: npt.NDArray[Any], shift: npt.NDArray[Any], out_zero: int, attrs: Mapping[str, Any],
+                  residual: npt.NDArray[np.int8] | None, residual_zero: int, lut: npt.NDArray[np.int8] | None) -> I8:
+    """The fused int8 epilogue of conv2d/linear, as specified in requantize.hpp."""
+    shape = [1] * acc.ndim
+    shape[channel_axis] = -1
+    a = acc.astype(np.int64)
+    if bias is not None:
+        a = a + bias.astype(np.int64).reshape(shape)
+    v = quant.rescale(a, mult.reshape(shape), shift.reshape(shape))
+    if residual is not None:
+        r = quant.rescale(residual.astype(np.int64) - residual_zero, int(attrs["residual_multiplier"]), int(attrs["residual_shift"]))
+        v = quant.rescale(v + r, 1, quant.SUM_FRACTION_BITS)
+    q = np.clip(v + out_zero, int(attrs.get("act_min", -128)), int(attrs.get("act_max", 127)))
+    if lut is not None:
+        return lut[q + 128].astype(np.int8)
+    return q.astype(np.int8)
+
+
+class _Interp:
+    def __init__(self, b: EngineBuilder) -> None:
+        self.b = b
+        self.env: dict[str, npt.NDArray[Any]] = {}
+
+    def t(self, name: str) -> Any:
+        return self.b.values[name].tensor
+
+    def val(self, name: str | None) -> Any:
+        if name is None:
+            return None
+        rec = self.b.values[name]
+        return rec.data if rec.data is not None else self.env[name]
+
+    def run_op(self, op: OpRecord) -> npt.NDArray[Any]:
+        ins = [self.val(n) for n in op.inputs]
+        a = op.attrs
+        out = self.t(op.outputs[0])
+        t0 = self.t(op.inputs[0]) if op.inputs[0] else None
+        if op.op_type in ("conv2d", "linear"):
+            x, w = ins[0], ins[1]
+            bias, mult, shift, res, lut = (ins + [None] * 7)[2:7]
+            if x.dtype == np.int8:
+                if op.op_type == "conv2d":
+                    acc = conv2d_acc(x.astype(np.int64) - t0.zero_point, w, a, fill=0)
+                    axis = 1
+                else:
+                    acc = (x.astype(np.int64) - t0.zero_point) @ w.astype(np.int64).T
+                    axis = acc.ndim - 1
+                rz = self.t(op.inputs[5]).zero_point if res is not None else 0
+                return int8_epilogue(acc, axis, bias, mult, shift, out.zero_point, a, res, rz, lut)
+            if op.op_type == "conv2d":
+                y = conv2d_acc(x, w, a)
+                if bias is not None:
+                    y = y + bias.astype(np.float64).reshape(1, -1, 1, 1)
+            else:
+                y = x.astype(np.float64) @ w.astype(np.float64).T
+                if bias is not None:
+                    y = y + bias.astype(np.float64)
+            if res is not None:
+                y = y + res
+            return _activate(int(a.get("activation", 0)), y).astype(np.float32)
+        if op.op_type == "add":
+            x, c = ins[0], ins[1]
+            if x.dtype == np.int8:
+                tb = self.t(op.inputs[1])
+                v = quant.rescale(
+                    quant.rescale(x.astype(np.int64) - t0.zero_point, a["a_multiplier"], a["a_shift"])
+                    + quant.rescale(c.astype(np.int64) - tb.zero_point, a["b_multiplier"], a["b_shift"]),
+                    1, quant.SUM_FRACTION_BITS) + out.zero_point
+                q = np.clip(v, int(a.get("act_min", -128)), int(a.get("act_max", 127)))
+                lut = ins[2] if len(ins) > 2 else None
+                return (lut[q + 128] if lut is not None else q).astype(np.int8)
+            return _activate(int(a.get("activation", 0)), x.astype(np.float64) + c).astype(np.float32)
+        if op.op_type == "global_avg_pool":
+            x = ins[0]
+            n, c = x.shape[:2]
+            if x.dtype == np.int8:
+                s = (x.astype(np.int64) - t0.zero_point).reshape(n, c, -1).sum(axis=2)
+                q = np.clip(quant.rescale(s, a["multiplier"], a["shift"]) + out.zero_point, -128, 127).astype(np.int8)
+            else:
+                q = x.astype(np.float64).reshape(n, c, -1).mean(axis=2).astype(np.float32)
+            return q.reshape(out.shape)
+        if op.op_type == "quantize":
+            return quant.quantize(ins[0], out.scale, out.zero_point)
+        if op.op_type == "dequantize":
+            return quant.dequantize(ins[0], t0.scale, t0.zero_point)
+        if op.op_type == "reshape":
+            return ins[0].reshape(out.shape)
+        if op.op_type == "permute":
+            perm = [int(a[f"perm{i}"]) for i in range(len(out.shape))]
+            return np.ascontiguousarray(ins[0].transpose(perm))
+        if op.op_type == "concat":
+            return np.concatenate(ins, axis=int(a["axis"]))
+        if op.op_type == "layernorm":
+            x = ins[0].astype(np.float64)
+            mu = x.mean(axis=-1, keepdims=True)
+            var = ((x - mu) ** 2).mean(axis=-1, keepdims=True)
+            y = (x - mu) / np.sqrt(var + float(a.get("eps", 1e-5))) * ins[1] + ins[2]
+            return y.astype(np.float32)
+        if op.op_type == "attention":
+            q, k, v = (z.astype(np.float64) for z in ins)
+            h = int(a["num_heads"])
+            bsz, lq, d = q.shape
+            dh = d // h
+            qh = q.reshape(bsz, lq, h, dh).transpose(0, 2, 1, 3)
+            kh = k.reshape(bsz, -1, h, dh).transpose(0, 2, 1, 3)
+            vh = v.reshape(bsz, -1, h, dh).transpose(0, 2, 1, 3)
+            s = qh @ kh.transpose(0, 1, 3, 2) / np.sqrt(dh)
+            s = np.exp(s - s.max(axis=-1, keepdims=True))
+            p = s / s.sum(axis=-1, keepdims=True)
+            return (p @ vh).transpose(0, 2, 1, 3).reshape(bsz, lq, d).astype(np.float32)
+        raise NotImplementedError(f"no reference for op {op.op_type!r}")
+
+
+def run(builder: EngineBuilder, inputs: Mapping[str, npt.ArrayLike]) -> dict[str, npt.NDArray[Any]]:
+    """Interpret the builder's graph on ``inputs`` with the numpy references; returns every graph output."""
+    it = _Interp(builder)
+    for name in builder.inputs:
+        it.env[name] = np.asarray(inputs[name])
+    for op in builder.ops:
+        it.env[op.outputs[0]] = it.run_op(op)
+    return {n: it.env[n] for n in builder.outputs}
