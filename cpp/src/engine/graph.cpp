@@ -23,14 +23,42 @@ std::string Value::describe() const { return "'" + name + "' " + dtype_name(dtyp
 
 namespace {
 
+// Strict UTF-8 (no overlong forms, surrogates or code points above U+10FFFF) and no NUL: names reach
+// C strings in the C API and Python str objects, so anything else would be truncated or fail to decode.
+bool valid_name_bytes(const uint8_t* p, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    const uint8_t c = p[i];
+    if (c == 0) return false;
+    if (c < 0x80) { ++i; continue; }
+    size_t len;
+    uint32_t cp, min;
+    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1Fu; min = 0x80; }
+    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0Fu; min = 0x800; }
+    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07u; min = 0x10000; }
+    else return false;
+    if (n - i < len) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return false;
+      cp = cp << 6 | (p[i + k] & 0x3Fu);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
 struct Reader {
   ByteSpan g;
   size_t strings_at = 0;
   uint32_t string_bytes = 0;
 
+  // False when [off, off + len) is not inside the string table or is not a valid name (UTF-8, no NUL).
   bool string(uint32_t off, uint32_t len, std::string* out) const {
     if (uint64_t(off) + len > string_bytes) return false;
-    out->assign(reinterpret_cast<const char*>(g.data + strings_at + off), len);
+    const uint8_t* p = g.data + strings_at + off;
+    if (!valid_name_bytes(p, len)) return false;
+    out->assign(reinterpret_cast<const char*>(p), len);
     return true;
   }
 };
@@ -65,7 +93,7 @@ Result<Graph> decode_graph(ByteSpan g, ByteSpan tensors) {
     size_t r = values_at + size_t(i) * f::kValueRecordSize;
     Value& v = graph.values[i];
     std::string where = "value " + std::to_string(i);
-    if (!rd.string(g.u32(r), g.u32(r + 4), &v.name)) return err(where + ": name lies outside the string table");
+    if (!rd.string(g.u32(r), g.u32(r + 4), &v.name)) return err(where + ": name lies outside the string table or is not valid UTF-8 (without NUL)");
     if (v.name.empty()) return err(where + ": empty name");
     if (!names.insert(v.name).second) return err("duplicate value name '" + v.name + "'");
     where = "value '" + v.name + "'";
@@ -130,7 +158,7 @@ Result<Graph> decode_graph(ByteSpan g, ByteSpan tensors) {
     size_t r = ops_at + size_t(i) * f::kOpRecordSize;
     Op& op = graph.ops[i];
     std::string where = "op " + std::to_string(i);
-    if (!rd.string(g.u32(r), g.u32(r + 4), &op.name) || op.name.empty()) return err(where + ": bad op name");
+    if (!rd.string(g.u32(r), g.u32(r + 4), &op.name) || op.name.empty()) return err(where + ": bad op name (outside the string table, not UTF-8, or empty)");
     where += " (" + op.name + ")";
     uint32_t in_first = g.u32(r + 8), in_count = g.u32(r + 12), out_first = g.u32(r + 16), out_count = g.u32(r + 20),
              a_first = g.u32(r + 24), a_count = g.u32(r + 28);
@@ -155,7 +183,7 @@ Result<Graph> decode_graph(ByteSpan g, ByteSpan tensors) {
     for (uint32_t k = 0; k < a_count; ++k) {
       size_t ar = attrs_at + size_t(a_first + k) * f::kAttrRecordSize;
       Attr a;
-      if (!rd.string(g.u32(ar), g.u32(ar + 4), &a.key) || a.key.empty()) return err(where + ": bad attribute key");
+      if (!rd.string(g.u32(ar), g.u32(ar + 4), &a.key) || a.key.empty()) return err(where + ": bad attribute key (outside the string table, not UTF-8, or empty)");
       uint32_t t = g.u32(ar + 8);
       if (t == f::kAttrInt) a.i = g.i64(ar + 16);
       else if (t == f::kAttrFloat) a.f = g.f64(ar + 16);

@@ -1,0 +1,176 @@
+// Sessions through the C API: outputs bit-identical to the numpy reference, no heap allocation in run()
+// after the first call, sessions independent across threads, and bad inputs answered with status codes.
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <thread>
+#include <vector>
+
+#include "check.hpp"
+#include "fixture.hpp"
+#include "wayvert/wayvert.h"
+
+// ---- allocation counter: every operator new in this process goes through here ----------------------
+static std::atomic<long> g_allocations{0};
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+void* operator new(std::size_t n, std::align_val_t a) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::aligned_alloc(std::size_t(a), (n + std::size_t(a) - 1) / std::size_t(a) * std::size_t(a))) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+namespace {
+
+struct Fixture {
+  const char* stem;
+  std::vector<const char*> inputs;
+  std::vector<const char*> outputs;
+};
+
+const Fixture kFixtures[] = {
+    {"conv_relu_linear", {"image"}, {"fc", "logits"}},
+    {"sample_convnet", {"image"}, {"logits"}},
+};
+
+wv_engine* load(const Fixture& f) {
+  wv_engine* e = nullptr;
+  wv_status st = wv_engine_load(fixture_path(std::string(f.stem) + ".wvrt").c_str(), &e);
+  WV_CHECK_MSG(st == WV_OK, std::string("load ") + f.stem + ": " + wv_last_error());
+  return e;
+}
+
+void set_inputs(const Fixture& f, wv_engine* e, wv_session* s) {
+  for (const char* name : f.inputs) {
+    int32_t idx = -1;
+    WV_CHECK(wv_engine_find_input(e, name, &idx) == WV_OK);
+    std::vector<char> data = read_fixture(std::string(f.stem) + ".in." + name + ".bin");
+    WV_CHECK_MSG(wv_session_set_input(s, idx, data.data(), data.size()) == WV_OK, wv_last_error());
+  }
+}
+
+void check_outputs(const Fixture& f, wv_engine* e, wv_session* s) {
+  for (const char* name : f.outputs) {
+    int32_t idx = -1;
+    WV_CHECK(wv_engine_find_output(e, name, &idx) == WV_OK);
+    const void* data = nullptr;
+    size_t bytes = 0;
+    WV_CHECK(wv_session_output(s, idx, &data, &bytes) == WV_OK);
+    std::vector<char> want = read_fixture(std::string(f.stem) + ".out." + name + ".bin");
+    WV_CHECK_MSG(bytes == want.size() && std::memcmp(data, want.data(), bytes) == 0,
+                 std::string(f.stem) + " output '" + name + "' differs from the numpy reference");
+  }
+}
+
+void test_outputs_match_reference_and_run_allocates_nothing() {
+  for (const Fixture& f : kFixtures) {
+    wv_engine* e = load(f);
+    if (!e) continue;
+    wv_session* s = nullptr;
+    const long at_create = g_allocations.load();
+    WV_CHECK(wv_session_create(e, &s) == WV_OK);
+    WV_CHECK_MSG(g_allocations.load() > at_create, "the allocation counter is not hooked in");
+    set_inputs(f, e, s);
+    WV_CHECK(wv_session_run(s) == WV_OK);
+    check_outputs(f, e, s);
+    const long before = g_allocations.load();
+    for (int i = 0; i < 5; ++i) WV_CHECK(wv_session_run(s) == WV_OK);
+    const long during = g_allocations.load() - before;
+    WV_CHECK_MSG(during == 0, std::string(f.stem) + ": run() allocated " + std::to_string(during) + " times");
+    check_outputs(f, e, s);
+    size_t planned = 0, naive = 0;
+    WV_CHECK(wv_engine_arena_bytes(e, &planned, &naive) == WV_OK);
+    WV_CHECK(planned > 0 && planned <= naive);
+    std::printf("%s: arena %zu bytes planned, %zu naive, isa %s\n", f.stem, planned, naive, wv_cpu_isa());
+    wv_session_release(s);
+    wv_engine_release(e);
+  }
+}
+
+void test_sessions_on_threads_share_one_engine() {
+  const Fixture& f = kFixtures[1];
+  wv_engine* e = load(f);
+  if (!e) return;
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      wv_session* s = nullptr;
+      if (wv_session_create(e, &s) != WV_OK) return;
+      set_inputs(f, e, s);
+      bool ok = true;
+      for (int i = 0; i < 10; ++i) ok = ok && wv_session_run(s) == WV_OK;
+      check_outputs(f, e, s);
+      if (ok) good.fetch_add(1);
+      wv_session_release(s);
+    });
+  for (auto& th : threads) th.join();
+  WV_CHECK_EQ(good.load(), 4);
+  wv_engine_release(e);
+}
+
+void test_session_keeps_engine_alive() {
+  const Fixture& f = kFixtures[0];
+  wv_engine* e = load(f);
+  if (!e) return;
+  wv_session* s = nullptr;
+  WV_CHECK(wv_session_create(e, &s) == WV_OK);
+  set_inputs(f, e, s);
+  wv_engine_release(e);  // the session holds its own reference
+  WV_CHECK(wv_session_run(s) == WV_OK);
+  wv_session_release(s);
+}
+
+void test_bad_inputs_return_status_and_message() {
+  wv_engine* e = load(kFixtures[1]);
+  if (!e) return;
+  wv_session* s = nullptr;
+  WV_CHECK(wv_session_create(e, &s) == WV_OK);
+  wv_tensor_spec spec;
+  WV_CHECK(wv_engine_input_spec(e, 0, &spec) == WV_OK);
+  std::vector<float> x(spec.bytes / 4, 0.25f);
+  WV_CHECK_EQ(int(wv_session_set_input(s, 0, x.data(), spec.bytes - 4)), int(WV_ERR_INPUT));
+  WV_CHECK(std::strstr(wv_last_error(), "image") != nullptr);
+  WV_CHECK_EQ(int(wv_session_set_input(s, 5, x.data(), spec.bytes)), int(WV_ERR_INVALID_ARGUMENT));
+  x[17] = std::nanf("");
+  WV_CHECK(wv_session_set_input(s, 0, x.data(), spec.bytes) == WV_OK);
+  WV_CHECK_EQ(int(wv_session_run(s)), int(WV_ERR_INPUT));
+  WV_CHECK(std::strstr(wv_last_error(), "non-finite") != nullptr);
+  x[17] = INFINITY;
+  WV_CHECK(wv_session_set_input(s, 0, x.data(), spec.bytes) == WV_OK);
+  WV_CHECK_EQ(int(wv_session_run(s)), int(WV_ERR_INPUT));
+  x[17] = 0.f;  // the session is still usable
+  WV_CHECK(wv_session_set_input(s, 0, x.data(), spec.bytes) == WV_OK);
+  WV_CHECK(wv_session_run(s) == WV_OK);
+  int32_t idx = 0;
+  WV_CHECK_EQ(int(wv_engine_find_input(e, "lidar", &idx)), int(WV_ERR_INPUT));
+  WV_CHECK(std::strstr(wv_last_error(), "lidar") != nullptr);
+  WV_CHECK_EQ(int(wv_session_run(nullptr)), int(WV_ERR_INVALID_ARGUMENT));
+  wv_session_release(s);
+  wv_engine_release(e);
+}
+
+}  // namespace
+
+int main() {
+  test_outputs_match_reference_and_run_allocates_nothing();
+  test_sessions_on_threads_share_one_engine();
+  test_session_keeps_engine_alive();
+  test_bad_inputs_return_status_and_message();
+  return wv_test_exit_code();
+}
