@@ -213,6 +213,10 @@ class Peer:
     info: dict[str, Any]
     kind: str  # "f32" or "int8": picks the accuracy sanity bound
 
+    @property
+    def rel_l2_bound(self) -> float:
+        return REL_L2_BOUND[self.kind]
+
 
 @dataclass
 class ConvNetCase:
@@ -226,7 +230,12 @@ class ConvNetCase:
     _peers: dict[str, Peer] = field(default_factory=dict)
     _onnx: dict[str, Path] = field(default_factory=dict)
 
+    def accuracy(self, out: npt.ArrayLike) -> dict[str, float]:
+        """max abs and relative L2 error of ``out`` vs the numpy float32 logits on the fixed input."""
+        return accuracy(out, self.ref)
+
     def peer(self, name: str) -> Peer:
+        """The named peer (built on first use; skips the test when its runtime is not installed)."""
         if name not in self._peers:
             self._peers[name] = self._make(name)
         return self._peers[name]
@@ -314,6 +323,12 @@ class _Cases(dict):  # type: ignore[type-arg]
         case = ConvNetCase(label, net, x, ref, calib, self._tmp.mktemp(f"convnet_{label}"), info)
         self[label] = case
         return case
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test taking ``convnet_size`` runs once per entry of SIZES."""
+    if "convnet_size" in metafunc.fixturenames:
+        metafunc.parametrize("convnet_size", list(SIZES))
 
 
 @pytest.fixture(scope="session")

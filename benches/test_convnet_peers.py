@@ -1,4 +1,4 @@
-"""Sample convnet, one benchmark group per input size, every peer in the same run.
+"""Sample convnet, one benchmark group per input size (conftest.SIZES), every peer in the same run.
 
 Peers: wayvert int8 and float32 engines (Session.run, float32 image in, float32 logits out, 1 thread),
 numpy float32 (im2col + matmul, 1 BLAS thread), ONNX Runtime float32 and int8 static QDQ at 1 and 2
@@ -16,21 +16,18 @@ from typing import Any
 
 import pytest
 
-from conftest import REL_L2_BOUND, SIZES, accuracy
-
 PEERS = ["wayvert_int8", "wayvert_f32", "numpy_f32", "ort_f32_t1", "ort_f32_t2", "ort_int8_t1", "ort_int8_t2"]
 
 
 @pytest.mark.parametrize("peer", PEERS)
-@pytest.mark.parametrize("size", list(SIZES))
-def test_convnet(benchmark: Any, convnet_cases: Any, size: str, peer: str) -> None:
-    case = convnet_cases[size]
+def test_convnet(benchmark: Any, convnet_cases: Any, convnet_size: str, peer: str) -> None:
+    case = convnet_cases[convnet_size]
     p = case.peer(peer)
     for _ in range(3):  # warm-up: first-run allocations, ORT's lazy kernel setup, caches
         out = p.run()
-    err = accuracy(out, case.ref)
-    benchmark.group = f"convnet {size}"
+    err = case.accuracy(out)
+    benchmark.group = f"convnet {convnet_size}"
     benchmark.extra_info.update({"peer": peer, "input_shape": list(case.net.input_shape), **case.info, **p.info, **err})
     assert out.shape == case.ref.shape
-    assert err["rel_l2_err"] < REL_L2_BOUND[p.kind], f"{peer} logits far from the float reference: {err}"
+    assert err["rel_l2_err"] < p.rel_l2_bound, f"{peer} logits far from the float reference: {err}"
     benchmark(p.run)

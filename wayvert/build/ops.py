@@ -34,7 +34,7 @@ def activation_fn(name: str) -> Callable[[npt.NDArray[np.float64]], npt.NDArray[
     if name == "relu6":
         return lambda x: np.clip(x, 0.0, 6.0)
     if name == "silu":
-        return lambda x: x / (1.0 + np.exp(-x))
+        return lambda x: x * 0.5 * (1.0 + np.tanh(0.5 * x))  # x * sigmoid(x), without exp overflow
     if name == "gelu":
         verf = np.vectorize(erf)
         return lambda x: 0.5 * x * (1.0 + verf(x / sqrt(2.0)))

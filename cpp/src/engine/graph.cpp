@@ -193,11 +193,14 @@ Result<Graph> decode_graph(ByteSpan g, ByteSpan tensors) {
     }
   }
 
+  std::vector<char> is_output(nv, 0);
   for (uint32_t i = 0; i < nout; ++i) {
     int32_t id;
     WV_RETURN_IF_ERROR(value_id(index(nin + i), false, "graph output " + std::to_string(i), &id));
     if (graph.values[id].kind != f::kActivation || !defined[id])
       return err("graph output " + graph.values[id].describe() + " is not written by any op");
+    if (is_output[id]) return err("graph output '" + graph.values[id].name + "' listed twice");
+    is_output[id] = 1;
     graph.outputs.push_back(id);
   }
   for (uint32_t i = 0; i < nv; ++i)

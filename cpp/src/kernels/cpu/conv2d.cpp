@@ -2,11 +2,15 @@
 // Both lower to im2col over a tile of output pixels followed by the dispatched GEMM micro-kernel.
 //   inputs: 0 x [N, C, H, W], 1 weight [Co, C/groups, kh, kw], 2 bias, 3 multiplier, 4 shift, 5 residual, 6 LUT
 #include <algorithm>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <cstring>
 #include <vector>
 
 #include "kernels/cpu/epilogue.hpp"
 #include "kernels/cpu/gemm.hpp"
+#include "kernels/cpu/requantize_row.hpp"
 
 namespace wv::kernels {
 namespace {
@@ -23,21 +27,109 @@ int64_t pick_tile(int64_t bytes_per_column, int64_t P) {
   return std::min(t, P);
 }
 
-// Pair-interleaved int16 columns of (x - zero) for output pixels [p0, p0 + n); padding reads as 0.
-void im2col_s16(const ConvShape& s, const int8_t* x, int32_t zero, int64_t Kp, int64_t p0, int64_t n, int16_t* col) {
-  for (int64_t k = 0; k < Kp; ++k) {
-    int16_t* dst = col + (k / 2) * n * 2 + (k % 2);
-    if (k >= s.K) {
-      for (int64_t j = 0; j < n; ++j) dst[2 * j] = 0;
-      continue;
+// Output columns [ox_lo, ox_hi) of one kernel tap read input columns inside [0, W): ix = ox*sw + off.
+inline void valid_columns(int64_t W, int64_t sw, int64_t off, int64_t* lo, int64_t* hi) {
+  *lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+  *hi = (W - 1 - off) >= 0 ? (W - 1 - off) / sw + 1 : 0;
+}
+
+// Walks the output pixels [p0, p0 + n) row segment by row segment for kernel tap (ky, kx), calling
+// put(j, value_or_pad, in_bounds) without per-pixel bounds tests in the interior.
+template <typename T, typename Put>
+inline void gather_tap(const ConvShape& s, const T* xc, int64_t ky, int64_t kx, int64_t p0, int64_t n, Put put,
+                       T pad) {
+  const int64_t off = kx * s.dw - s.pl;
+  int64_t lo, hi;
+  valid_columns(s.W, s.sw, off, &lo, &hi);
+  int64_t j = 0, p = p0;
+  while (j < n) {
+    const int64_t oy = p / s.Wo, ox0 = p % s.Wo, cnt = std::min(s.Wo - ox0, n - j);
+    const int64_t iy = oy * s.sh - s.pt + ky * s.dh;
+    if (iy < 0 || iy >= s.H) {
+      for (int64_t t = 0; t < cnt; ++t) put(j + t, pad);
+    } else {
+      const T* xr = xc + iy * s.W + off;
+      const int64_t a = std::clamp(lo, ox0, ox0 + cnt), b = std::clamp(hi, a, ox0 + cnt);
+      const int64_t jb = j - ox0;  // output index of column ox is jb + ox
+      for (int64_t ox = ox0; ox < a; ++ox) put(jb + ox, pad);
+      if (s.sw == 1) {  // contiguous: lets the compiler vectorise the widening copy
+        for (int64_t ox = a; ox < b; ++ox) put(jb + ox, xr[ox]);
+      } else {
+        for (int64_t ox = a; ox < b; ++ox) put(jb + ox, xr[ox * s.sw]);
+      }
+      for (int64_t ox = b; ox < ox0 + cnt; ++ox) put(jb + ox, pad);
     }
-    const int64_t ci = k / (s.kh * s.kw), ky = (k / s.kw) % s.kh, kx = k % s.kw;
-    const int8_t* xc = x + ci * s.H * s.W;
-    int64_t oy = p0 / s.Wo, ox = p0 % s.Wo;
+    j += cnt;
+    p += cnt;
+  }
+}
+
+// Widen n int8 values (stride 1 or 2) to int16 minus zero. SSE2 is part of x86-64, so no dispatch is needed;
+// other targets take the scalar loop.
+inline void widen_row(const int8_t* src, int64_t stride, int16_t z, int64_t n, int16_t* dst) {
+  int64_t i = 0;
+#if defined(__SSE2__)
+  const __m128i zv = _mm_set1_epi16(z);
+  if (stride == 1) {
+    for (; i + 8 <= n; i += 8) {
+      const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + i));
+      const __m128i w = _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8);  // sign-extend bytes to int16
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm_sub_epi16(w, zv));
+    }
+  } else if (stride == 2) {
+    for (; i + 9 <= n; i += 8) {  // reads 16 bytes (never past src[2(n-1)]), keeps the even ones
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2 * i));
+      const __m128i w = _mm_srai_epi16(_mm_slli_epi16(v, 8), 8);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm_sub_epi16(w, zv));
+    }
+  }
+#endif
+  for (; i < n; ++i) dst[i] = int16_t(src[i * stride] - z);
+}
+
+// One reduction row k of the column matrix: (x - zero) of tap k for output pixels [p0, p0 + n), 0 outside.
+void tap_row_s16(const ConvShape& s, const int8_t* x, int32_t zero, int64_t k, int64_t p0, int64_t n, int16_t* row) {
+  if (k >= s.K) {
+    for (int64_t j = 0; j < n; ++j) row[j] = 0;
+    return;
+  }
+  const int64_t ci = k / (s.kh * s.kw), ky = (k / s.kw) % s.kh, kx = k % s.kw;
+  const int16_t z = int16_t(zero);
+  const int8_t* xc = x + ci * s.H * s.W;
+  const int64_t off = kx * s.dw - s.pl;
+  int64_t lo, hi;
+  valid_columns(s.W, s.sw, off, &lo, &hi);
+  int64_t j = 0, p = p0;
+  while (j < n) {  // one output-row segment at a time: padding, interior, padding
+    const int64_t oy = p / s.Wo, ox0 = p % s.Wo, cnt = std::min(s.Wo - ox0, n - j);
+    const int64_t iy = oy * s.sh - s.pt + ky * s.dh;
+    int16_t* r = row + j - ox0;
+    if (iy < 0 || iy >= s.H) {
+      for (int64_t ox = ox0; ox < ox0 + cnt; ++ox) r[ox] = 0;
+    } else {
+      const int64_t a = std::clamp(lo, ox0, ox0 + cnt), b = std::clamp(hi, a, ox0 + cnt);
+      for (int64_t ox = ox0; ox < a; ++ox) r[ox] = 0;
+      widen_row(xc + iy * s.W + off + a * s.sw, s.sw, z, b - a, r + a);
+      for (int64_t ox = b; ox < ox0 + cnt; ++ox) r[ox] = 0;
+    }
+    j += cnt;
+    p += cnt;
+  }
+}
+
+// Pair-interleaved int16 columns of (x - zero) for output pixels [p0, p0 + n): rows k and k+1 are built
+// contiguously in `tmp` (2n values) and then interleaved, which keeps both loops vectorisable.
+void im2col_s16(const ConvShape& s, const int8_t* x, int32_t zero, int64_t Kp, int64_t p0, int64_t n, int16_t* col,
+                int16_t* tmp) {
+  int16_t* a = tmp;
+  int16_t* b = tmp + n;
+  for (int64_t k = 0; k < Kp; k += 2) {
+    tap_row_s16(s, x, zero, k, p0, n, a);
+    tap_row_s16(s, x, zero, k + 1, p0, n, b);
+    int16_t* dst = col + k * n;
     for (int64_t j = 0; j < n; ++j) {
-      const int64_t iy = oy * s.sh - s.pt + ky * s.dh, ix = ox * s.sw - s.pl + kx * s.dw;
-      dst[2 * j] = (iy >= 0 && iy < s.H && ix >= 0 && ix < s.W) ? int16_t(xc[iy * s.W + ix] - zero) : int16_t(0);
-      if (++ox == s.Wo) { ox = 0; ++oy; }
+      dst[2 * j] = a[j];
+      dst[2 * j + 1] = b[j];
     }
   }
 }
@@ -47,12 +139,30 @@ void im2col_f32(const ConvShape& s, const float* x, int64_t p0, int64_t n, float
   for (int64_t k = 0; k < s.K; ++k) {
     float* dst = col + k * n;
     const int64_t ci = k / (s.kh * s.kw), ky = (k / s.kw) % s.kh, kx = k % s.kw;
-    const float* xc = x + ci * s.H * s.W;
-    int64_t oy = p0 / s.Wo, ox = p0 % s.Wo;
-    for (int64_t j = 0; j < n; ++j) {
-      const int64_t iy = oy * s.sh - s.pt + ky * s.dh, ix = ox * s.sw - s.pl + kx * s.dw;
-      dst[j] = (iy >= 0 && iy < s.H && ix >= 0 && ix < s.W) ? xc[iy * s.W + ix] : 0.f;
-      if (++ox == s.Wo) { ox = 0; ++oy; }
+    gather_tap<float>(s, x + ci * s.H * s.W, ky, kx, p0, n, [&](int64_t j, float v) { dst[j] = v; }, 0.f);
+  }
+}
+
+// Depthwise (groups == C == Co): each channel is a small stencil; accumulate tap by tap, one output row at a
+// time, from a widened copy of the input row segment (`tmp`, Wo values) so the multiply-add vectorises.
+void depthwise_acc_s16(const ConvShape& s, const int8_t* xc, int32_t zero, const int16_t* w, int32_t* acc,
+                       int16_t* tmp) {
+  for (int64_t p = 0; p < s.P(); ++p) acc[p] = 0;
+  for (int64_t kx = 0; kx < s.kw; ++kx) {
+    const int64_t off = kx * s.dw - s.pl;
+    int64_t lo, hi;
+    valid_columns(s.W, s.sw, off, &lo, &hi);
+    lo = std::min(lo, s.Wo);
+    hi = std::clamp(hi, lo, s.Wo);
+    for (int64_t oy = 0; oy < s.Ho; ++oy) {
+      int32_t* arow = acc + oy * s.Wo;
+      for (int64_t ky = 0; ky < s.kh; ++ky) {
+        const int64_t iy = oy * s.sh - s.pt + ky * s.dh;
+        if (iy < 0 || iy >= s.H) continue;  // padding contributes (zero - zero) * w = 0
+        widen_row(xc + iy * s.W + off + lo * s.sw, s.sw, int16_t(zero), hi - lo, tmp);
+        const int32_t wk = w[ky * s.kw + kx];
+        for (int64_t ox = lo; ox < hi; ++ox) arow[ox] += wk * tmp[ox - lo];
+      }
     }
   }
 }
@@ -65,30 +175,50 @@ class Conv2dS8 final : public PreparedOp {
   std::vector<int16_t> weights;  // [Co][Kp], packed once at load
   QuantEpilogue ep;
   GemmS16Fn gemm = nullptr;
+  QuantRowFn quant_row = nullptr;
 
   void run(const OpBuffers& b) const override {
     const int8_t* x = static_cast<const int8_t*>(b.in[0]);
     const int8_t* r = ep.residual ? static_cast<const int8_t*>(b.in[kSlotResidual]) : nullptr;
     int8_t* y = static_cast<int8_t*>(b.out[0]);
+    if (depthwise)
+      return run_depthwise(x, r, y, static_cast<int32_t*>(b.scratch),
+                           reinterpret_cast<int16_t*>(static_cast<char*>(b.scratch) + dw_acc_bytes()));
     int16_t* col = static_cast<int16_t*>(b.scratch);
     int32_t* acc = reinterpret_cast<int32_t*>(static_cast<char*>(b.scratch) + col_bytes());
+    int16_t* tmp = reinterpret_cast<int16_t*>(static_cast<char*>(b.scratch) + col_bytes() + acc_bytes());
     const int64_t P = s.P();
     for (int64_t n = 0; n < s.N; ++n)
       for (int64_t g = 0; g < s.groups; ++g) {
         const int8_t* xg = x + (n * s.C + g * s.Cig) * s.H * s.W;
         for (int64_t p0 = 0; p0 < P; p0 += tile) {
           const int64_t nt = std::min(tile, P - p0);
-          im2col_s16(s, xg, zero, Kp, p0, nt, col);
+          im2col_s16(s, xg, zero, Kp, p0, nt, col, tmp);
           gemm(int(s.Cog), int(nt), int(Kp), weights.data() + g * s.Cog * Kp, col, acc, int(nt));
           for (int64_t c = 0; c < s.Cog; ++c) {
             const int64_t co = g * s.Cog + c, base = (n * s.Co + co) * P + p0;
-            for (int64_t j = 0; j < nt; ++j) y[base + j] = ep.apply(acc[c * nt + j], int(co), r ? r[base + j] : 0);
+            quant_row(ep, acc + c * nt, nt, int(co), 0, r ? r + base : nullptr, y + base);
           }
         }
       }
   }
+  void run_depthwise(const int8_t* x, const int8_t* r, int8_t* y, int32_t* acc, int16_t* tmp) const {
+    const int64_t P = s.P();
+    for (int64_t n = 0; n < s.N; ++n)
+      for (int64_t c = 0; c < s.Co; ++c) {
+        const int64_t base = (n * s.Co + c) * P;
+        depthwise_acc_s16(s, x + (n * s.C + c) * s.H * s.W, zero, weights.data() + c * Kp, acc, tmp);
+        quant_row(ep, acc, P, int(c), 0, r ? r + base : nullptr, y + base);
+      }
+  }
+  bool depthwise = false;
   size_t col_bytes() const { return size_t((Kp * tile * 2 + 63) / 64 * 64); }
-  void finish() { set_scratch_bytes(col_bytes() + size_t(s.Cog * tile * 4)); }
+  size_t dw_acc_bytes() const { return size_t((s.P() * 4 + 63) / 64 * 64); }
+  size_t acc_bytes() const { return size_t((s.Cog * tile * 4 + 63) / 64 * 64); }
+  void finish() {
+    depthwise = s.groups == s.C && s.Cig == 1 && s.Cog == 1;
+    set_scratch_bytes(depthwise ? dw_acc_bytes() + size_t(s.Wo * 2) : col_bytes() + acc_bytes() + size_t(tile * 2 * 2));
+  }
 };
 
 class Conv2dF32 final : public PreparedOp {
@@ -190,6 +320,7 @@ Result<std::unique_ptr<PreparedOp>> create(const OpView& op) {
       for (int64_t kk = 0; kk < s.K; ++kk) k->weights[size_t(co * k->Kp + kk)] = wq[co * s.K + kk];
     k->tile = pick_tile(k->Kp * 2, s.P());
     k->gemm = select_gemm_s16();
+    k->quant_row = select_quant_row();
     k->finish();
     k->set_work(s.N * s.Co * s.P() * s.K);
     return std::unique_ptr<PreparedOp>(std::move(k));

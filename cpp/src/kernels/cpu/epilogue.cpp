@@ -23,6 +23,9 @@ Status make_quant_epilogue(const OpView& op, int64_t channels, QuantEpilogue* e)
   if (op.has_input(kSlotBias)) {
     WV_RETURN_IF_ERROR(check_vector(op, kSlotBias, DType::i32, channels, "bias"));
     e->bias = static_cast<const int32_t*>(op.in(kSlotBias).data);
+    for (int64_t c = 0; c < channels; ++c)  // keeps acc + bias inside int32 (|acc| < 2^29 for K <= 16384)
+      if (e->bias[c] >= (1 << 30) || e->bias[c] <= -(1 << 30))
+        return op.error("bias of channel " + std::to_string(c) + " exceeds the int8 path's limit of +-2^30");
   }
   if (!op.has_input(kSlotMultiplier) || !op.has_input(kSlotShift))
     return op.error("int8 op needs requantization multiplier and shift inputs (slots 3 and 4)");

@@ -7,6 +7,7 @@
 
 #include "kernels/cpu/epilogue.hpp"
 #include "kernels/cpu/gemm.hpp"
+#include "kernels/cpu/requantize_row.hpp"
 
 namespace wv::kernels {
 namespace {
@@ -18,6 +19,7 @@ class LinearS8 final : public PreparedOp {
   std::vector<int16_t> weights;  // [Kp/2][Co][2]
   QuantEpilogue ep;
   GemmS16Fn gemm = nullptr;
+  QuantRowFn quant_row = nullptr;
 
   size_t a_bytes() const { return size_t((tile * Kp * 2 + 63) / 64 * 64); }
   void run(const OpBuffers& b) const override {
@@ -37,7 +39,7 @@ class LinearS8 final : public PreparedOp {
       gemm(int(nt), int(Co), int(Kp), a, weights.data(), acc, int(Co));
       for (int64_t i = 0; i < nt; ++i) {
         const int64_t base = (r0 + i) * Co;
-        for (int64_t c = 0; c < Co; ++c) y[base + c] = ep.apply(acc[i * Co + c], int(c), r ? r[base + c] : 0);
+        quant_row(ep, acc + i * Co, Co, 0, 1, r ? r + base : nullptr, y + base);
       }
     }
   }
@@ -90,6 +92,7 @@ Result<std::unique_ptr<PreparedOp>> create(const OpView& op) {
       for (int64_t kk = 0; kk < K; ++kk) k->weights[size_t((kk / 2) * Co * 2 + c * 2 + kk % 2)] = wq[c * K + kk];
     k->tile = std::min<int64_t>(rows, std::max<int64_t>(4, (64 * 1024) / (k->Kp * 2 + Co * 4)));
     k->gemm = select_gemm_s16();
+    k->quant_row = select_quant_row();
     k->set_scratch_bytes(k->a_bytes() + size_t(k->tile * Co * 4));
     k->set_work(rows * Co * K);
     return std::unique_ptr<PreparedOp>(std::move(k));

@@ -17,9 +17,16 @@ class Quantize final : public PreparedOp {
     const float* x = static_cast<const float*>(b.in[0]);
     int8_t* y = static_cast<int8_t*>(b.out[0]);
     for (int64_t i = 0; i < n; ++i) {
-      double v = double(std::round(x[i] / scale)) + zero;  // NaN fails both tests below and lands on 0 + zero
-      v = v < -128.0 ? -128.0 : (v > 127.0 ? 127.0 : v);
-      y[i] = std::isnan(v) ? int8_t(zero) : int8_t(v);
+      // Clamp first (anything past +-1024 saturates anyway), then round half away from zero with integer
+      // ops: exact for |r| <= 1024 and free of libm calls. NaN fails both comparisons and maps to the zero point.
+      float r = x[i] / scale;
+      const bool nan = !(r == r);
+      r = r < -1024.f ? -1024.f : (r > 1024.f ? 1024.f : r);
+      int32_t q = int32_t(nan ? 0.f : r);  // truncates toward zero
+      const float frac = r - float(q);
+      q += int32_t(frac >= 0.5f) - int32_t(frac <= -0.5f);
+      q += zero;
+      y[i] = int8_t(q < -128 ? -128 : (q > 127 ? 127 : q));
     }
   }
 };

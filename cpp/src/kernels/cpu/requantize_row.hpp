@@ -1,0 +1,24 @@
+// The int8 epilogue applied to a row of accumulators: scalar reference and an AVX2 variant, bit-identical.
+#pragma once
+#include <cstdint>
+
+#include "kernels/cpu/requantize.hpp"
+
+namespace wv::kernels {
+
+// y[i] = ep.apply(acc[i], channel0 + i * channel_step, residual ? residual[i] : 0) for i < n.
+// channel_step is 0 for a conv output row (one channel) and 1 for a linear output row (one channel per element).
+using QuantRowFn = void (*)(const QuantEpilogue& ep, const int32_t* acc, int64_t n, int channel0, int channel_step,
+                            const int8_t* residual, int8_t* y);
+
+void quant_row_scalar(const QuantEpilogue& ep, const int32_t* acc, int64_t n, int channel0, int channel_step,
+                      const int8_t* residual, int8_t* y);
+#if defined(WV_HAVE_AVX2_KERNELS)
+void quant_row_avx2(const QuantEpilogue& ep, const int32_t* acc, int64_t n, int channel0, int channel_step,
+                    const int8_t* residual, int8_t* y);
+#endif
+
+// Best variant for this CPU (follows the GEMM dispatch, WAYVERT_ISA=scalar included).
+QuantRowFn select_quant_row();
+
+}  // namespace wv::kernels
