@@ -169,11 +169,30 @@ class _Interp:
         raise NotImplementedError(f"no reference for op {op.op_type!r}")
 
 
-def run(builder: EngineBuilder, inputs: Mapping[str, npt.ArrayLike]) -> dict[str, npt.NDArray[Any]]:
-    """Interpret the builder's graph on ``inputs`` with the numpy references; returns every graph output."""
+def initial_state(builder: EngineBuilder) -> dict[str, npt.NDArray[Any]]:
+    """Each state value as a new session holds it: the zero point (0 for float)."""
+    out = {}
+    for name, _ in builder.states:
+        t = builder.values[name].tensor
+        out[name] = np.full(t.shape, t.zero_point, dtype=t.dtype)
+    return out
+
+
+def run(builder: EngineBuilder, inputs: Mapping[str, npt.ArrayLike],
+        state: dict[str, npt.NDArray[Any]] | None = None) -> dict[str, npt.NDArray[Any]]:
+    """Interpret the builder's graph on ``inputs`` with the numpy references; returns every graph output.
+
+    Recurrent state is read from ``state`` (initial state when None); a given dict is updated in place with
+    the state after this run, as a session's state is.
+    """
     it = _Interp(builder)
+    current = state if state is not None else initial_state(builder)
     for name in builder.inputs:
         it.env[name] = np.asarray(inputs[name])
+    for name, _ in builder.states:
+        it.env[name] = current[name]
     for op in builder.ops:
         it.env[op.outputs[0]] = it.run_op(op)
+    for name, nxt in builder.states:
+        current[name] = it.env[nxt]
     return {n: it.env[n] for n in builder.outputs}

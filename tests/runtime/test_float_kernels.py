@@ -67,6 +67,22 @@ def test_float_conv2d_1x1_direct_path_and_large_k_match_reference(kit, rng):
     kit.assert_close(b, {"x": _normal(rng, x.shape)})
 
 
+def test_float_conv2d_spanning_several_column_tiles_matches_reference(kit, rng):
+    """K = 1152 gives 32-pixel column tiles: a 10x10 output takes four, the last partial, each starting mid-row."""
+    b = EngineBuilder("fconv_tiles")
+    x = b.input("x", "float32", (1, 128, 10, 10))
+    b.output(ops.conv2d(b, x, _normal(rng, (24, 128, 3, 3), 0.03), _normal(rng, 24), padding=1, activation="relu6"))
+    kit.assert_close(b, {"x": _normal(rng, x.shape)})
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_float_global_avg_pool_matches_reference(kit, rng, keepdims):
+    b = EngineBuilder("fpool")
+    x = b.input("x", "float32", (2, 5, 13, 11))
+    b.output(ops.global_avg_pool(b, x, keepdims=keepdims))
+    kit.assert_close(b, {"x": _normal(rng, x.shape, 3.0) + 1.0})
+
+
 # ------------------------------------------------------------------------------------------------ linear
 @PROPERTY
 @given(data=st.data(), seed=SEED, activation=st.sampled_from(ACTIVATIONS))

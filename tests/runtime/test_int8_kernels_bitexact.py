@@ -309,6 +309,22 @@ def test_int8_conv2d_extreme_codes_with_padding_bias_and_residual_match_referenc
     kit.assert_bitexact(b, {"x": xi, "res": np.where(rng.random(res.shape) < 0.5, 127, -128).astype(np.int8)})
 
 
+def test_int8_conv2d_and_linear_spanning_several_tiles_match_reference(kit, rng):
+    """Conv: Kp = 1152 gives 80-pixel column tiles, so 10x10 outputs take a full and a partial tile whose start
+    is mid-row. Linear: 150 rows of K = 300 take two row tiles."""
+    b = EngineBuilder("tiles")
+    x = b.input("x", "int8", (1, 128, 10, 10), scale=0.02, zero_point=17)
+    w, s = _weights(rng, (24, 128, 3, 3))
+    y = ops.conv2d(b, x, w, rng.integers(-10**5, 10**5, 24).astype(np.int32), padding=1, weight_scales=s,
+                   out_scale=4.0, out_zero_point=-2, name="conv")
+    t = b.input("t", "int8", (3, 50, 300), scale=0.05, zero_point=-100)
+    w2, s2 = _weights(rng, (19, 300))
+    z = ops.linear(b, t, w2, None, weight_scales=s2, out_scale=2.0, out_zero_point=0, name="fc")
+    b.output(y, z)
+    got = kit.assert_bitexact(b, {"x": kit.int8_array(rng, x.shape), "t": kit.int8_array(rng, t.shape)})
+    assert len(np.unique(got["conv"])) > 50 and len(np.unique(got["fc"])) > 50  # outputs are not saturated
+
+
 # ------------------------------------------------------------------------------------------------ scalar vs SIMD
 _RUNNER = r"""
 import json, sys

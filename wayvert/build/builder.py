@@ -64,6 +64,7 @@ class EngineBuilder:
         self.ops: list[OpRecord] = []
         self.inputs: list[str] = []
         self.outputs: list[str] = []
+        self.states: list[tuple[str, str]] = []  # (state value, value it takes after each run)
         self.meta: dict[str, Any] = {"model": {"name": model_name, "version": model_version}}
         self.profile: dict[str, Any] | None = None
         self._counter = 0
@@ -134,6 +135,24 @@ class EngineBuilder:
         self.ops.append(OpRecord(op_type, names, [t.name for t in outs], dict(attrs or {})))
         return outs
 
+    def state(self, name: str, dtype: str, shape: Sequence[int], scale: float = 0.0, zero_point: int = 0) -> Tensor:
+        """Declare recurrent state: read like an input, owned by each session, starting at its zero point.
+
+        Give it its next value with :meth:`update_state` once the op computing that value is added.
+        """
+        return self._add_value(Tensor(name, dtype, tuple(int(d) for d in shape), float(scale), int(zero_point)), fmt.KIND_STATE)
+
+    def update_state(self, state: Tensor, next_value: Tensor) -> None:
+        """After every run, ``state`` takes the value of ``next_value`` (same dtype, shape and quantization)."""
+        s, n = self.values[state.name].tensor, self.values[next_value.name].tensor
+        if self.values[state.name].kind != fmt.KIND_STATE:
+            raise BuildError(f"'{state.name}' is not a state value")
+        if (s.dtype, s.shape, s.scale, s.zero_point) != (n.dtype, n.shape, n.scale, n.zero_point):
+            raise BuildError(f"state '{s.name}' and its update '{n.name}' differ in dtype, shape or quantization")
+        if any(st == state.name for st, _ in self.states):
+            raise BuildError(f"state '{s.name}' already has an update")
+        self.states.append((state.name, next_value.name))
+
     def output(self, *tensors: Tensor) -> None:
         """Mark values as graph outputs (in this order)."""
         for t in tensors:
@@ -157,6 +176,8 @@ class EngineBuilder:
         meta["format"] = {"major": fmt.MAJOR, "minor": fmt.MINOR}
         meta["inputs"] = [self._spec(n) for n in self.inputs]
         meta["outputs"] = [self._spec(n) for n in self.outputs]
+        if self.states:
+            meta["state"] = [self._spec(n) for n, _ in self.states]
         counts: dict[str, int] = {}
         for op in self.ops:
             counts[op.op_type] = counts.get(op.op_type, 0) + 1
@@ -201,6 +222,8 @@ class EngineBuilder:
                                          float(t.scale), int(t.zero_point), off, size)
 
         indices: list[int] = [index_of[n] for n in self.inputs] + [index_of[n] for n in self.outputs]
+        for st, nxt in self.states:
+            indices += [index_of[st], index_of[nxt]]
         op_recs = bytearray()
         attr_recs = bytearray()
         attr_count = 0
@@ -223,7 +246,7 @@ class EngineBuilder:
 
         graph = (
             fmt.GRAPH_HEADER.pack(len(names), len(self.ops), len(self.inputs), len(self.outputs), attr_count,
-                                  len(indices), len(strings), 0)
+                                  len(indices), len(strings), len(self.states))
             + bytes(value_recs) + bytes(op_recs) + bytes(attr_recs)
             + np.asarray(indices, dtype="<u4").tobytes() + bytes(strings)
         )

@@ -19,6 +19,7 @@ SECTION_PROFILE = 4
 KIND_ACTIVATION = 0
 KIND_CONSTANT = 1
 KIND_INPUT = 2
+KIND_STATE = 3
 
 ATTR_INT = 1
 ATTR_FLOAT = 2
@@ -30,7 +31,7 @@ MAX_RANK = 6
 # struct formats, little-endian; sizes asserted below so the layout cannot drift silently.
 HEADER = struct.Struct("<8sHHIIIQQII16x")  # magic, major, minor, flags, header_size, section_count, table, size, crc, reserved
 SECTION = struct.Struct("<IIQQQ")  # kind, reserved, offset, size, reserved
-GRAPH_HEADER = struct.Struct("<8I")  # values, ops, inputs, outputs, attrs, indices, string bytes, reserved
+GRAPH_HEADER = struct.Struct("<8I")  # values, ops, inputs, outputs, attrs, indices, string bytes, states
 VALUE = struct.Struct("<IIBBBBI6IfiQQ")  # name off/len, dtype, rank, kind, pad, pad, dims[6], scale, zero, data off/size
 OP = struct.Struct("<8I")  # name off/len, in first/count, out first/count, attr first/count
 ATTR_INT_REC = struct.Struct("<IIIIq")  # key off/len, type, pad, int64

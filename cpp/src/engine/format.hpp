@@ -28,7 +28,9 @@ inline constexpr size_t kAttrRecordSize = 24;
 inline constexpr uint32_t kAbsent = 0xFFFFFFFFu;  // an optional op input that is not given
 inline constexpr int kMaxRank = 6;
 
-enum ValueKind : uint8_t { kActivation = 0, kConstant = 1, kGraphInput = 2 };
+// kState: recurrent state owned by each session; starts at the zero point, and after every run takes the
+// value of the activation paired with it in the graph's state list.
+enum ValueKind : uint8_t { kActivation = 0, kConstant = 1, kGraphInput = 2, kState = 3 };
 enum AttrType : uint32_t { kAttrInt = 1, kAttrFloat = 2 };
 
 // Hard limits that keep a hostile file from asking for absurd work.

@@ -69,14 +69,14 @@ Result<Graph> decode_graph(ByteSpan g, ByteSpan tensors) {
   auto err = [](const std::string& m) { return format_error("graph section: " + m); };
   if (g.size < f::kGraphHeaderSize) return err("shorter than its 32-byte header");
   uint32_t nv = g.u32(0), nop = g.u32(4), nin = g.u32(8), nout = g.u32(12), nattr = g.u32(16), nidx = g.u32(20),
-           nstr = g.u32(24);
+           nstr = g.u32(24), nstate = g.u32(28);
   if (nv > f::kMaxValues || nop > f::kMaxOps || nattr > f::kMaxOps * 16 || nidx > f::kMaxOps * 64)
     return err("record counts exceed the format's limits");
   uint64_t need = f::kGraphHeaderSize + uint64_t(nv) * f::kValueRecordSize + uint64_t(nop) * f::kOpRecordSize +
                   uint64_t(nattr) * f::kAttrRecordSize + uint64_t(nidx) * 4 + nstr;
   if (need != g.size)
     return err("records need " + std::to_string(need) + " bytes but the section has " + std::to_string(g.size));
-  if (uint64_t(nin) + nout > nidx) return err("graph input/output lists exceed the index pool");
+  if (uint64_t(nin) + nout + 2 * uint64_t(nstate) > nidx) return err("graph input/output/state lists exceed the index pool");
   if (nout == 0) return err("graph has no outputs");
 
   size_t values_at = f::kGraphHeaderSize;
@@ -101,7 +101,7 @@ Result<Graph> decode_graph(ByteSpan g, ByteSpan tensors) {
     if (!dtype_known(dt)) return err(where + ": unknown dtype code " + std::to_string(dt));
     v.dtype = static_cast<DType>(dt);
     if (rank > f::kMaxRank) return err(where + ": rank " + std::to_string(rank) + " exceeds 6");
-    if (kind > f::kGraphInput) return err(where + ": unknown value kind " + std::to_string(kind));
+    if (kind > f::kState) return err(where + ": unknown value kind " + std::to_string(kind));
     v.kind = static_cast<f::ValueKind>(kind);
     v.shape.rank = rank;
     uint64_t elements = 1;
@@ -148,8 +148,19 @@ Result<Graph> decode_graph(ByteSpan g, ByteSpan tensors) {
     defined[id] = 1;
     graph.inputs.push_back(id);
   }
+  for (uint32_t i = 0; i < nstate; ++i) {
+    StateUpdate su;
+    WV_RETURN_IF_ERROR(value_id(index(nin + nout + 2 * i), false, "state " + std::to_string(i), &su.state));
+    WV_RETURN_IF_ERROR(value_id(index(nin + nout + 2 * i + 1), false, "state " + std::to_string(i) + " update", &su.next));
+    const Value& sv = graph.values[size_t(su.state)];
+    if (sv.kind != f::kState) return err("state list names " + sv.describe() + ", which is not of kind state");
+    if (defined[su.state]) return err("state '" + sv.name + "' listed twice");
+    defined[su.state] = 1;
+    graph.states.push_back(su);
+  }
   for (uint32_t i = 0; i < nv; ++i) {
     if (graph.values[i].kind == f::kConstant) defined[i] = 1;
+    if (graph.values[i].kind == f::kState && !defined[i]) return err("value '" + graph.values[i].name + "' is a state but not in the state list");
     if (graph.values[i].kind == f::kGraphInput && !defined[i]) return err("value '" + graph.values[i].name + "' is an input but not in the input list");
   }
 
@@ -205,6 +216,13 @@ Result<Graph> decode_graph(ByteSpan g, ByteSpan tensors) {
   }
   for (uint32_t i = 0; i < nv; ++i)
     if (!defined[i]) return err("value '" + graph.values[i].name + "' is never written");
+  for (const StateUpdate& su : graph.states) {
+    const Value& sv = graph.values[size_t(su.state)];
+    const Value& nx = graph.values[size_t(su.next)];
+    if (nx.kind != f::kActivation) return err("state '" + sv.name + "' must be updated from an op output, not " + nx.describe());
+    if (nx.dtype != sv.dtype || !(nx.shape == sv.shape) || nx.scale != sv.scale || nx.zero_point != sv.zero_point)
+      return err("state " + sv.describe() + " and its update " + nx.describe() + " differ in dtype, shape or quantization");
+  }
   return graph;
 }
 

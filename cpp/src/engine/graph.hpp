@@ -51,11 +51,18 @@ struct Op {
   std::vector<Attr> attrs;
 };
 
+// A recurrent state value and the activation whose value it takes after each run.
+struct StateUpdate {
+  int32_t state = -1;
+  int32_t next = -1;
+};
+
 struct Graph {
   std::vector<Value> values;
   std::vector<Op> ops;
   std::vector<int32_t> inputs;
   std::vector<int32_t> outputs;
+  std::vector<StateUpdate> states;
 };
 
 // Decode and check structure: bounds, names, shapes, constant blobs, def-before-use, single producer.

@@ -32,15 +32,16 @@ Result<std::shared_ptr<const Engine>> Engine::load(std::unique_ptr<FileBytes> by
     e->ops_.push_back(op.take());
   }
 
-  // Lifetimes: inputs live for the whole run (so a session can run again without new inputs),
-  // outputs until the end (the caller reads them after the run), others from producer to last reader.
+  // Lifetimes: inputs and states live for the whole run (a session can run again without new inputs; state
+  // persists), outputs and state updates until the end (read after the last op), others from producer to last reader.
   const int n_ops = int(g.ops.size());
   std::vector<Lifetime> buffers;
   std::vector<int> buffer_of_value(g.values.size(), -1);
   for (size_t v = 0; v < g.values.size(); ++v) {
     if (g.values[v].kind == format::kConstant) continue;
     buffer_of_value[v] = int(buffers.size());
-    buffers.push_back({g.values[v].bytes, g.values[v].kind == format::kGraphInput ? 0 : n_ops, 0});
+    const bool whole_run = g.values[v].kind == format::kGraphInput || g.values[v].kind == format::kState;
+    buffers.push_back({g.values[v].bytes, whole_run ? 0 : n_ops, whole_run ? n_ops : 0});
   }
   for (int i = 0; i < n_ops; ++i) {
     for (int32_t id : g.ops[size_t(i)].outputs) buffers[size_t(buffer_of_value[size_t(id)])].first = i;
@@ -52,6 +53,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(std::unique_ptr<FileBytes> by
   }
   for (int32_t id : g.outputs) buffers[size_t(buffer_of_value[size_t(id)])].last = n_ops;
   for (int32_t id : g.inputs) buffers[size_t(buffer_of_value[size_t(id)])].last = n_ops;
+  for (const StateUpdate& su : g.states) buffers[size_t(buffer_of_value[size_t(su.next)])].last = n_ops;
   for (auto& b : buffers) b.last = std::max(b.last, b.first);  // an output nobody reads still needs its bytes
   size_t first_scratch = buffers.size();
   for (int i = 0; i < n_ops; ++i) buffers.push_back({e->ops_[size_t(i)]->scratch_bytes(), i, i});

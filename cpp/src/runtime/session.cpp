@@ -15,7 +15,6 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Engine> e
   s->arena_ = static_cast<unsigned char*>(std::aligned_alloc(64, alloc));
   if (s->arena_ == nullptr)
     return Status(Code::out_of_memory, "cannot allocate a " + std::to_string(alloc) + "-byte arena");
-  std::memset(s->arena_, 0, alloc);
 
   size_t n_in = 0, n_out = 0;
   for (const Op& op : g.ops) {
@@ -35,6 +34,7 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Engine> e
     b.scratch = e.ops()[i]->scratch_bytes() ? s->arena_ + e.scratch_offset(int(i)) : nullptr;
     s->bound_.push_back(b);
   }
+  s->reset();
   return s;
 }
 
@@ -74,11 +74,19 @@ Status Session::run() {
   }
   const auto& ops = engine_->ops();
   for (size_t i = 0; i < ops.size(); ++i) ops[i]->run(bound_[i]);
+  for (const StateUpdate& su : g.states) std::memcpy(value_ptr(su.state), value_ptr(su.next), g.values[size_t(su.state)].bytes);
   return Status::Ok();
 }
 
 const void* Session::output(int index) const { return value_ptr(engine_->graph().outputs[size_t(index)]); }
 
-void Session::reset() { std::memset(arena_, 0, std::max<size_t>(64, (arena_bytes_ + 63) / 64 * 64)); }
+void Session::reset() {
+  std::memset(arena_, 0, std::max<size_t>(64, (arena_bytes_ + 63) / 64 * 64));
+  const Graph& g = engine_->graph();
+  for (const StateUpdate& su : g.states) {  // int8 state starts at its zero point (real value 0)
+    const Value& v = g.values[size_t(su.state)];
+    if (v.dtype == DType::i8 || v.dtype == DType::u8) std::memset(value_ptr(su.state), v.zero_point & 0xFF, v.bytes);
+  }
+}
 
 }  // namespace wv

@@ -24,7 +24,7 @@ class Session {
   Status run();
   // Output `index` of the last run; valid until the next run.
   const void* output(int index) const;
-  // Restore the state a new session has (inputs and arena zeroed).
+  // Restore what a new session has: arena and inputs zeroed, recurrent state at its zero point.
   void reset();
 
  private:
