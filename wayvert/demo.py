@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
+import numpy.typing as npt
 
 from wayvert import cpu_isa, reference
 from wayvert.build import sample_nets
@@ -20,7 +22,7 @@ from wayvert.engine import Engine
 from wayvert.inspect import describe_engine
 
 
-def _latency_ms(run: "callable[[], object]", frames: int) -> np.ndarray:  # type: ignore[valid-type]
+def _latency_ms(run: Callable[[], object], frames: int) -> npt.NDArray[np.float64]:
     run()  # first call: caches warm
     times = []
     for _ in range(frames):

@@ -48,14 +48,14 @@ def rescale(x: npt.ArrayLike, m: npt.ArrayLike, s: npt.ArrayLike) -> npt.NDArray
     p = x64 * m64
     half = np.where(s64 > 0, np.left_shift(np.int64(1), np.maximum(s64 - 1, 0)), 0)
     adj = np.where((s64 > 0) & (p < 0), 1, 0)
-    return np.right_shift(p + half - adj, s64)
+    return np.asarray(np.right_shift(p + half - adj, s64), dtype=np.int64)
 
 
 def round_half_away(v: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
     """Round to nearest, ties away from zero, exactly (no ``floor(x + 0.5)`` double rounding)."""
     t = np.trunc(v)
     frac = v - t
-    return t + np.where(np.abs(frac) >= 0.5, np.sign(v), 0)
+    return np.asarray(t + np.where(np.abs(frac) >= 0.5, np.sign(v), 0), dtype=v.dtype)
 
 
 def quantize(x: npt.ArrayLike, scale: float, zero_point: int) -> npt.NDArray[np.int8]:

@@ -20,14 +20,14 @@ F32 = npt.NDArray[np.float32]
 _ACT = {0: "none", 1: "relu", 2: "relu6", 3: "silu", 4: "gelu"}
 
 
-def _activate(code: int, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def _activate(code: int, x: npt.NDArray[np.float64]) -> Any:
     from wayvert.build.ops import activation_fn
 
     return activation_fn(_ACT[int(code)])(x)
 
 
 def _patches(x: npt.NDArray[Any], kh: int, kw: int, stride: tuple[int, int], pad: tuple[int, int, int, int],
-             dilation: tuple[int, int], fill: float) -> npt.NDArray[Any]:
+             dilation: tuple[int, int], fill: float) -> Any:
     """[N, C, Ho, Wo, kh, kw] windows of x padded with ``fill``."""
     pt, pl, pb, pr = pad
     xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=fill)
@@ -37,7 +37,7 @@ def _patches(x: npt.NDArray[Any], kh: int, kw: int, stride: tuple[int, int], pad
     return win
 
 
-def conv2d_acc(x: npt.NDArray[Any], w: npt.NDArray[Any], attrs: Mapping[str, Any], fill: float = 0) -> npt.NDArray[Any]:
+def conv2d_acc(x: npt.NDArray[Any], w: npt.NDArray[Any], attrs: Mapping[str, Any], fill: float = 0) -> Any:
     """Raw convolution sums [N, Co, Ho, Wo] (int64 for integer inputs, float64 for float)."""
     g = int(attrs.get("groups", 1))
     stride = (int(attrs.get("stride_h", 1)), int(attrs.get("stride_w", 1)))
@@ -57,7 +57,7 @@ def conv2d_acc(x: npt.NDArray[Any], w: npt.NDArray[Any], attrs: Mapping[str, Any
 
 def int8_epilogue(acc: npt.NDArray[np.int64], channel_axis: int, bias: npt.NDArray[Any] | None,
                   mult: npt.NDArray[Any], shift: npt.NDArray[Any], out_zero: int, attrs: Mapping[str, Any],
-                  residual: npt.NDArray[np.int8] | None, residual_zero: int, lut: npt.NDArray[np.int8] | None) -> I8:
+                  residual: npt.NDArray[np.int8] | None, residual_zero: int, lut: npt.NDArray[np.int8] | None) -> Any:
     """The fused int8 epilogue of conv2d/linear, as specified in requantize.hpp."""
     shape = [1] * acc.ndim
     shape[channel_axis] = -1
@@ -79,7 +79,8 @@ class _Interp:
         self.b = b
         self.env: dict[str, npt.NDArray[Any]] = {}
 
-    def t(self, name: str) -> Any:
+    def t(self, name: str | None) -> Any:
+        assert name is not None
         return self.b.values[name].tensor
 
     def val(self, name: str | None) -> Any:
@@ -88,11 +89,11 @@ class _Interp:
         rec = self.b.values[name]
         return rec.data if rec.data is not None else self.env[name]
 
-    def run_op(self, op: OpRecord) -> npt.NDArray[Any]:
+    def run_op(self, op: OpRecord) -> Any:
         ins = [self.val(n) for n in op.inputs]
         a = op.attrs
         out = self.t(op.outputs[0])
-        t0 = self.t(op.inputs[0]) if op.inputs[0] else None
+        t0: Any = self.t(op.inputs[0]) if op.inputs[0] else None
         if op.op_type in ("conv2d", "linear"):
             x, w = ins[0], ins[1]
             bias, mult, shift, res, lut = (ins + [None] * 7)[2:7]

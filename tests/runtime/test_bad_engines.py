@@ -357,8 +357,22 @@ def test_value_never_written_and_output_not_written(good: bytes) -> None:
     assert "'orphan' is never written" in load_error(b.to_bytes())
 
 
+def test_graph_output_listed_twice(good: bytes) -> None:
+    lay = Layout(good)
+    assert lay.nout == 2
+    msg = load_error(patched(good, lay.index(lay.nin + 1), struct.pack("<I", lay.value_id("fc"))))
+    assert "graph output 'fc' listed twice" in msg
+
+
 def test_graph_input_list_errors(good: bytes) -> None:
     lay = Layout(good)
+    b = EngineBuilder("two")
+    x = b.input("x", "float32", (2,))
+    z = b.input("z", "float32", (2,))
+    b.output(ops.add(b, x, z, name="s"))
+    two = b.to_bytes()
+    lay2 = Layout(two)
+    assert "graph input 'x' listed twice" in load_error(patched(two, lay2.index(1), struct.pack("<I", lay2.value_id("x"))))
     assert "is not of kind input" in load_error(patched(good, lay.index(0), struct.pack("<I", lay.value_id("conv1"))))
     assert "not in the input list" in load_error(patched(good, lay.value("flat") + 10, b"\x02"))
 

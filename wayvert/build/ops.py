@@ -45,7 +45,7 @@ def activation_lut(name: str, pre_scale: float, pre_zero: int, out_scale: float,
     """256-entry int8 table mapping a pre-activation int8 code (index = code + 128) to the output code."""
     codes = np.arange(-128, 128, dtype=np.float64)
     y = activation_fn(name)((codes - pre_zero) * pre_scale)
-    return np.clip(quant.round_half_away(y / out_scale) + out_zero, -128, 127).astype(np.int8)
+    return np.asarray(np.clip(quant.round_half_away(y / out_scale) + out_zero, -128, 127), dtype=np.int8)
 
 
 def _int8_epilogue(
@@ -65,7 +65,8 @@ def _int8_epilogue(
         lut = b.constant(f"{name}.lut", activation_lut(activation, pre_scale, pre_zero, out_scale, out_zero))
     elif activation in ("relu", "relu6"):
         lo = out_zero
-        hi = 127 if activation == "relu" else int(min(127, out_zero + quant.round_half_away(np.float64(6.0 / out_scale))))
+        six = float(quant.round_half_away(np.array([6.0 / out_scale]))[0])
+        hi = 127 if activation == "relu" else int(min(127.0, out_zero + six))
         attrs.update(act_min=int(max(-128, lo)), act_max=int(hi))
     elif activation != "none":
         raise BuildError(f"{name}: unknown activation {activation!r}")

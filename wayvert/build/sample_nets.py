@@ -113,7 +113,7 @@ class SampleConvNet:
 
 def _he(rng: np.random.Generator, shape: tuple[int, ...]) -> npt.NDArray[np.float32]:
     fan_in = int(np.prod(shape[1:]))
-    return (rng.normal(size=shape) * np.sqrt(2.0 / fan_in)).astype(np.float32)
+    return np.asarray(rng.normal(size=shape) * np.sqrt(2.0 / fan_in), dtype=np.float32)
 
 
 def sample_convnet(seed: int = 0, height: int = 64, width: int = 128, channels: int = 3, outputs: int = 16,
