@@ -38,10 +38,10 @@ asan-test:
 	cd _build/asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
 py-test: $(VENV)/.installed
-	$(PY) -m pytest -q tests
+	$(VENV)/bin/pytest -q tests
 
 bench: $(VENV)/.bench-installed
-	$(PY) -m pytest -q benches --benchmark-columns=min,median,mean,stddev,rounds --benchmark-sort=name
+	$(VENV)/bin/pytest -q benches --benchmark-columns=min,median,mean,stddev,rounds --benchmark-sort=name
 
 clean:
 	rm -rf _build .skbuild $(VENV) build-cpp.log build-asan.log demo_out

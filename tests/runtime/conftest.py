@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import glob
-import os
-import sys
 from typing import Any, Mapping
 
+import numpy as np
+import numpy.typing as npt
+import pytest
 
-def _prefer_installed_wayvert() -> None:
-    """``python -m pytest`` from the repository root puts the root first on sys.path, where ``wayvert/`` is the
-    source tree without the compiled ``_core`` (the package is installed non-editable into .venv). Move the
-    root to the end of sys.path so the installed, built package is the one under test."""
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    if glob.glob(os.path.join(root, "wayvert", "_core*")) or "wayvert" in sys.modules:
-        return
-    here = [p for p in sys.path if os.path.abspath(p or os.curdir) == root]
-    for p in here:
-        sys.path.remove(p)
-    sys.path.extend(here)
-
-
-_prefer_installed_wayvert()
-
-import numpy as np  # noqa: E402
-import numpy.typing as npt  # noqa: E402
-import pytest  # noqa: E402
-
-import wayvert  # noqa: E402
-from wayvert import reference  # noqa: E402
-from wayvert.build import EngineBuilder  # noqa: E402
+import wayvert
+from wayvert import reference
+from wayvert.build import EngineBuilder
 
 
 def engine_of(b: EngineBuilder) -> wayvert.Engine:

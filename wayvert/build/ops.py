@@ -48,6 +48,14 @@ def activation_lut(name: str, pre_scale: float, pre_zero: int, out_scale: float,
     return np.asarray(np.clip(quant.round_half_away(y / out_scale) + out_zero, -128, 127), dtype=np.int8)
 
 
+def _relu_bounds(activation: str, out_scale: float, out_zero: int) -> tuple[int, int]:
+    """int8 clamp bounds of ReLU / ReLU6 at the output's (scale, zero point); 6.0 rounds half away from zero."""
+    if activation == "relu":
+        return out_zero, 127
+    six = float(quant.round_half_away(np.array([6.0 / out_scale]))[0])
+    return out_zero, int(min(127.0, out_zero + six))
+
+
 def _int8_epilogue(
     b: EngineBuilder, name: str, x: Tensor, w_scales: npt.NDArray[np.float64], bias: npt.ArrayLike | None,
     out_scale: float, out_zero: int, activation: str, residual: Tensor | None, pre_scale: float | None,
@@ -64,10 +72,8 @@ def _int8_epilogue(
         target_scale, target_zero = pre_scale, pre_zero
         lut = b.constant(f"{name}.lut", activation_lut(activation, pre_scale, pre_zero, out_scale, out_zero))
     elif activation in ("relu", "relu6"):
-        lo = out_zero
-        six = float(quant.round_half_away(np.array([6.0 / out_scale]))[0])
-        hi = 127 if activation == "relu" else int(min(127.0, out_zero + six))
-        attrs.update(act_min=int(max(-128, lo)), act_max=int(hi))
+        lo, hi = _relu_bounds(activation, out_scale, out_zero)
+        attrs.update(act_min=lo, act_max=hi)
     elif activation != "none":
         raise BuildError(f"{name}: unknown activation {activation!r}")
     fraction = 2**quant.SUM_FRACTION_BITS if residual is not None else 1
@@ -202,8 +208,8 @@ def add(
     mb, sb = quant.quantize_multiplier(c.scale / out_scale * f)
     attrs: dict[str, int | float] = dict(a_multiplier=ma, a_shift=sa, b_multiplier=mb, b_shift=sb)
     if activation in ("relu", "relu6"):
-        hi = 127 if activation == "relu" else int(min(127, out_zero_point + round(6.0 / out_scale)))
-        attrs.update(act_min=out_zero_point, act_max=hi)
+        lo, hi = _relu_bounds(activation, out_scale, out_zero_point)
+        attrs.update(act_min=lo, act_max=hi)
     elif activation != "none":
         raise BuildError(f"{name}: int8 add supports none/relu/relu6")
     (y,) = b.op("add", [a, c], [Tensor(name, "int8", a.shape, float(out_scale), int(out_zero_point))], attrs)
