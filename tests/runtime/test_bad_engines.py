@@ -262,7 +262,7 @@ def test_rank_7(good: bytes) -> None:
 
 def test_unknown_value_kind(good: bytes) -> None:
     r = Layout(good).value("conv1")
-    assert "value kind 3" in load_error(patched(good, r + 10, b"\x03"))
+    assert "value kind 4" in load_error(patched(good, r + 10, b"\x04"))
 
 
 def test_zero_dim(good: bytes) -> None:
@@ -375,6 +375,38 @@ def test_graph_input_list_errors(good: bytes) -> None:
     assert "graph input 'x' listed twice" in load_error(patched(two, lay2.index(1), struct.pack("<I", lay2.value_id("x"))))
     assert "is not of kind input" in load_error(patched(good, lay.index(0), struct.pack("<I", lay.value_id("conv1"))))
     assert "not in the input list" in load_error(patched(good, lay.value("flat") + 10, b"\x02"))
+
+
+def state_engine() -> bytes:
+    b = EngineBuilder("st")
+    x = b.input("x", "float32", (2, 3))
+    h = b.state("h", "float32", (2, 3))
+    y = ops.add(b, x, h, name="y")
+    b.update_state(h, y)
+    b.output(y)
+    return b.to_bytes()
+
+
+def test_state_list_errors() -> None:
+    st = state_engine()
+    lay = Layout(st)
+    assert struct.unpack_from("<I", st, lay.graph + 28)[0] == 1
+    wayvert.Engine.from_bytes(st)
+    pair = lay.index(lay.nin + lay.nout)
+    # the state list names a non-state value
+    assert "not of kind state" in load_error(patched(st, pair, struct.pack("<I", lay.value_id("x"))))
+    # a state value that is not in the state list (state_count 0)
+    assert "is a state but not in the state list" in load_error(patched(st, lay.graph + 28, struct.pack("<I", 0)))
+    # the state list exceeds the index pool
+    assert "state lists exceed the index pool" in load_error(patched(st, lay.graph + 28, struct.pack("<I", 2**31)))
+    # the update is not an activation / out of range
+    assert "must be updated from an op output" in load_error(patched(st, pair + 4, struct.pack("<I", lay.value_id("x"))))
+    assert "state 0 update refers to value" in load_error(patched(st, pair + 4, struct.pack("<I", 0xFFFFFFFF)))
+    # an op may not write a state
+    out_first = lay.op(0)[4]
+    assert "not an activation" in load_error(patched(st, lay.index(out_first), struct.pack("<I", lay.value_id("h"))))
+    # state and update must agree in shape
+    assert "differ in dtype, shape or quantization" in load_error(patched(st, lay.value("h") + 16, struct.pack("<2I", 3, 2)))
 
 
 def test_graph_counts(good: bytes) -> None:

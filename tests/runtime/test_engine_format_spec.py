@@ -25,7 +25,7 @@ ALIGN = 64
 ABSENT = 0xFFFFFFFF
 DTYPE = {"float32": 1, "int8": 2, "int32": 3, "uint8": 4}
 NP_DTYPE = {1: "<f4", 2: "i1", 3: "<i4", 4: "u1"}
-KIND_ACT, KIND_CONST, KIND_INPUT = 0, 1, 2
+KIND_ACT, KIND_CONST, KIND_INPUT, KIND_STATE = 0, 1, 2, 3
 SEC_META, SEC_GRAPH, SEC_TENSORS, SEC_PROFILE = 1, 2, 3, 4
 ATTR_INT, ATTR_FLOAT = 1, 2
 
@@ -54,7 +54,7 @@ class O:
 
 
 def write_engine(values: list[V], ops: list[O], inputs: list[int], outputs: list[int], meta: dict[str, Any],
-                 *, major: int = 1, minor: int = 0) -> bytes:
+                 *, states: list[tuple[int, int]] = (), major: int = 1, minor: int = 0) -> bytes:
     """An engine file built from the spec alone (struct + zlib + numpy)."""
     strings = bytearray()
     interned: dict[str, tuple[int, int]] = {}
@@ -84,7 +84,7 @@ def write_engine(values: list[V], ops: list[O], inputs: list[int], outputs: list
                              v.scale, v.zero, off, size)
     assert len(vrecs) == 64 * len(values)
 
-    pool = list(inputs) + list(outputs)
+    pool = list(inputs) + list(outputs) + [i for pair in states for i in pair]
     orecs = bytearray()
     arecs = bytearray()
     nattr = 0
@@ -105,7 +105,7 @@ def write_engine(values: list[V], ops: list[O], inputs: list[int], outputs: list
         no, nl = s(o.op)
         orecs += struct.pack("<8I", no, nl, in_first, len(o.inputs), out_first, len(o.outputs), a_first, len(o.attrs))
 
-    graph = (struct.pack("<8I", len(values), len(ops), len(inputs), len(outputs), nattr, len(pool), len(strings), 0)
+    graph = (struct.pack("<8I", len(values), len(ops), len(inputs), len(outputs), nattr, len(pool), len(strings), len(states))
              + vrecs + orecs + arecs + struct.pack(f"<{len(pool)}I", *pool) + strings)
     sections = [(SEC_META, json.dumps(meta).encode("utf-8")), (SEC_GRAPH, bytes(graph)), (SEC_TENSORS, bytes(tensors))]
 
@@ -315,6 +315,37 @@ def test_handwritten_quantize_rounding() -> None:
     np.testing.assert_array_equal(out, np.clip(round_half_away(x.astype(np.float64) / 0.5) + 2, -128, 127).astype(np.int8))
 
 
+def test_handwritten_recurrent_state() -> None:
+    """float32 and int8 state: starts at real zero, takes its update's value after each run, reset restores it."""
+    sq, zq = 0.5, 3
+    values = [
+        V("x", "float32", (2,), KIND_INPUT),                 # 0
+        V("h", "float32", (2,), KIND_STATE),                 # 1
+        V("h_next", "float32", (2,), KIND_ACT),              # 2
+        V("xq", "int8", (2,), KIND_INPUT, sq, zq),           # 3
+        V("hq", "int8", (2,), KIND_STATE, sq, zq),           # 4
+        V("hq_next", "int8", (2,), KIND_ACT, sq, zq),        # 5
+    ]
+    m, sh = encode_multiplier(256.0)  # both operands at the output scale: M = 1 * 256
+    ops = [
+        O("add", [0, 1], [2]),
+        O("add", [3, 4], [5], dict(a_multiplier=m, a_shift=sh, b_multiplier=m, b_shift=sh)),
+    ]
+    e = wayvert.Engine.from_bytes(write_engine(values, ops, [0, 3], [2, 5], {}, states=[(1, 2), (4, 5)]))
+    s = e.session()
+    x = np.array([1.0, -0.5], dtype=np.float32)
+    xq = np.array([5, 2], dtype=np.int8)  # real 1.0, -0.5
+    for k in range(1, 4):
+        out = s.run({"x": x, "xq": xq})
+        np.testing.assert_array_equal(out["h_next"], k * x)
+        np.testing.assert_array_equal((out["hq_next"].astype(np.float32) - zq) * sq, k * x)
+    s.reset()
+    out = s.run({"x": x, "xq": xq})
+    np.testing.assert_array_equal(out["h_next"], x)
+    np.testing.assert_array_equal(out["hq_next"], xq)
+    assert e.session().run({"x": x, "xq": xq})["h_next"].tolist() == x.tolist()  # each session owns its state
+
+
 # ---- a reader written from the spec, applied to EngineBuilder output --------------------------------
 def read_engine(data: bytes) -> dict[str, Any]:
     magic, major, minor, flags, header_size, count, table, size, crc = struct.unpack_from("<8sHHIIIQQI", data, 0)
@@ -337,7 +368,8 @@ def read_engine(data: bytes) -> dict[str, Any]:
     assert {SEC_META, SEC_GRAPH, SEC_TENSORS} <= set(sections)
 
     g = sections[SEC_GRAPH]
-    nv, nop, nin, nout, nattr, nidx, nstr, _ = struct.unpack_from("<8I", g, 0)
+    nv, nop, nin, nout, nattr, nidx, nstr, nstate = struct.unpack_from("<8I", g, 0)
+    assert nin + nout + 2 * nstate <= nidx
     values_at = 32
     ops_at = values_at + 64 * nv
     attrs_at = ops_at + 32 * nop
@@ -355,7 +387,7 @@ def read_engine(data: bytes) -> dict[str, Any]:
     for i in range(nv):
         no, nl, dt, rank, kind, p0, p1, *rest = struct.unpack_from("<IIBBBBI6IfiQQ", g, values_at + 64 * i)
         dims, (scale, zero, off, sz) = rest[:6], rest[6:]
-        assert dt in NP_DTYPE and rank <= 6 and kind in (0, 1, 2) and (p0, p1) == (0, 0)
+        assert dt in NP_DTYPE and rank <= 6 and kind in (0, 1, 2, 3) and (p0, p1) == (0, 0)
         shape = tuple(dims[:rank])
         assert all(d >= 1 for d in shape) and all(d == 0 for d in dims[rank:])
         rec: dict[str, Any] = dict(name=string(no, nl), dtype=dt, shape=shape, kind=kind, scale=scale, zero=zero)
@@ -378,7 +410,9 @@ def read_engine(data: bytes) -> dict[str, Any]:
         ins = [None if j == ABSENT else j for j in pool[inf:inf + inc]]
         ops.append(dict(op=string(no, nl), inputs=ins, outputs=list(pool[outf:outf + outc]), attrs=attrs))
     return dict(meta=json.loads(sections[SEC_META].decode("utf-8")), values=values, ops=ops,
-                inputs=list(pool[:nin]), outputs=list(pool[nin:nin + nout]), sections=sections, spans=spans)
+                inputs=list(pool[:nin]), outputs=list(pool[nin:nin + nout]),
+                states=[tuple(pool[nin + nout + 2 * i:nin + nout + 2 * i + 2]) for i in range(nstate)],
+                sections=sections, spans=spans)
 
 
 def test_builder_output_parses_with_spec_reader() -> None:
@@ -395,16 +429,21 @@ def test_builder_output_parses_with_spec_reader() -> None:
     w2 = rng.integers(-127, 128, size=(5, 256)).astype(np.int8)
     y = ops_mod.linear(b, f, w2, None, weight_scales=np.full(5, 0.02), out_scale=0.5, name="fc")
     yf = ops_mod.dequantize(b, y, name="logits")
-    b.output(y, yf)
+    prev = b.state("prev", "int8", (1, 5), scale=0.5, zero_point=0)  # running sum of fc, as recurrent state
+    total = ops_mod.add(b, y, prev, out_scale=0.5, out_zero_point=0, name="total")
+    b.update_state(prev, total)
+    b.output(y, yf, total)
     data = b.to_bytes()
 
     r = read_engine(data)
     names = [v["name"] for v in r["values"]]
     assert names == list(b.values)
     assert [names[i] for i in r["inputs"]] == ["image"]
-    assert [names[i] for i in r["outputs"]] == ["fc", "logits"]
-    assert [o["op"] for o in r["ops"]] == ["conv2d", "reshape", "linear", "dequantize"]
-    # index pool layout: graph inputs, graph outputs, then each op's inputs and outputs
+    assert [names[i] for i in r["outputs"]] == ["fc", "logits", "total"]
+    assert [(names[a], names[b_]) for a, b_ in r["states"]] == [("prev", "total")]
+    assert r["values"][names.index("prev")]["kind"] == KIND_STATE
+    assert [o["op"] for o in r["ops"]] == ["conv2d", "reshape", "linear", "dequantize", "add"]
+    # index pool layout: graph inputs, graph outputs, state pairs, then each op's inputs and outputs
     conv = r["ops"][0]
     assert conv["inputs"][0] == names.index("image") and names[conv["outputs"][0]] == "conv1"
     assert conv["inputs"][5:] == [None, None]  # residual and LUT absent
@@ -424,17 +463,20 @@ def test_builder_output_parses_with_spec_reader() -> None:
     assert meta["model"] == {"name": "spec_reader", "version": "2"}
     assert meta["format"] == {"major": 1, "minor": 0}
     assert meta["inputs"] == [{"name": "image", "dtype": "int8", "shape": [1, 3, 8, 8], "scale": 1 / 64, "zero_point": -3}]
-    assert [o["name"] for o in meta["outputs"]] == ["fc", "logits"]
-    assert meta["ops"] == {"conv2d": 1, "reshape": 1, "linear": 1, "dequantize": 1}
+    assert [o["name"] for o in meta["outputs"]] == ["fc", "logits", "total"]
+    assert meta["state"] == [{"name": "prev", "dtype": "int8", "shape": [1, 5], "scale": 0.5, "zero_point": 0}]
+    assert meta["ops"] == {"conv2d": 1, "reshape": 1, "linear": 1, "dequantize": 1, "add": 1}
     assert meta["producer"]["name"] == "wayvert.build.EngineBuilder"
 
     # and what the spec-reader decoded round-trips through the spec-writer into an equivalent engine
     vals = [V(v["name"], {1: "float32", 2: "int8", 3: "int32", 4: "uint8"}[v["dtype"]], v["shape"], v["kind"],
               v["scale"], v["zero"], v.get("data")) for v in r["values"]]
     rebuilt = write_engine(vals, [O(o["op"], o["inputs"], o["outputs"], o["attrs"]) for o in r["ops"]],
-                           r["inputs"], r["outputs"], meta)
+                           r["inputs"], r["outputs"], meta, states=r["states"])
     xi = rng.integers(-128, 128, size=(1, 3, 8, 8)).astype(np.int8)
-    a = wayvert.Engine.from_bytes(data).session().run({"image": xi})
-    c = wayvert.Engine.from_bytes(rebuilt).session().run({"image": xi})
-    for k in a:
-        np.testing.assert_array_equal(a[k], c[k])
+    sa = wayvert.Engine.from_bytes(data).session()
+    sc = wayvert.Engine.from_bytes(rebuilt).session()
+    for _ in range(3):  # several runs, so the state path is compared too
+        a, c = sa.run({"image": xi}), sc.run({"image": xi})
+        for k in a:
+            np.testing.assert_array_equal(a[k], c[k])

@@ -3,7 +3,7 @@
 Mutations (byte flips, truncations, insertions, overwrites of 1-16 bytes) are applied with and without
 fixing up the header's file size and CRC-32 afterwards: without the fix-up the container checks
 (size, checksum) reject almost everything; with it the graph and kernel validators are exercised.
-An engine that loads must also be runnable: a session is created and run once on zeros.
+An engine that loads must also be runnable: a session is created and run on zeros.
 """
 
 from __future__ import annotations
@@ -54,7 +54,19 @@ def float_engine() -> bytes:
     return b.to_bytes()
 
 
-BASES = [int8_engine(), float_engine()]
+def state_engine() -> bytes:
+    b = EngineBuilder("fuzz_state", "1")
+    x = b.input("x", "int8", (1, 4, 2), scale=0.1, zero_point=1)
+    h = b.state("h", "int8", (1, 4, 2), scale=0.1, zero_point=1)
+    y = ops.add(b, x, h, activation="relu", out_scale=0.1, out_zero_point=1, name="sum")
+    b.update_state(h, y)
+    p = ops.permute(b, y, (0, 2, 1), name="perm")
+    c = ops.concat(b, [p, p], axis=-1, name="cat")
+    b.output(ops.reshape(b, c, (2, 8), name="flat"), y)
+    return b.to_bytes()
+
+
+BASES = [int8_engine(), float_engine(), state_engine()]
 
 
 def _graph_span(data: bytes) -> tuple[int, int]:
@@ -109,10 +121,11 @@ def test_bases_load_and_run() -> None:
 
 def _run_on_zeros(e: wayvert.Engine) -> None:
     s = e.session()
-    out = s.run({spec.name: np.zeros(spec.shape, dtype=spec.dtype) for spec in e.inputs})
-    assert [k for k in out] == [spec.name for spec in e.outputs]
-    for spec in e.outputs:
-        assert out[spec.name].dtype == np.dtype(spec.dtype) and out[spec.name].shape == spec.shape
+    for _ in range(2):  # twice, so recurrent state is carried over once
+        out = s.run({spec.name: np.zeros(spec.shape, dtype=spec.dtype) for spec in e.inputs})
+        assert [k for k in out] == [spec.name for spec in e.outputs]
+        for spec in e.outputs:
+            assert out[spec.name].dtype == np.dtype(spec.dtype) and out[spec.name].shape == spec.shape
 
 
 @settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
