@@ -23,11 +23,14 @@ for _k in _BLAS_ENV:
 
 
 def _prefer_installed_wayvert() -> None:
-    """``python -m pytest`` from the repo root puts the source tree first on sys.path; the source tree has
-    no compiled ``_core``, so import the installed package instead (as ``.venv/bin/pytest`` would)."""
+    """``python -m pytest`` from the repo root puts the source tree first on sys.path; unless the extension
+    was built in place, the source tree has no compiled ``_core``, so import the installed package instead
+    (as ``.venv/bin/pytest`` would)."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+
     root = Path(__file__).resolve().parent.parent
     src = root / "wayvert"
-    if src.is_dir() and not any(src.glob("_core*")):
+    if src.is_dir() and not any((src / f"_core{suffix}").exists() for suffix in EXTENSION_SUFFIXES):
         sys.path[:] = [p for p in sys.path if Path(p or os.curdir).resolve() != root]
 
 

@@ -5,11 +5,16 @@ Usage (from the repo root)::
     .venv/bin/python -m pytest benches -q --benchmark-json=/tmp/bench.json
     .venv/bin/python benches/report.py /tmp/bench.json > benches/REPORT.md
 
+    # several runs of the same code (noisy machine): per benchmark, the best median and the best min
+    .venv/bin/python benches/report.py /tmp/bench1.json /tmp/bench2.json /tmp/bench3.json
+
 One table per benchmark group (network size). Columns: peer, threads, median and min time in ms,
 ``int8 / peer`` = median(wayvert_int8) / median(peer) and ``f32 / peer`` = median(wayvert_f32) / median(peer)
-(below 1: wayvert is faster than that peer; above 1: slower, by that factor), then the accuracy of the
-peer's logits against the numpy float32 reference on a fixed input (max abs error, relative L2 error).
-A second table lists the wayvert engines' planned vs naive arena bytes and engine file sizes.
+(below 1: wayvert is faster than that peer; above 1: slower, by that factor), the same two ratios on the
+min times (``int8 / peer, min``: less sensitive to a noisy neighbour slowing part of the run), then the
+accuracy of the peer's logits against the numpy float32 reference on a fixed input (max abs error,
+relative L2 error). A second table lists the wayvert engines' planned vs naive arena bytes and engine
+file sizes.
 
 Only the standard library is needed.
 """
@@ -51,6 +56,26 @@ def _group_key(g: str) -> tuple[int, str]:
     return (n, g)
 
 
+def merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One pytest-benchmark document from several runs: per benchmark, the lowest median and the lowest min
+    (best of N, as timeit does); header and extra_info from the first run holding that benchmark."""
+    data = dict(runs[0])
+    merged: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        for b in run.get("benchmarks", []):
+            key = b.get("fullname") or b["name"]
+            if key not in merged:
+                merged[key] = {**b, "stats": dict(b["stats"]), "runs": 1}
+                continue
+            m = merged[key]
+            m["runs"] += 1
+            for stat in ("median", "min"):
+                m["stats"][stat] = min(float(m["stats"][stat]), float(b["stats"][stat]))
+    data["benchmarks"] = list(merged.values())
+    data["runs"] = len(runs)
+    return data
+
+
 def render(data: dict[str, Any]) -> str:
     groups: dict[str, dict[str, dict[str, Any]]] = {}
     for b in data.get("benchmarks", []):
@@ -60,7 +85,8 @@ def render(data: dict[str, Any]) -> str:
     commit = data.get("commit_info", {}) or {}
     out = [f"Run {data.get('datetime', '?')}, CPU {cpu.get('brand_raw', mi.get('processor', '?'))} "
            f"({cpu.get('count', '?')} logical CPUs), Python {mi.get('python_version', '?')}, "
-           f"commit {str(commit.get('id', '?'))[:10]}{' (dirty)' if commit.get('dirty') else ''}.", ""]
+           f"commit {str(commit.get('id', '?'))[:10]}{' (dirty)' if commit.get('dirty') else ''}"
+           + (f"; best of {data['runs']} runs." if data.get("runs", 1) > 1 else "."), ""]
     out += ["Times are per inference, batch 1, float32 image in and float32 logits out. "
             "`int8 / peer` and `f32 / peer` are median(wayvert) / median(peer): above 1 wayvert is slower. "
             "Errors are of the logits vs the numpy float32 reference on one fixed input.", ""]
@@ -68,16 +94,19 @@ def render(data: dict[str, Any]) -> str:
     for g in sorted(groups, key=_group_key):
         peers = groups[g]
         med = {p: float(b["stats"]["median"]) for p, b in peers.items()}
+        mn = {p: float(b["stats"]["min"]) for p, b in peers.items()}
         wi, wf = med.get("wayvert_int8"), med.get("wayvert_f32")
+        wim, wfm = mn.get("wayvert_int8"), mn.get("wayvert_f32")
         out += [f"### {g}", "",
-                "| peer | threads | median ms | min ms | int8 / peer | f32 / peer | max abs err | rel L2 err |",
-                "|---|---:|---:|---:|---:|---:|---:|---:|"]
+                "| peer | threads | median ms | min ms | int8 / peer | f32 / peer | int8 / peer, min | f32 / peer, min "
+                "| max abs err | rel L2 err |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for p in sorted(peers, key=_order):
             b = peers[p]
             ei = b.get("extra_info", {})
-            out.append(f"| {p} | {ei.get('threads', '?')} | {med[p] * 1e3:.3f} | {float(b['stats']['min']) * 1e3:.3f} | "
-                       f"{_ratio(wi, med[p])} | {_ratio(wf, med[p])} | {_err(ei.get('max_abs_err'), '.2e')} | "
-                       f"{_err(ei.get('rel_l2_err'), '.2e')} |")
+            out.append(f"| {p} | {ei.get('threads', '?')} | {med[p] * 1e3:.3f} | {mn[p] * 1e3:.3f} | "
+                       f"{_ratio(wi, med[p])} | {_ratio(wf, med[p])} | {_ratio(wim, mn[p])} | {_ratio(wfm, mn[p])} | "
+                       f"{_err(ei.get('max_abs_err'), '.2e')} | {_err(ei.get('rel_l2_err'), '.2e')} |")
             if "arena_bytes" in ei:
                 a, n = int(ei["arena_bytes"]), int(ei.get("naive_arena_bytes", 0))
                 saved = f"{100 * (1 - a / n):.0f}%" if n else "–"
@@ -92,11 +121,13 @@ def render(data: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("json", help="file written by pytest --benchmark-json")
+    ap.add_argument("json", nargs="+", help="file(s) written by pytest --benchmark-json (several: best of them)")
     args = ap.parse_args(argv)
-    with open(args.json, encoding="utf-8") as f:
-        data = json.load(f)
-    sys.stdout.write(render(data) + "\n")
+    runs = []
+    for path in args.json:
+        with open(path, encoding="utf-8") as f:
+            runs.append(json.load(f))
+    sys.stdout.write(render(merge(runs) if len(runs) > 1 else runs[0]) + "\n")
     return 0
 
 

@@ -105,7 +105,8 @@ class _Interp:
                     acc = (x.astype(np.int64) - t0.zero_point) @ w.astype(np.int64).T
                     axis = acc.ndim - 1
                 rz = self.t(op.inputs[5]).zero_point if res is not None else 0
-                return int8_epilogue(acc, axis, bias, mult, shift, out.zero_point, a, res, rz, lut)
+                zero = int(a.get("lut_zero_point", out.zero_point)) if lut is not None else out.zero_point
+                return int8_epilogue(acc, axis, bias, mult, shift, zero, a, res, rz, lut)
             if op.op_type == "conv2d":
                 y = conv2d_acc(x, w, a)
                 if bias is not None:
@@ -124,9 +125,10 @@ class _Interp:
                 v = quant.rescale(
                     quant.rescale(x.astype(np.int64) - t0.zero_point, a["a_multiplier"], a["a_shift"])
                     + quant.rescale(c.astype(np.int64) - tb.zero_point, a["b_multiplier"], a["b_shift"]),
-                    1, quant.SUM_FRACTION_BITS) + out.zero_point
-                q = np.clip(v, int(a.get("act_min", -128)), int(a.get("act_max", 127)))
+                    1, quant.SUM_FRACTION_BITS)
                 lut = ins[2] if len(ins) > 2 else None
+                v = v + (int(a.get("lut_zero_point", out.zero_point)) if lut is not None else out.zero_point)
+                q = np.clip(v, int(a.get("act_min", -128)), int(a.get("act_max", 127)))
                 return (lut[q + 128] if lut is not None else q).astype(np.int8)
             return _activate(int(a.get("activation", 0)), x.astype(np.float64) + c).astype(np.float32)
         if op.op_type == "global_avg_pool":

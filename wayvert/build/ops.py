@@ -64,13 +64,14 @@ def _int8_epilogue(
     """Constants and attributes of the int8 epilogue (slots 2..6)."""
     channels = len(w_scales)
     attrs: dict[str, int | float] = {}
-    target_scale, target_zero = out_scale, out_zero
+    target_scale = out_scale
     lut = None
     if activation in ("silu", "gelu"):
         if pre_scale is None:
             raise BuildError(f"{name}: int8 {activation} needs pre_scale (the calibrated pre-activation scale)")
-        target_scale, target_zero = pre_scale, pre_zero
+        target_scale = pre_scale
         lut = b.constant(f"{name}.lut", activation_lut(activation, pre_scale, pre_zero, out_scale, out_zero))
+        attrs["lut_zero_point"] = int(pre_zero)
     elif activation in ("relu", "relu6"):
         lo, hi = _relu_bounds(activation, out_scale, out_zero)
         attrs.update(act_min=lo, act_max=hi)

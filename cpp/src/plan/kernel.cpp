@@ -1,10 +1,17 @@
 #include "plan/kernel.hpp"
 
+#include <cstdint>
+
 namespace wv {
 
 int64_t OpView::attr_int(std::string_view key, int64_t fallback) const {
   for (const Attr& a : op_.attrs)
-    if (a.key == key) return a.type == format::kAttrInt ? a.i : static_cast<int64_t>(a.f);
+    if (a.key == key) {
+      if (a.type == format::kAttrInt) return a.i;
+      // A float where an int is expected: convert only when exactly representable range-wise; else a value
+      // every kernel rejects as out of range.
+      return (a.f >= -9.0e18 && a.f <= 9.0e18) ? static_cast<int64_t>(a.f) : INT64_MIN;
+    }
   return fallback;
 }
 

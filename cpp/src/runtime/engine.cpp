@@ -59,6 +59,10 @@ Result<std::shared_ptr<const Engine>> Engine::load(std::unique_ptr<FileBytes> by
   for (int i = 0; i < n_ops; ++i) buffers.push_back({e->ops_[size_t(i)]->scratch_bytes(), i, i});
 
   MemoryPlan plan = plan_memory(buffers);
+  if (plan.arena_bytes > kMaxArenaBytes)
+    return Status(Code::unsupported, what + ": the plan needs a " + std::to_string(plan.arena_bytes) +
+                                         "-byte arena per session, above this runtime's limit of " +
+                                         std::to_string(kMaxArenaBytes));
   e->value_offsets_.assign(g.values.size(), kNotInArena);
   for (size_t v = 0; v < g.values.size(); ++v)
     if (buffer_of_value[v] >= 0) e->value_offsets_[v] = plan.offsets[size_t(buffer_of_value[v])];

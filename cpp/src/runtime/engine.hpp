@@ -29,6 +29,8 @@ class Engine {
   size_t naive_arena_bytes() const { return naive_bytes_; }
 
   static constexpr size_t kNotInArena = ~size_t(0);
+  // A file of a few hundred bytes can declare huge tensors; refuse plans beyond what an embedded target has.
+  static constexpr size_t kMaxArenaBytes = size_t(2) << 30;
 
  private:
   Engine() = default;

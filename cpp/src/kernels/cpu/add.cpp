@@ -1,6 +1,7 @@
 // add: elementwise a + b (same shapes; b may be a constant, which is how embedding add is expressed).
 //   inputs: 0 a, 1 b, 2 LUT (int8 only, optional)
 //   int8:   v = rescale(rescale(a - z_a, m_a, s_a) + rescale(b - z_b, m_b, s_b), 1, 8) + z_out, clamp, LUT
+//           (with a LUT, z_out is the attribute lut_zero_point, the table's index zero point)
 //   float:  y = activation(a + b)
 #include "kernels/cpu/activation.hpp"
 #include "kernels/cpu/requantize.hpp"
@@ -40,7 +41,8 @@ class AddF32 final : public PreparedOp {
 
 Result<std::unique_ptr<PreparedOp>> create(const OpView& op) {
   WV_RETURN_IF_ERROR(op.check_arity(2, 3, 1));
-  WV_RETURN_IF_ERROR(op.check_attrs({"activation", "a_multiplier", "a_shift", "b_multiplier", "b_shift", "act_min", "act_max"}));
+  WV_RETURN_IF_ERROR(op.check_attrs({"activation", "a_multiplier", "a_shift", "b_multiplier", "b_shift", "act_min", "act_max",
+                                     "lut_zero_point"}));
   const Value& a = op.in(0);
   const Value& b = op.in(1);
   const Value& y = op.out(0);
@@ -59,11 +61,15 @@ Result<std::unique_ptr<PreparedOp>> create(const OpView& op) {
     const int64_t lo = op.attr_int("act_min", -128), hi = op.attr_int("act_max", 127);
     if (lo < -128 || hi > 127 || lo > hi) return op.error("act_min/act_max must satisfy -128 <= act_min <= act_max <= 127");
     k->lo = int32_t(lo); k->hi = int32_t(hi);
+    if (op.attr_int("activation", 0) != 0) return op.error("int8 add expresses activations with act_min/act_max or a LUT, not 'activation'");
     if (op.has_input(2)) {
       const Value& l = op.in(2);
       if (l.kind != format::kConstant || l.dtype != DType::i8 || l.shape.elements() != 256)
         return op.error("LUT must be an int8 constant of 256 elements, got " + l.describe());
       k->lut = static_cast<const int8_t*>(l.data);
+      const int64_t lz = op.attr_int("lut_zero_point", y.zero_point);
+      if (lz < -128 || lz > 127) return op.error("lut_zero_point must be in -128..127");
+      k->zo = int32_t(lz);  // the sum indexes the table at the table's zero point
     }
     k->set_work(k->n);
     return std::unique_ptr<PreparedOp>(std::move(k));

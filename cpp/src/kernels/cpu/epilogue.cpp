@@ -57,7 +57,9 @@ Status make_quant_epilogue(const OpView& op, int64_t channels, QuantEpilogue* e)
   if (lo < -128 || hi > 127 || lo > hi) return op.error("act_min/act_max must satisfy -128 <= act_min <= act_max <= 127");
   e->act_min = int32_t(lo);
   e->act_max = int32_t(hi);
-  e->out_zero = y.zero_point;
+  // With a LUT the rescaled value indexes the table, so it lands on the table's own zero point.
+  e->out_zero = e->lut ? int32_t(op.attr_int("lut_zero_point", y.zero_point)) : y.zero_point;
+  if (e->out_zero < -128 || e->out_zero > 127) return op.error("lut_zero_point must be in -128..127");
   if (op.attr_int("activation", 0) != 0) return op.error("int8 ops express activations with act_min/act_max or a LUT, not 'activation'");
   (void)x;
   return Status::Ok();

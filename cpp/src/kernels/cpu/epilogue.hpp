@@ -23,6 +23,7 @@ struct FloatEpilogue {
 Status make_float_epilogue(const OpView& op, int64_t channels, FloatEpilogue* out);
 
 // The attribute keys both epilogues read.
-#define WV_EPILOGUE_ATTRS "activation", "act_min", "act_max", "residual_multiplier", "residual_shift"
+#define WV_EPILOGUE_ATTRS \
+  "activation", "act_min", "act_max", "residual_multiplier", "residual_shift", "lut_zero_point"
 
 }  // namespace wv::kernels

@@ -7,6 +7,7 @@
 //                 v = rescale(rescale(acc + bias, m[c], s[c]) + rescale(r - z_r, m_r, s_r), 1, 8) + z_out
 //                 (both multipliers then carry 8 extra fraction bits: M = real multiplier x 256)
 //   then          v = clamp(v, act_min, act_max); if a LUT is given, v = lut[v + 128].
+//   With a LUT, z_out above is the table's index zero point (attribute lut_zero_point), not the output's.
 #pragma once
 #include <cstdint>
 
@@ -29,7 +30,7 @@ struct QuantEpilogue {
   const int32_t* shift = nullptr;       // per channel
   bool residual = false;
   int32_t residual_zero = 0, residual_multiplier = 0, residual_shift = 0;
-  int32_t out_zero = 0, act_min = -128, act_max = 127;
+  int32_t out_zero = 0, act_min = -128, act_max = 127;  // out_zero: the LUT's index zero point when lut is set
   const int8_t* lut = nullptr;  // 256 entries indexed by v + 128, may be null
 
   // Output value for accumulator `acc` of channel `c`; `r` is the residual's int8 value (ignored without one).
