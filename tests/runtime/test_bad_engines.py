@@ -577,3 +577,12 @@ def test_bad_inputs_int8(good: bytes, image: np.ndarray) -> None:
     out = s.run({"image": image})
     for k in ref:
         np.testing.assert_array_equal(out[k], ref[k])
+
+
+def test_engine_declaring_a_huge_arena_is_refused_not_allocated() -> None:
+    # ~200 bytes of file asking for two 2^31-element float tensors: refused at load, nothing allocated.
+    b = EngineBuilder()
+    x = b.input("x", "float32", (1 << 16, 1 << 15))
+    b.output(ops.reshape(b, x, (1 << 15, 1 << 16)))
+    msg = load_error(b.to_bytes(), wayvert.UnsupportedEngineError)
+    assert "arena" in msg
