@@ -41,7 +41,10 @@ py-test: $(VENV)/.installed
 	$(VENV)/bin/pytest -q tests
 
 bench: $(VENV)/.bench-installed
-	$(VENV)/bin/pytest -q benches --benchmark-columns=min,median,mean,stddev,rounds --benchmark-sort=name
+	mkdir -p _build
+	$(VENV)/bin/pytest -q benches --benchmark-columns=min,median,mean,stddev,rounds --benchmark-sort=name --benchmark-json=_build/bench.json
+	$(PY) benches/report.py _build/bench.json > benches/REPORT.md
+	@echo 'wrote benches/REPORT.md'
 
 clean:
 	rm -rf _build .skbuild $(VENV) build-cpp.log build-asan.log demo_out
