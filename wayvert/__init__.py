@@ -15,6 +15,7 @@ from wayvert.errors import (  # noqa: E402
     WayvertError,
 )
 from wayvert.engine import Engine, Session, TensorSpec  # noqa: E402
+from wayvert.safety import EgoState, Limits, Reason, VehicleProfile, Verdict, Verifier  # noqa: E402
 
 
 def cpu_isa() -> str:
@@ -32,7 +33,7 @@ def cmake_dir() -> str:
 
 
 __all__ = [
-    "BuildError", "Engine", "EngineFormatError", "EngineIOError", "InputError", "InternalError",
+    "BuildError", "EgoState", "Engine", "Limits", "Reason", "VehicleProfile", "Verdict", "Verifier", "EngineFormatError", "EngineIOError", "InputError", "InternalError",
     "InvalidArgumentError", "Session", "TensorSpec", "UnsupportedEngineError", "WayvertError",
     "cmake_dir", "cpu_isa", "__version__",
 ]

@@ -129,6 +129,77 @@ class SessionHandle {
   wv_session* s_ = nullptr;
 };
 
+// Verifier profile and limits cross as flat float lists in the C structs' field order.
+template <typename T>
+T struct_from_floats(const std::vector<float>& v) {
+  static_assert(sizeof(T) % sizeof(float) == 0, "struct of floats only");
+  if (v.size() != sizeof(T) / sizeof(float))
+    throw py::value_error("expected " + std::to_string(sizeof(T) / sizeof(float)) + " values, got " + std::to_string(v.size()));
+  T out;
+  std::memcpy(&out, v.data(), sizeof(T));
+  return out;
+}
+
+template <typename T>
+std::vector<float> floats_of(const T& t) {
+  std::vector<float> v(sizeof(T) / sizeof(float));
+  std::memcpy(v.data(), &t, sizeof(T));
+  return v;
+}
+
+using F32Array = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+class VerifierHandle {
+ public:
+  VerifierHandle(const std::vector<float>& vehicle, const std::vector<float>& limits, int32_t max_modes,
+                 int32_t max_points, int32_t max_objects, int32_t max_boundary_points) {
+    const auto vp = struct_from_floats<wv_vehicle_profile>(vehicle);
+    const auto lim = struct_from_floats<wv_verifier_limits>(limits);
+    check(wv_verifier_create(&vp, &lim, max_modes, max_points, max_objects, max_boundary_points, &v_));
+  }
+  ~VerifierHandle() { wv_verifier_release(v_); }
+  VerifierHandle(const VerifierHandle&) = delete;
+  VerifierHandle& operator=(const VerifierHandle&) = delete;
+
+  // Arrays arrive already shaped by the Python layer ([K,T,5], [K], [M,7], [L,2]).
+  py::dict run(const F32Array& traj, const F32Array& scores, const std::vector<float>& ego, const F32Array& objects,
+               const F32Array& left, const F32Array& right, bool wet) {
+    wv_verifier_input in{};
+    in.trajectories = traj.data();
+    in.modes = int32_t(traj.shape(0));
+    in.points = int32_t(traj.shape(1));
+    in.scores = scores.data();
+    in.ego = struct_from_floats<wv_ego_state>(ego);
+    in.objects = objects.size() ? objects.data() : nullptr;
+    in.object_count = int32_t(objects.size() / 7);
+    in.left_boundary = left.size() ? left.data() : nullptr;
+    in.left_count = int32_t(left.size() / 2);
+    in.right_boundary = right.size() ? right.data() : nullptr;
+    in.right_count = int32_t(right.size() / 2);
+    in.wet = wet ? 1 : 0;
+    wv_verdict v{};
+    wv_status st;
+    {
+      py::gil_scoped_release release;
+      st = wv_verifier_check(v_, &in, &v);
+    }
+    check(st);
+    py::dict d;
+    d["chosen"] = v.chosen;
+    d["fallback_used"] = bool(v.fallback_used);
+    d["fallback_reasons"] = v.fallback_reasons;
+    d["fallback_self_reasons"] = v.fallback_self_reasons;
+    d["trajectory"] = py::array_t<float>({py::ssize_t(v.points), py::ssize_t(5)}, v.trajectory);
+    d["passed"] = py::array_t<uint8_t>({py::ssize_t(v.modes)}, v.passed);
+    d["reasons"] = py::array_t<uint32_t>({py::ssize_t(v.modes)}, v.reasons);
+    d["margins"] = py::array_t<float>({py::ssize_t(v.modes), py::ssize_t(WV_CHECK_COUNT)}, v.margins);
+    return d;
+  }
+
+ private:
+  wv_verifier* v_ = nullptr;
+};
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -152,6 +223,24 @@ PYBIND11_MODULE(_core, m) {
       .def("run", &SessionHandle::run)
       .def("output", &SessionHandle::output)
       .def("reset", &SessionHandle::reset);
+  m.def("vehicle_defaults", [] {
+    wv_vehicle_profile v;
+    wv_vehicle_profile_default(&v);
+    return floats_of(v);
+  });
+  m.def("limits_defaults", [] {
+    wv_verifier_limits l;
+    wv_verifier_limits_default(&l);
+    return floats_of(l);
+  });
+  m.def("check_names", [] {
+    std::vector<std::string> names;
+    for (int32_t i = 0; i < WV_CHECK_COUNT; ++i) names.emplace_back(wv_verifier_check_name(i));
+    return names;
+  });
+  py::class_<VerifierHandle>(m, "VerifierHandle")
+      .def(py::init<const std::vector<float>&, const std::vector<float>&, int32_t, int32_t, int32_t, int32_t>())
+      .def("check", &VerifierHandle::run);
   m.def("load_engine", [](const std::string& path) {
     wv_engine* e = nullptr;
     wv_status st;

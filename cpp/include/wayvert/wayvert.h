@@ -99,6 +99,80 @@ WV_API wv_status wv_session_output(const wv_session* session, int32_t index, con
 /* Zero the session's recurrent state (as when it was created). */
 WV_API wv_status wv_session_reset(wv_session* session);
 
+/* ---- trajectory safety verifier (docs/verifier.md) ------------------------------------------------------
+ * Frames: ego frame at the rear-axle centre now, x forward, y left (metres), heading rad, speed m/s, t s.
+ * Trajectory point: [t, x, y, heading, speed]. Object: [x, y, heading, speed, length, width, class], box centre. */
+
+#define WV_CHECK_COUNT 14 /* bits of a verdict's reasons, named by wv_verifier_check_name() */
+
+/* The vehicle the trajectories are for (wv_vehicle_profile_default: a mid-size passenger car). */
+typedef struct wv_vehicle_profile {
+  float wheelbase_m, width_m, length_m;
+  float rear_axle_to_rear_m;   /* rear overhang behind the reference point */
+  float max_steering_rad;      /* road-wheel angle */
+  float max_steering_rate_rps; /* road-wheel angle rate */
+} wv_vehicle_profile;
+
+/* Limits of every check (wv_verifier_limits_default: the documented defaults). */
+typedef struct wv_verifier_limits {
+  float max_curvature_per_m, max_lateral_accel_mps2, max_lateral_jerk_mps3;
+  float max_long_accel_mps2, max_decel_mps2, max_long_jerk_mps3, max_yaw_rate_rps;
+  float max_position_jump_m, max_heading_jump_rad, max_speed_jump_mps;
+  float min_ttc_s;
+  float rss_response_time_s, rss_ego_accel_during_response_mps2, rss_ego_min_brake_mps2, rss_lead_max_brake_mps2;
+  float time_gap_dry_s, wet_time_gap_factor;
+  float boundary_margin_m;
+  float fallback_decel_mps2, fallback_jerk_mps3, fallback_dt_s;
+} wv_verifier_limits;
+
+typedef struct wv_ego_state {
+  float speed_mps, accel_mps2, yaw_rate_rps, steering_rad;
+} wv_ego_state;
+
+/* One call's inputs; every array is row-major float and borrowed for the call only. */
+typedef struct wv_verifier_input {
+  const float* trajectories; /* [modes][points][5] */
+  int32_t modes, points;
+  const float* scores;       /* [modes]: rank passing modes only; never make a mode pass */
+  wv_ego_state ego;
+  const float* objects;      /* [object_count][7], may be NULL when object_count is 0 */
+  int32_t object_count;
+  const float* left_boundary;  /* [left_count][2], ordered along the road, may be NULL */
+  int32_t left_count;
+  const float* right_boundary; /* [right_count][2] */
+  int32_t right_count;
+  int32_t wet;               /* non-zero: wet road, the time-gap rule is multiplied by wet_time_gap_factor */
+} wv_verifier_input;
+
+/* A verdict; its arrays belong to the verifier and stay valid until its next check. */
+typedef struct wv_verdict {
+  int32_t chosen;                 /* mode to execute, or -1 when the fallback is used */
+  int32_t fallback_used;
+  uint32_t fallback_reasons;      /* fallback used: OR of every mode's reasons */
+  uint32_t fallback_self_reasons; /* the fallback's own check (its kinematic bits are always clear) */
+  const float* trajectory;        /* [points][5]: the chosen mode or the fallback */
+  int32_t points;
+  int32_t modes;
+  const uint8_t* passed;          /* [modes] */
+  const uint32_t* reasons;        /* [modes]: bit i set = check i failed */
+  const float* margins;           /* [modes][WV_CHECK_COUNT]: value / limit, > 1 means violated (NaN: not evaluated) */
+} wv_verdict;
+
+typedef struct wv_verifier wv_verifier;
+
+WV_API void wv_vehicle_profile_default(wv_vehicle_profile* out);
+WV_API void wv_verifier_limits_default(wv_verifier_limits* out);
+/* Create a verifier; capacities bound every later input and all memory is taken here. */
+WV_API wv_status wv_verifier_create(const wv_vehicle_profile* vehicle, const wv_verifier_limits* limits,
+                                    int32_t max_modes, int32_t max_points, int32_t max_objects,
+                                    int32_t max_boundary_points, wv_verifier** out);
+WV_API void wv_verifier_release(wv_verifier* verifier);
+/* Check the modes and fill `out`. Allocates nothing. Bad values (NaN, inf, time not increasing) give a verdict
+ * with the invalid bit, not an error; errors are for NULL arrays and inputs beyond the capacities. */
+WV_API wv_status wv_verifier_check(wv_verifier* verifier, const wv_verifier_input* input, wv_verdict* out);
+/* Name of check bit `index` ("invalid", "continuity", ...), NULL when out of range. */
+WV_API const char* wv_verifier_check_name(int32_t index);
+
 /* Number of CUDA devices usable by this build (0 when built without CUDA or none is present). */
 WV_API int32_t wv_cuda_device_count(void);
 

@@ -3,6 +3,7 @@
 #include <new>
 #include <string>
 
+#include "capi/last_error.hpp"
 #include "engine/format.hpp"
 #include "kernels/cpu/gemm.hpp"
 #include "runtime/engine.hpp"
@@ -18,27 +19,8 @@ struct wv_session {
 
 namespace {
 
-thread_local std::string g_last_error;
-
-wv_status fail(wv_status code, std::string message) {
-  g_last_error = std::move(message);
-  return code;
-}
-wv_status fail(const wv::Status& s) { return fail(static_cast<wv_status>(s.code()), s.message()); }
-
-// Run `body`, turning any escaping C++ exception into a status (bad_alloc included).
-template <typename F>
-wv_status guarded(F&& body) {
-  try {
-    return body();
-  } catch (const std::bad_alloc&) {
-    return fail(WV_ERR_OUT_OF_MEMORY, "out of memory");
-  } catch (const std::exception& e) {
-    return fail(WV_ERR_INTERNAL, std::string("internal error: ") + e.what());
-  } catch (...) {
-    return fail(WV_ERR_INTERNAL, "internal error");
-  }
-}
+using wv::capi::fail;
+using wv::capi::guarded;
 
 wv_status load(wv::Result<std::unique_ptr<wv::FileBytes>> bytes, const std::string& what, wv_engine** out) {
   if (!bytes.ok()) return fail(bytes.status());
@@ -93,7 +75,7 @@ void wv_engine_format_version(uint32_t* major, uint32_t* minor) {
   if (major) *major = wv::format::kMajor;
   if (minor) *minor = wv::format::kMinor;
 }
-const char* wv_last_error(void) { return g_last_error.c_str(); }
+const char* wv_last_error(void) { return wv::capi::last_error().c_str(); }
 const char* wv_cpu_isa(void) { return wv::kernels::active_isa(); }
 
 const char* wv_status_name(wv_status s) {

@@ -1,0 +1,87 @@
+// The minimum-risk manoeuvre: keep the current path curvature and brake to a stop with a jerk-limited
+// profile (acceleration continuous, jerk within +-fallback_jerk), so that the sampled trajectory's finite
+// differences stay within the same bounds the checks apply (a divided difference of a function is an
+// average of its derivative).
+#include <algorithm>
+#include <cmath>
+
+#include "safety/verifier.hpp"
+
+namespace wv::safety {
+namespace {
+
+// Speed and distance of a braking profile at time t: jerk -j from a0 to -A (t1), hold -A (t2), jerk +j to 0 (t3).
+struct Profile {
+  float v0, a0, A, j, t1, t2, t3;
+  void at(float t, float* v, float* s) const {
+    float tt = std::min(t, t1);
+    float vv = v0 + a0 * tt - 0.5f * j * tt * tt;
+    float ss = v0 * tt + 0.5f * a0 * tt * tt - j * tt * tt * tt / 6.f;
+    if (t > t1) {
+      tt = std::min(t - t1, t2);
+      ss += vv * tt - 0.5f * A * tt * tt;
+      vv -= A * tt;
+    }
+    if (t > t1 + t2) {
+      tt = std::min(t - t1 - t2, t3);
+      ss += vv * tt - 0.5f * A * tt * tt + j * tt * tt * tt / 6.f;
+      vv += -A * tt + 0.5f * j * tt * tt;
+    }
+    *v = std::max(vv, 0.f);
+    *s = ss;
+  }
+};
+
+}  // namespace
+
+void Verifier::build_fallback(const EgoState& ego, int points, float* traj) const {
+  const Limits& l = limits_;
+  const bool finite = std::isfinite(ego.speed_mps) && std::isfinite(ego.accel_mps2) && std::isfinite(ego.yaw_rate_rps) &&
+                      std::isfinite(ego.steering_rad);
+  const float v0 = finite ? std::max(ego.speed_mps, 0.f) : 0.f;
+  // Current path: yaw rate over speed when moving, the steering geometry when (nearly) stopped.
+  float kappa = 0.f;
+  if (finite) kappa = v0 > 1.f ? ego.yaw_rate_rps / v0 : std::tan(ego.steering_rad) / vehicle_.wheelbase_m;
+  kappa = std::clamp(kappa, -l.max_curvature_per_m, l.max_curvature_per_m);
+
+  const float j = l.fallback_jerk_mps3;
+  float D = l.fallback_decel_mps2;
+  // Braking on a curve changes lateral acceleration at 2 v a kappa; keep that within 90% of its limit.
+  if (std::fabs(kappa) * v0 > 0.f) D = std::min(D, 0.9f * l.max_lateral_jerk_mps3 / (2.f * std::fabs(kappa) * v0));
+  float a0 = finite ? std::clamp(ego.accel_mps2, -D, 0.f) : 0.f;
+
+  Profile p{v0, a0, D, j, 0.f, 0.f, 0.f};
+  if (v0 > 0.f) {
+    float A = D;
+    float hold = (v0 - (A * A - a0 * a0) / (2.f * j) - A * A / (2.f * j)) / A;
+    if (hold < 0.f) {  // too slow to reach full deceleration: a triangular profile
+      A = std::sqrt((2.f * j * v0 + a0 * a0) / 2.f);
+      hold = 0.f;
+      if (A < -a0) {  // already braking harder than needed to stop smoothly: start softer
+        a0 = -std::sqrt(2.f * j * v0);
+        A = -a0;
+      }
+    }
+    p = Profile{v0, a0, A, j, (A + a0) / j, hold, A / j};
+  }
+  const float dt = l.fallback_dt_s;
+  for (int i = 0; i < points; ++i) {
+    const float t = float(i) * dt;
+    float v = 0.f, s = 0.f;
+    if (v0 > 0.f) p.at(t, &v, &s);
+    float* q = traj + i * kPointFields;
+    const float h = kappa * s;
+    q[0] = t;
+    if (std::fabs(kappa) < 1e-6f) {
+      q[1] = s;
+      q[2] = 0.5f * kappa * s * s;
+    } else {
+      q[1] = std::sin(h) / kappa;
+      q[2] = (1.f - std::cos(h)) / kappa;
+    }
+    q[3] = h;
+    q[4] = v;
+  }
+}
+
+}  // namespace wv::safety

@@ -1,0 +1,18 @@
+// Checks on the motion itself and on its continuity with the ego state. Derivatives come from the samples:
+// segment i (points i, i+1) gives longitudinal acceleration (from the speed channel) and consecutive segments
+// give jerk; each interior vertex gives curvature (turn of the direction of travel over the mean segment
+// length), yaw rate, lateral acceleration (speed^2 x curvature) and steering angle (atan(wheelbase x
+// curvature)), and consecutive vertices give lateral jerk and steering rate. Ratios are value / limit.
+#pragma once
+#include "safety/verifier_types.hpp"
+
+namespace wv::safety {
+
+// True when every field is finite, time strictly increases and no speed is negative.
+bool trajectory_valid(const float* pts, int points);
+
+// Fill margins[kContinuity] and the kinematic entries of margins[] (kCurvature .. kYawRate).
+void kinematic_margins(const float* pts, int points, const EgoState& ego, const VehicleProfile& vehicle,
+                       const Limits& limits, float* margins);
+
+}  // namespace wv::safety

@@ -1,0 +1,111 @@
+// The verifier through its C API: a clean trajectory passes, a bad one fails with the right bit, the fallback
+// is built when nothing passes, NaN is a verdict not a crash, and check() allocates nothing.
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "alloc_counter.hpp"
+#include "check.hpp"
+#include "wayvert/wayvert.h"
+
+namespace {
+
+// Straight line at constant speed, 0.1 s spacing.
+std::vector<float> straight(int points, float speed) {
+  std::vector<float> t(size_t(points) * 5);
+  for (int i = 0; i < points; ++i) {
+    float* p = &t[size_t(i) * 5];
+    p[0] = 0.1f * float(i);
+    p[1] = speed * p[0];
+    p[2] = 0.f;
+    p[3] = 0.f;
+    p[4] = speed;
+  }
+  return t;
+}
+
+wv_verifier* make() {
+  wv_verifier* v = nullptr;
+  WV_CHECK(wv_verifier_create(nullptr, nullptr, 8, 64, 16, 64, &v) == WV_OK);
+  return v;
+}
+
+void test_straight_passes_and_check_allocates_nothing() {
+  wv_verifier* v = make();
+  std::vector<float> traj = straight(40, 10.f);
+  float score = 1.f;
+  wv_verifier_input in{};
+  in.trajectories = traj.data();
+  in.modes = 1;
+  in.points = 40;
+  in.scores = &score;
+  in.ego = {10.f, 0.f, 0.f, 0.f};
+  wv_verdict out{};
+  WV_CHECK(wv_verifier_check(v, &in, &out) == WV_OK);
+  WV_CHECK_EQ(out.chosen, 0);
+  WV_CHECK_EQ(int(out.reasons[0]), 0);
+  const long before = g_allocations.load();
+  for (int i = 0; i < 10; ++i) WV_CHECK(wv_verifier_check(v, &in, &out) == WV_OK);
+  in.ego.speed_mps = 20.f;  // continuity failure -> fallback path, still no allocation
+  WV_CHECK(wv_verifier_check(v, &in, &out) == WV_OK);
+  WV_CHECK_EQ(long(g_allocations.load() - before), 0L);
+  WV_CHECK(out.fallback_used == 1 && out.chosen == -1);
+  WV_CHECK(out.reasons[0] & (1u << 1));  // continuity
+  wv_verifier_release(v);
+}
+
+void test_fallback_brakes_to_a_stop_within_limits() {
+  wv_verifier* v = make();
+  std::vector<float> traj = straight(64, 15.f);
+  traj[7] = NAN;
+  float score = 1.f;
+  wv_verifier_input in{};
+  in.trajectories = traj.data();
+  in.modes = 1;
+  in.points = 64;
+  in.scores = &score;
+  in.ego = {15.f, 0.5f, 0.f, 0.f};
+  wv_verdict out{};
+  WV_CHECK(wv_verifier_check(v, &in, &out) == WV_OK);
+  WV_CHECK_EQ(int(out.reasons[0]), 1);  // invalid only
+  WV_CHECK(out.fallback_used == 1);
+  WV_CHECK_EQ(int(out.fallback_self_reasons), 0);
+  WV_CHECK(out.trajectory[63 * 5 + 4] == 0.f);  // stopped within 6.3 s from 15 m/s
+  for (int i = 1; i < 64; ++i) WV_CHECK(out.trajectory[i * 5 + 4] <= out.trajectory[(i - 1) * 5 + 4]);
+  wv_verifier_release(v);
+}
+
+void test_capacity_and_null_errors() {
+  wv_verifier* v = make();
+  std::vector<float> traj = straight(65, 10.f);
+  float score = 1.f;
+  wv_verifier_input in{};
+  in.trajectories = traj.data();
+  in.modes = 1;
+  in.points = 65;
+  in.scores = &score;
+  wv_verdict out{};
+  WV_CHECK_EQ(int(wv_verifier_check(v, &in, &out)), int(WV_ERR_INPUT));
+  WV_CHECK(std::strstr(wv_last_error(), "points") != nullptr);
+  in.points = 40;
+  in.scores = nullptr;
+  WV_CHECK_EQ(int(wv_verifier_check(v, &in, &out)), int(WV_ERR_INVALID_ARGUMENT));
+  wv_verifier_limits lim;
+  wv_verifier_limits_default(&lim);
+  lim.fallback_decel_mps2 = lim.max_decel_mps2 + 1.f;
+  wv_verifier* bad = nullptr;
+  WV_CHECK_EQ(int(wv_verifier_create(nullptr, &lim, 4, 40, 4, 4, &bad)), int(WV_ERR_INVALID_ARGUMENT));
+  WV_CHECK(bad == nullptr);
+  WV_CHECK(std::strcmp(wv_verifier_check_name(0), "invalid") == 0);
+  WV_CHECK(wv_verifier_check_name(WV_CHECK_COUNT) == nullptr);
+  wv_verifier_release(v);
+}
+
+}  // namespace
+
+int main() {
+  test_straight_passes_and_check_allocates_nothing();
+  test_fallback_brakes_to_a_stop_within_limits();
+  test_capacity_and_null_errors();
+  return wv_test_exit_code();
+}
