@@ -1,0 +1,151 @@
+"""Driving scenarios the verifier must get right, each named after what it shows."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from wayvert import EgoState, Limits, Reason, Verifier
+from wayvert.safety import KINEMATIC
+
+DT = 0.1
+
+
+def trajectory(speeds: npt.ArrayLike, lateral: npt.ArrayLike | None = None) -> npt.NDArray[np.float32]:
+    """[T, 5] points from a speed profile along x, with an optional lateral offset profile y(t); heading follows."""
+    v = np.asarray(speeds, dtype=np.float64)
+    t = np.arange(len(v)) * DT
+    x = np.concatenate([[0.0], np.cumsum(0.5 * (v[1:] + v[:-1]) * DT)])
+    y = np.zeros_like(x) if lateral is None else np.asarray(lateral, dtype=np.float64)
+    heading = np.arctan2(np.gradient(y), np.maximum(np.gradient(x), 1e-9))
+    return np.stack([t, x, y, heading, v], axis=1).astype(np.float32)
+
+
+def constant(speed: float, points: int = 40) -> npt.NDArray[np.float32]:
+    return trajectory(np.full(points, speed))
+
+
+def braking(speed: float, decel: float, points: int, jerk: float = 2.0) -> npt.NDArray[np.float32]:
+    """Jerk-limited braking (acceleration ramps to -decel at `jerk`) to a stop, then standing."""
+    a, v, out = 0.0, speed, []
+    for _ in range(points):
+        out.append(v)
+        a = max(a - jerk * DT, -decel) if v > decel * decel / (2 * jerk) else min(a + jerk * DT, 0.0)
+        v = max(v + a * DT, 0.0)
+    return trajectory(out)
+
+
+def car(x: float, y: float, heading: float = 0.0, speed: float = 0.0) -> list[float]:
+    return [x, y, heading, speed, 4.5, 1.8, 1.0]
+
+
+def test_cut_in_at_0_8_s_ttc_fails_time_to_collision_and_falls_back() -> None:
+    # A car merging from the left lane at a shallow angle: its box meets ours 0.8 s from now.
+    ego_v, merge_v, angle = 20.0, 15.0, -0.35
+    mode = constant(ego_v)
+    centre_at = lambda t: (ego_v * t + 4.7 / 2 - 1.03)  # noqa: E731  ego box centre along x
+    t_hit = 0.8
+    vx, vy = merge_v * np.cos(angle), merge_v * np.sin(angle)
+    obj = car(centre_at(t_hit) - vx * t_hit, 0.0 - vy * t_hit + 1.9, angle, merge_v)
+    verdict = Verifier().check(mode[None], [1.0], EgoState(ego_v), objects=[obj])
+    assert Reason.TIME_TO_COLLISION in verdict.reasons[0]
+    ttc_ratio = verdict.margins[0][list(Reason).index(Reason.TIME_TO_COLLISION)]
+    assert Limits().min_ttc_s / ttc_ratio <= 0.8 + 1e-3  # the first overlap comes at or before 0.8 s
+    assert verdict.chosen == -1 and verdict.fallback_used
+    assert not (verdict.fallback_self_reasons & KINEMATIC)
+
+
+def test_stopped_vehicle_ahead_picks_the_braking_mode_over_a_higher_scored_one() -> None:
+    ego_v, points = 15.0, 80
+    keep_going = constant(ego_v, points)
+    brake = braking(ego_v, 2.5, points)
+    stopped = car(66.0, 0.0)  # the braking mode stops 6 m short of it
+    verdict = Verifier().check(np.stack([keep_going, brake]), [0.9, 0.1], EgoState(ego_v), objects=[stopped])
+    assert Reason.FOLLOWING_DISTANCE in verdict.reasons[0]
+    assert verdict.reasons[1] == Reason(0), verdict.reasons[1]
+    assert verdict.chosen == 1  # the network's favourite is unsafe; scores only rank modes that pass
+    np.testing.assert_array_equal(verdict.trajectory, brake)
+
+
+def test_wet_road_following_at_2_5_s_passes_dry_and_fails_wet() -> None:
+    v = 25.0
+    follow = constant(v)
+    # Lead car 2.5 s ahead (bumper to bumper), same speed: the dry 2 s rule holds, the doubled wet rule does not.
+    ego_front = 4.7 - 1.03
+    lead = car(ego_front + 2.5 * v + 4.5 / 2, 0.0, 0.0, v)
+    verifier = Verifier()
+    dry = verifier.check(follow[None], [1.0], EgoState(v), objects=[lead])
+    wet = verifier.check(follow[None], [1.0], EgoState(v), objects=[lead], wet=True)
+    assert dry.reasons[0] == Reason(0), dry.reasons[0]
+    assert wet.reasons[0] == Reason.FOLLOWING_DISTANCE
+    assert wet.fallback_used
+
+
+def test_falling_back_behind_a_close_lead_is_not_a_following_violation() -> None:
+    # 1 s behind a faster car and slower than it: the gap opens, which is all a plan can do.
+    lead_v, ego_v = 25.0, 20.0
+    lead = car(4.7 - 1.03 + 20.0 + 2.25, 0.0, 0.0, lead_v)
+    verdict = Verifier().check(constant(ego_v)[None], [1.0], EgoState(ego_v), objects=[lead])
+    assert Reason.FOLLOWING_DISTANCE not in verdict.reasons[0]
+
+
+def test_swerve_beyond_lateral_limits_fails_lateral_acceleration() -> None:
+    v, points = 20.0, 40
+    t = np.arange(points) * DT
+    lane_change_in_1s = 3.5 * np.clip(t, 0, 1) - 3.5 / (2 * np.pi) * np.sin(2 * np.pi * np.clip(t, 0, 1))
+    swerve = trajectory(np.full(points, v), lane_change_in_1s)
+    gentle = trajectory(np.full(points, v), 3.5 * np.clip(t / 4, 0, 1) - 3.5 / (2 * np.pi) * np.sin(2 * np.pi * np.clip(t / 4, 0, 1)))
+    verdict = Verifier().check(np.stack([swerve, gentle]), [0.8, 0.2], EgoState(v))
+    assert Reason.LATERAL_ACCEL in verdict.reasons[0]
+    assert not (verdict.reasons[1] & KINEMATIC), verdict.reasons[1]
+    assert verdict.chosen == 1
+
+
+def test_leaving_the_road_edge_fails_drivable_area_by_footprint_not_centre() -> None:
+    v, points = 10.0, 40
+    xs = np.linspace(-5, 80, 30)
+    left = np.stack([xs, np.full_like(xs, 5.25)], axis=1)
+    right = np.stack([xs, np.full_like(xs, -1.75)], axis=1)  # road edge 1.75 m right of the lane centre
+    centred = constant(v, points)
+    hugging = trajectory(np.full(points, v), np.full(points, -0.85))  # centre inside, right corners 0.075 m past the edge
+    drifting = trajectory(np.full(points, v), -0.6 * (np.arange(points) * DT) ** 2)
+    modes = np.stack([centred, hugging, drifting])
+    verdict = Verifier().check(modes, [0.1, 0.5, 0.9], EgoState(v), boundaries=(left, right))
+    assert verdict.reasons[0] == Reason(0)
+    assert Reason.DRIVABLE_AREA in verdict.reasons[1]
+    assert Reason.DRIVABLE_AREA in verdict.reasons[2]
+    assert verdict.chosen == 0
+
+
+def test_all_modes_unsafe_gives_a_fallback_that_brakes_to_a_stop_within_limits() -> None:
+    v, points = 12.0, 60
+    nan_mode = constant(v, points)
+    nan_mode[5, 2] = np.nan
+    accel = Limits().max_long_accel_mps2 + 1.0
+    too_fast = trajectory(v + accel * np.arange(points) * DT)
+    into_car = constant(v, points)
+    verdict = Verifier().check(np.stack([nan_mode, too_fast, into_car]), [1.0, 1.0, 1.0], EgoState(v, accel=0.3),
+                               objects=[car(14.0, 0.0)])
+    assert verdict.reasons[0] == Reason.INVALID
+    assert Reason.LONG_ACCEL in verdict.reasons[1]
+    assert Reason.TIME_TO_COLLISION in verdict.reasons[2]
+    assert verdict.chosen == -1 and verdict.fallback_used
+    assert verdict.fallback_reasons == verdict.reasons[0] | verdict.reasons[1] | verdict.reasons[2]
+    fb = verdict.trajectory
+    assert fb.shape == (points, 5)
+    assert not (verdict.fallback_self_reasons & (KINEMATIC | Reason.CONTINUITY | Reason.INVALID))
+    assert fb[-1, 4] == 0.0 and np.all(np.diff(fb[:, 4]) <= 0)
+    assert np.all(np.abs(fb[:, 2]) < 1e-6)  # straight ahead: the current path
+
+
+def test_fallback_follows_the_current_curve() -> None:
+    v, yaw = 10.0, 0.15  # on a bend of radius 66.7 m
+    bad = constant(v)
+    bad[0, 4] = 30.0  # a speed jump: continuity fails
+    verdict = Verifier().check(bad[None], [1.0], EgoState(v, yaw_rate=yaw))
+    assert verdict.fallback_used
+    fb = verdict.trajectory
+    kappa = yaw / v
+    s = np.hypot(fb[1:, 1] - fb[:-1, 1], fb[1:, 2] - fb[:-1, 2]).sum()
+    np.testing.assert_allclose(fb[-1, 3], kappa * s, rtol=2e-3)  # heading turned by curvature x distance
+    assert fb[-1, 2] > 0  # bending left, like the ego
