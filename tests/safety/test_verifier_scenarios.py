@@ -5,10 +5,13 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from wayvert import EgoState, Limits, Reason, Verifier
+from wayvert import EgoState, Limits, Reason, VehicleProfile, Verifier
 from wayvert.safety import KINEMATIC
 
 DT = 0.1
+CAR = VehicleProfile()
+EGO_FRONT = CAR.length_m - CAR.rear_axle_to_rear_m  # reference point (rear axle) to front bumper, m
+EGO_CENTRE = 0.5 * CAR.length_m - CAR.rear_axle_to_rear_m  # reference point to footprint centre, m
 
 
 def trajectory(speeds: npt.ArrayLike, lateral: npt.ArrayLike | None = None) -> npt.NDArray[np.float32]:
@@ -43,14 +46,16 @@ def test_cut_in_at_0_8_s_ttc_fails_time_to_collision_and_falls_back() -> None:
     # A car merging from the left lane at a shallow angle: its box meets ours 0.8 s from now.
     ego_v, merge_v, angle = 20.0, 15.0, -0.35
     mode = constant(ego_v)
-    centre_at = lambda t: (ego_v * t + 4.7 / 2 - 1.03)  # noqa: E731  ego box centre along x
     t_hit = 0.8
     vx, vy = merge_v * np.cos(angle), merge_v * np.sin(angle)
-    obj = car(centre_at(t_hit) - vx * t_hit, 0.0 - vy * t_hit + 1.9, angle, merge_v)
-    verdict = Verifier().check(mode[None], [1.0], EgoState(ego_v), objects=[obj])
-    assert Reason.TIME_TO_COLLISION in verdict.reasons[0]
-    ttc_ratio = verdict.margins[0][list(Reason).index(Reason.TIME_TO_COLLISION)]
-    assert Limits().min_ttc_s / ttc_ratio <= 0.8 + 1e-3  # the first overlap comes at or before 0.8 s
+    obj = car(ego_v * t_hit + EGO_CENTRE - vx * t_hit, 0.0 - vy * t_hit + 1.9, angle, merge_v)
+    # A plan that brakes as hard as the comfort limits allow still meets it: time to collision at constant
+    # velocity (0.8 s) is under min_ttc_s (0.95 s), which fails every mode and hands over to the fallback.
+    soft_brake = braking(ego_v, Limits().max_decel_mps2, 40)
+    verdict = Verifier().check(np.stack([mode, soft_brake]), [1.0, 0.5], EgoState(ego_v), objects=[obj])
+    ttc = list(Reason).index(Reason.TIME_TO_COLLISION)
+    assert Reason.TIME_TO_COLLISION in verdict.reasons[0] and Reason.TIME_TO_COLLISION in verdict.reasons[1]
+    assert np.isinf(verdict.margins[0][ttc])  # driving on runs into it
     assert verdict.chosen == -1 and verdict.fallback_used
     assert not (verdict.fallback_self_reasons & KINEMATIC)
 
@@ -71,8 +76,7 @@ def test_wet_road_following_at_2_5_s_passes_dry_and_fails_wet() -> None:
     v = 25.0
     follow = constant(v)
     # Lead car 2.5 s ahead (bumper to bumper), same speed: the dry 2 s rule holds, the doubled wet rule does not.
-    ego_front = 4.7 - 1.03
-    lead = car(ego_front + 2.5 * v + 4.5 / 2, 0.0, 0.0, v)
+    lead = car(EGO_FRONT + 2.5 * v + 4.5 / 2, 0.0, 0.0, v)
     verifier = Verifier()
     dry = verifier.check(follow[None], [1.0], EgoState(v), objects=[lead])
     wet = verifier.check(follow[None], [1.0], EgoState(v), objects=[lead], wet=True)
@@ -84,7 +88,7 @@ def test_wet_road_following_at_2_5_s_passes_dry_and_fails_wet() -> None:
 def test_falling_back_behind_a_close_lead_is_not_a_following_violation() -> None:
     # 1 s behind a faster car and slower than it: the gap opens, which is all a plan can do.
     lead_v, ego_v = 25.0, 20.0
-    lead = car(4.7 - 1.03 + 20.0 + 2.25, 0.0, 0.0, lead_v)
+    lead = car(EGO_FRONT + 20.0 + 2.25, 0.0, 0.0, lead_v)
     verdict = Verifier().check(constant(ego_v)[None], [1.0], EgoState(ego_v), objects=[lead])
     assert Reason.FOLLOWING_DISTANCE not in verdict.reasons[0]
 
@@ -107,7 +111,8 @@ def test_leaving_the_road_edge_fails_drivable_area_by_footprint_not_centre() -> 
     left = np.stack([xs, np.full_like(xs, 5.25)], axis=1)
     right = np.stack([xs, np.full_like(xs, -1.75)], axis=1)  # road edge 1.75 m right of the lane centre
     centred = constant(v, points)
-    hugging = trajectory(np.full(points, v), np.full(points, -0.85))  # centre inside, right corners 0.075 m past the edge
+    # Centre 0.9 m inside the edge, but the right corners only 0.9 - width/2 = -0.05 m: past it.
+    hugging = trajectory(np.full(points, v), np.full(points, -0.85))
     drifting = trajectory(np.full(points, v), -0.6 * (np.arange(points) * DT) ** 2)
     modes = np.stack([centred, hugging, drifting])
     verdict = Verifier().check(modes, [0.1, 0.5, 0.9], EgoState(v), boundaries=(left, right))

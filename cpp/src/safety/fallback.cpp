@@ -27,7 +27,8 @@ struct Profile {
       ss += vv * tt - 0.5f * A * tt * tt + j * tt * tt * tt / 6.f;
       vv += -A * tt + 0.5f * j * tt * tt;
     }
-    *v = std::max(vv, 0.f);
+    // Standing once the profile has ended (its closed form leaves float residue of either sign there).
+    *v = t >= t1 + t2 + t3 ? 0.f : std::max(vv, 0.f);
     *s = ss;
   }
 };
@@ -44,8 +45,9 @@ void Verifier::build_fallback(const EgoState& ego, int points, float* traj) cons
   if (finite) kappa = v0 > 1.f ? ego.yaw_rate_rps / v0 : std::tan(ego.steering_rad) / vehicle_.wheelbase_m;
   kappa = std::clamp(kappa, -l.max_curvature_per_m, l.max_curvature_per_m);
 
-  const float j = l.fallback_jerk_mps3;
-  float D = l.fallback_decel_mps2;
+  // Built at 99% of its limits so that float rounding of the sampled speeds never reads as a violation.
+  const float j = 0.99f * l.fallback_jerk_mps3;
+  float D = 0.99f * l.fallback_decel_mps2;
   // Braking on a curve changes lateral acceleration at 2 v a kappa; keep that within 90% of its limit.
   if (std::fabs(kappa) * v0 > 0.f) D = std::min(D, 0.9f * l.max_lateral_jerk_mps3 / (2.f * std::fabs(kappa) * v0));
   float a0 = finite ? std::clamp(ego.accel_mps2, -D, 0.f) : 0.f;
@@ -76,8 +78,11 @@ void Verifier::build_fallback(const EgoState& ego, int points, float* traj) cons
       q[1] = s;
       q[2] = 0.5f * kappa * s * s;
     } else {
+      // 1 - cos(h) = 2 sin^2(h / 2) without the cancellation, which on a gentle curve (1 / kappa large) left
+      // the lateral position noisy enough for the chord directions to read as steering.
+      const float sh = std::sin(0.5f * h);
       q[1] = std::sin(h) / kappa;
-      q[2] = (1.f - std::cos(h)) / kappa;
+      q[2] = 2.f * sh * sh / kappa;
     }
     q[3] = h;
     q[4] = v;

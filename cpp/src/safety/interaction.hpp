@@ -1,13 +1,14 @@
 // Checks against other road users, each predicted at constant velocity from its state at time 0:
-// time to the first footprint overlap along the trajectory, and the following distance to objects ahead
-// in the ego's corridor (RSS minimum safe gap and the time-gap rule).
+// collision (any footprint overlap along the trajectory) and time to collision (ego and objects at constant
+// velocity from the first point, up to 3 s), and the following distance to objects ahead in the ego's
+// corridor (RSS minimum safe gap always, the time-gap rule while keeping or closing the gap).
 #pragma once
 #include "safety/verifier_types.hpp"
 
 namespace wv::safety {
 
-// margins[kTimeToCollision] = min_ttc / t_first_overlap (0 when nothing overlaps within the trajectory).
-// margins[kFollowingDistance] = required gap / actual gap, over points where the ego is not opening the gap.
+// margins[kTimeToCollision] = inf when the plan overlaps an object, else min_ttc / ttc (0 when none within 3 s).
+// margins[kFollowingDistance] = max over points and objects ahead of required gap / actual gap.
 void interaction_margins(const float* pts, int points, const VerifierInput& in, const VehicleProfile& vehicle,
                          const Limits& limits, float* margins);
 

@@ -21,6 +21,7 @@ bool trajectory_valid(const float* pts, int points) {
   if (points < 2) return false;
   for (int i = 0; i < points * kPointFields; ++i)
     if (!std::isfinite(pts[i])) return false;
+  if (point(pts, 0)[0] < -1e-3f) return false;  // the plan starts now, not in the past
   for (int i = 0; i < points; ++i) {
     if (point(pts, i)[4] < 0.f) return false;
     if (i > 0 && !(point(pts, i)[0] > point(pts, i - 1)[0])) return false;
@@ -62,8 +63,12 @@ void kinematic_margins(const float* pts, int points, const EgoState& ego, const 
     prev_a = long_a;
   }
   // Lateral: at each interior vertex, the turn between its two segments over their mean length gives the
-  // curvature; speed at the vertex gives lateral acceleration; rates come from consecutive vertices.
+  // curvature; speed at the vertex gives lateral acceleration. Rates come from consecutive *observed* vertices
+  // (mean segment length >= kMinSegment): a vehicle standing still shows no steering angle (its wheels may
+  // stay turned or turn on the spot), so stopping on a curve is not a jump of the steering angle to zero, and
+  // a change across a standstill is spread over its duration.
   float prev_lat = 0.f, prev_delta = 0.f, prev_t = 0.f, ds_prev = 0.f;
+  bool have_prev = false;
   float dir_prev = direction(0, &ds_prev);
   for (int i = 1; i + 1 < points; ++i) {
     float ds = 0.f;
@@ -79,14 +84,17 @@ void kinematic_margins(const float* pts, int points, const EgoState& ego, const 
     steer = std::max(steer, std::fabs(delta));
     lat = std::max(lat, std::fabs(lat_a));
     yaw = std::max(yaw, std::fabs(turn) / t_span);
-    if (i > 1) {
-      const float dt = p[0] - prev_t;
-      lat_jerk = std::max(lat_jerk, std::fabs(lat_a - prev_lat) / dt);
-      steer_rate = std::max(steer_rate, std::fabs(delta - prev_delta) / dt);
+    if (length >= kMinSegment) {
+      if (have_prev) {
+        const float dt = p[0] - prev_t;
+        lat_jerk = std::max(lat_jerk, std::fabs(lat_a - prev_lat) / dt);
+        steer_rate = std::max(steer_rate, std::fabs(delta - prev_delta) / dt);
+      }
+      prev_lat = lat_a;
+      prev_delta = delta;
+      prev_t = p[0];
+      have_prev = true;
     }
-    prev_lat = lat_a;
-    prev_delta = delta;
-    prev_t = p[0];
     dir_prev = dir;
     ds_prev = ds;
   }

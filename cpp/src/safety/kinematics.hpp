@@ -8,7 +8,7 @@
 
 namespace wv::safety {
 
-// True when every field is finite, time strictly increases and no speed is negative.
+// True when every field is finite, time starts at >= -1 ms and strictly increases, and no speed is negative.
 bool trajectory_valid(const float* pts, int points);
 
 // Fill margins[kContinuity] and the kinematic entries of margins[] (kCurvature .. kYawRate).

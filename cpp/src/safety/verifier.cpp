@@ -1,5 +1,6 @@
 #include "safety/verifier.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -35,8 +36,9 @@ Result<Verifier> Verifier::create(const VehicleProfile& vehicle, const Limits& l
   if (!(vehicle.rear_axle_to_rear_m >= 0.f) || !(limits.rss_response_time_s >= 0.f) ||
       !(limits.rss_ego_accel_during_response_mps2 >= 0.f) || !(limits.time_gap_dry_s >= 0.f) || !(limits.wet_time_gap_factor >= 1.f))
     return Status(Code::invalid_argument, "rear overhang, RSS response figures and time gap must be >= 0 (wet factor >= 1)");
-  if (limits.fallback_decel_mps2 > limits.max_decel_mps2 || limits.fallback_jerk_mps3 > limits.max_long_jerk_mps3)
-    return Status(Code::invalid_argument, "the fallback's deceleration and jerk must lie within max_decel and max_long_jerk");
+  if (limits.rss_ego_min_brake_mps2 > limits.fallback_decel_mps2)
+    return Status(Code::invalid_argument,
+                  "rss_ego_min_brake_mps2 must not exceed fallback_decel_mps2: RSS assumes the ego can brake that hard");
   if (max_modes < 1 || max_points < 2 || max_objects < 0 || max_boundary_points < 0)
     return Status(Code::invalid_argument, "capacities must be >= 1 mode, >= 2 points, >= 0 objects and boundary points");
   Verifier v;
@@ -54,16 +56,17 @@ Result<Verifier> Verifier::create(const VehicleProfile& vehicle, const Limits& l
   return v;
 }
 
-uint32_t Verifier::evaluate(const float* pts, int points, float score, const VerifierInput& in, float* m) const {
+uint32_t Verifier::evaluate(const float* pts, int points, float score, const VerifierInput& in, const Limits& limits,
+                            float* m) const {
   for (int c = 0; c < kCheckCount; ++c) m[c] = NAN;
   if (!std::isfinite(score) || !trajectory_valid(pts, points)) {
     m[kInvalid] = INFINITY;
     return bit(kInvalid);
   }
   m[kInvalid] = 0.f;
-  kinematic_margins(pts, points, in.ego, vehicle_, limits_, m);
-  interaction_margins(pts, points, in, vehicle_, limits_, m);
-  drivable_area_margin(pts, points, in, vehicle_, limits_, m);
+  kinematic_margins(pts, points, in.ego, vehicle_, limits, m);
+  interaction_margins(pts, points, in, vehicle_, limits, m);
+  drivable_area_margin(pts, points, in, vehicle_, limits, m);
   uint32_t reasons = 0;
   for (int c = kContinuity; c < kCheckCount; ++c)
     if (!(m[c] <= 1.f + kTolerance)) reasons |= 1u << c;
@@ -99,7 +102,7 @@ Status Verifier::check(const VerifierInput& in, Verdict* out) {
     const float* pts = in.trajectories + size_t(k) * size_t(in.points) * kPointFields;
     uint32_t r;
     if (shared_ok) {
-      r = evaluate(pts, in.points, in.scores[k], in, m);
+      r = evaluate(pts, in.points, in.scores[k], in, limits_, m);
     } else {
       for (int c = 0; c < kCheckCount; ++c) m[c] = NAN;
       m[kInvalid] = INFINITY;
@@ -125,9 +128,14 @@ Status Verifier::check(const VerifierInput& in, Verdict* out) {
     return Status::Ok();
   }
   build_fallback(in.ego, in.points, fallback_.data());
-  // The fallback's own verdict: its kinematic bits are clear by construction (tested); braking may still
-  // be unable to avoid an object, which the collision and following bits then report.
-  out->fallback_self_reasons = shared_ok ? evaluate(fallback_.data(), in.points, 0.f, in, fallback_margins_.data()) : bit(kInvalid);
+  // The fallback's own verdict, against the emergency braking limits (deceleration and jerk) it is built with:
+  // its kinematic bits are clear by construction (tested); braking may still be unable to avoid an object,
+  // which the collision and following bits then report.
+  Limits emergency = limits_;
+  emergency.max_decel_mps2 = std::max(limits_.max_decel_mps2, limits_.fallback_decel_mps2);
+  emergency.max_long_jerk_mps3 = std::max(limits_.max_long_jerk_mps3, limits_.fallback_jerk_mps3);
+  out->fallback_self_reasons =
+      shared_ok ? evaluate(fallback_.data(), in.points, 0.f, in, emergency, fallback_margins_.data()) : bit(kInvalid);
   out->trajectory = fallback_.data();
   return Status::Ok();
 }

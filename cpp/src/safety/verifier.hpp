@@ -40,8 +40,10 @@ class Verifier {
   // jerk-limited deceleration; `points` samples every fallback_dt_s. Writes [points][5] into `traj`.
   void build_fallback(const EgoState& ego, int points, float* traj) const;
 
-  // Evaluate one trajectory against every check; returns the reasons bitmask and fills margins[kCheckCount].
-  uint32_t evaluate(const float* pts, int points, float score, const VerifierInput& in, float* margins) const;
+  // Evaluate one trajectory against every check with `limits`; returns the reasons bitmask and fills
+  // margins[kCheckCount].
+  uint32_t evaluate(const float* pts, int points, float score, const VerifierInput& in, const Limits& limits,
+                    float* margins) const;
 
   const VehicleProfile& vehicle() const { return vehicle_; }
   const Limits& limits() const { return limits_; }
