@@ -111,7 +111,7 @@ class Verdict:
     margins: npt.NDArray[np.float32]  #: [K, len(CHECK_NAMES)] value / limit; > 1 violated; NaN not evaluated
     fallback_used: bool
     fallback_reasons: Reason  #: when the fallback is used: every reason any mode failed for
-    fallback_self_reasons: Reason = field(default=Reason(0))  #: the fallback's own check (kinematics always clear)
+    fallback_self_reasons: Reason = field(default=Reason(0))  #: the fallback's own check (kinematics clear whenever the ego state is within the limits)
 
 
 def _array(a: Any, shape_tail: tuple[int, ...], what: str, empty_ok: bool = False) -> npt.NDArray[np.float32]:

@@ -149,7 +149,7 @@ typedef struct wv_verdict {
   int32_t chosen;                 /* mode to execute, or -1 when the fallback is used */
   int32_t fallback_used;
   uint32_t fallback_reasons;      /* fallback used: OR of every mode's reasons */
-  uint32_t fallback_self_reasons; /* the fallback's own check (its kinematic bits are always clear) */
+  uint32_t fallback_self_reasons; /* the fallback's own check (kinematic bits clear whenever the ego state is within the limits) */
   const float* trajectory;        /* [points][5]: the chosen mode or the fallback */
   int32_t points;
   int32_t modes;

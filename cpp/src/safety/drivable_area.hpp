@@ -1,6 +1,7 @@
 // Drivable area: every corner of the ego footprint stays right of the left boundary and left of the right
-// boundary (polylines ordered along the road) by at least boundary_margin_m. Corners whose projection falls
-// beyond either end of a polyline are not judged against that polyline.
+// boundary (polylines ordered along the road) by at least boundary_margin_m. A corner is measured against the
+// nearest segment it projects onto; projections before the first vertex (on the first segment) or after the
+// last (on the last segment) do not count, so a corner beyond a 2-point polyline's ends is not judged.
 #pragma once
 #include "safety/verifier_types.hpp"
 

@@ -43,7 +43,9 @@ void Verifier::build_fallback(const EgoState& ego, int points, float* traj) cons
   // Current path: yaw rate over speed when moving, the steering geometry when (nearly) stopped.
   float kappa = 0.f;
   if (finite) kappa = v0 > 1.f ? ego.yaw_rate_rps / v0 : std::tan(ego.steering_rad) / vehicle_.wheelbase_m;
-  kappa = std::clamp(kappa, -l.max_curvature_per_m, l.max_curvature_per_m);
+  // At 99% of the curvature limit: the check reads curvature as turn over mean *chord* length, which on an arc
+  // exceeds its curvature by (kappa ds)^2 / 24 (2.6e-5 at full lock and 1 m/s, above the check's tolerance).
+  kappa = std::clamp(kappa, -0.99f * l.max_curvature_per_m, 0.99f * l.max_curvature_per_m);
 
   // Built at 99% of its limits so that float rounding of the sampled speeds never reads as a violation.
   const float j = 0.99f * l.fallback_jerk_mps3;

@@ -129,7 +129,7 @@ Status Verifier::check(const VerifierInput& in, Verdict* out) {
   }
   build_fallback(in.ego, in.points, fallback_.data());
   // The fallback's own verdict, against the emergency braking limits (deceleration and jerk) it is built with:
-  // its kinematic bits are clear by construction (tested); braking may still be unable to avoid an object,
+  // its kinematic bits are clear by construction from any ego state within the limits (tested); braking may still be unable to avoid an object,
   // which the collision and following bits then report.
   Limits emergency = limits_;
   emergency.max_decel_mps2 = std::max(limits_.max_decel_mps2, limits_.fallback_decel_mps2);

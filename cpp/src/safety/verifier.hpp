@@ -17,7 +17,7 @@ struct Verdict {
   int chosen = -1;              // index of the mode to execute, or -1 when the fallback is used
   bool fallback_used = false;
   uint32_t fallback_reasons = 0;  // when the fallback is used: OR of every mode's reasons
-  uint32_t fallback_self_reasons = 0;  // the fallback's own check result (kinematic bits are always clear)
+  uint32_t fallback_self_reasons = 0;  // the fallback's own check (kinematic bits clear whenever the ego state is within the limits)
   const float* trajectory = nullptr;  // [points][5]: the chosen mode or the fallback
   int points = 0;
   const uint8_t* passed = nullptr;     // [modes]
