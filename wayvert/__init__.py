@@ -11,11 +11,14 @@ from wayvert.errors import (  # noqa: E402
     InputError,
     InternalError,
     InvalidArgumentError,
+    RigError,
     UnsupportedEngineError,
     WayvertError,
 )
 from wayvert.engine import Engine, Session, TensorSpec  # noqa: E402
 from wayvert.safety import EgoState, Limits, Reason, VehicleProfile, Verdict, Verifier  # noqa: E402
+from wayvert.sensors.adapter import SensorAdapter  # noqa: E402
+from wayvert.sensors.rig import Rig  # noqa: E402
 
 
 def cpu_isa() -> str:
@@ -33,7 +36,7 @@ def cmake_dir() -> str:
 
 
 __all__ = [
-    "BuildError", "EgoState", "Engine", "Limits", "Reason", "VehicleProfile", "Verdict", "Verifier", "EngineFormatError", "EngineIOError", "InputError", "InternalError",
-    "InvalidArgumentError", "Session", "TensorSpec", "UnsupportedEngineError", "WayvertError",
+    "BuildError", "EgoState", "Engine", "Limits", "Reason", "Rig", "SensorAdapter", "VehicleProfile", "Verdict", "Verifier", "EngineFormatError", "EngineIOError", "InputError", "InternalError",
+    "InvalidArgumentError", "RigError", "Session", "TensorSpec", "UnsupportedEngineError", "WayvertError",
     "cmake_dir", "cpu_isa", "__version__",
 ]

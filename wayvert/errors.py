@@ -31,6 +31,10 @@ class BuildError(WayvertError, ValueError):
     """An engine graph being built is inconsistent."""
 
 
+class RigError(WayvertError, ValueError):
+    """A rig file or rig dict is malformed: unreadable file, bad JSON, or a field that breaks docs/rig-file.md."""
+
+
 class InternalError(WayvertError):
     """A bug or resource failure inside the runtime (out of memory included)."""
 

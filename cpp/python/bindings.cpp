@@ -200,6 +200,115 @@ class VerifierHandle {
   wv_verifier* v_ = nullptr;
 };
 
+// A sensor adapter; keeps the rig strings and structs it was opened with alive for the plugin.
+class SensorAdapterHandle {
+ public:
+  // cameras: dicts with name, width, height, pixel_format, color_matrix (1|2), full_range, fps, model (1..3),
+  // fx, fy, cx, cy, coeffs (5), fov_deg, translation_m (3), rotation_rpy_rad (3).
+  SensorAdapterHandle(const std::string& plugin_path, const py::list& source, const py::list& virt,
+                      const std::vector<float>& mean, const std::vector<float>& stddev, float scale, int32_t zero_point) {
+    fill_rig(source, &src_strings_, &src_cams_, &src_rig_);
+    fill_rig(virt, &virt_strings_, &virt_cams_, &virt_rig_);
+    if (mean.size() != 3 || stddev.size() != 3) throw py::value_error("mean and std need 3 values");
+    canonical_.rig = &virt_rig_;
+    for (int c = 0; c < 3; ++c) {
+      canonical_.mean[c] = mean[size_t(c)];
+      canonical_.std[c] = stddev[size_t(c)];
+    }
+    canonical_.scale = scale;
+    canonical_.zero_point = zero_point;
+    wv_status st;
+    {
+      py::gil_scoped_release release;
+      st = plugin_path.empty() ? wv_sensor_adapter_open_builtin(&src_rig_, &canonical_, &a_)
+                               : wv_sensor_adapter_open_plugin(plugin_path.c_str(), &src_rig_, &canonical_, &a_);
+    }
+    check(st);
+  }
+  ~SensorAdapterHandle() { wv_sensor_adapter_release(a_); }
+  SensorAdapterHandle(const SensorAdapterHandle&) = delete;
+  SensorAdapterHandle& operator=(const SensorAdapterHandle&) = delete;
+
+  std::string name() const { return wv_sensor_adapter_name(a_); }
+  std::string describe() const { return wv_sensor_adapter_describe(a_); }
+
+  // frames: {camera name: uint8 C-contiguous array or None}; returns (tensor [V,3,H,W] int8, mask [V,H,W] uint8).
+  py::tuple convert(const py::dict& frames) {
+    const py::ssize_t V = virt_rig_.camera_count, H = virt_cams_[0].height, W = virt_cams_[0].width;
+    py::array_t<int8_t> tensor({V, py::ssize_t(3), H, W});
+    py::array_t<uint8_t> mask({V, H, W});
+    std::vector<wv_sp_frame> list;
+    std::vector<py::buffer_info> keep;
+    std::vector<std::string> names;
+    names.reserve(frames.size());
+    keep.reserve(frames.size());
+    for (auto item : frames) {
+      names.push_back(py::cast<std::string>(item.first));
+      wv_sp_frame f{};
+      if (!item.second.is_none()) {
+        keep.push_back(py::cast<py::buffer>(item.second).request());
+        f.data = keep.back().ptr;
+        f.bytes = size_t(keep.back().size) * size_t(keep.back().itemsize);
+      }
+      list.push_back(f);
+    }
+    for (size_t i = 0; i < list.size(); ++i) list[i].camera = names[i].c_str();
+    wv_sp_output out{tensor.mutable_data(), size_t(tensor.nbytes()), mask.mutable_data(), size_t(mask.nbytes())};
+    wv_status st;
+    {
+      py::gil_scoped_release release;
+      st = wv_sensor_adapter_convert(a_, list.data(), int32_t(list.size()), &out);
+    }
+    check(st);
+    return py::make_tuple(tensor, mask);
+  }
+
+ private:
+  static void fill_rig(const py::list& cams, std::vector<std::string>* strings, std::vector<wv_sp_camera>* out,
+                       wv_sp_rig* rig) {
+    strings->reserve(cams.size() * 2);
+    for (auto item : cams) {
+      py::dict d = py::cast<py::dict>(item);
+      wv_sp_camera c{};
+      strings->push_back(py::cast<std::string>(d["name"]));
+      strings->push_back(py::cast<std::string>(d["pixel_format"]));
+      c.width = py::cast<int32_t>(d["width"]);
+      c.height = py::cast<int32_t>(d["height"]);
+      c.color_matrix = py::cast<int32_t>(d["color_matrix"]);
+      c.full_range = py::cast<int32_t>(d["full_range"]);
+      c.fps = py::cast<double>(d["fps"]);
+      c.model = py::cast<int32_t>(d["model"]);
+      c.fx = py::cast<double>(d["fx"]);
+      c.fy = py::cast<double>(d["fy"]);
+      c.cx = py::cast<double>(d["cx"]);
+      c.cy = py::cast<double>(d["cy"]);
+      const auto coeffs = py::cast<std::vector<double>>(d["coeffs"]);
+      for (size_t i = 0; i < 5 && i < coeffs.size(); ++i) c.coeffs[i] = coeffs[i];
+      c.fov_deg = py::cast<double>(d["fov_deg"]);
+      const auto t = py::cast<std::vector<double>>(d["translation_m"]);
+      const auto r = py::cast<std::vector<double>>(d["rotation_rpy_rad"]);
+      for (size_t i = 0; i < 3; ++i) {
+        c.translation_m[i] = t.at(i);
+        c.rotation_rpy_rad[i] = r.at(i);
+      }
+      out->push_back(c);
+    }
+    for (size_t i = 0; i < out->size(); ++i) {  // strings are final now: point into them
+      (*out)[i].name = (*strings)[2 * i].c_str();
+      (*out)[i].pixel_format = (*strings)[2 * i + 1].c_str();
+    }
+    rig->name = "";
+    rig->camera_count = int32_t(out->size());
+    rig->cameras = out->data();
+  }
+
+  std::vector<std::string> src_strings_, virt_strings_;
+  std::vector<wv_sp_camera> src_cams_, virt_cams_;
+  wv_sp_rig src_rig_{}, virt_rig_{};
+  wv_sp_canonical canonical_{};
+  wv_sensor_adapter* a_ = nullptr;
+};
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -241,6 +350,12 @@ PYBIND11_MODULE(_core, m) {
   py::class_<VerifierHandle>(m, "VerifierHandle")
       .def(py::init<const std::vector<float>&, const std::vector<float>&, int32_t, int32_t, int32_t, int32_t>())
       .def("check", &VerifierHandle::run);
+  py::class_<SensorAdapterHandle>(m, "SensorAdapterHandle")
+      .def(py::init<const std::string&, const py::list&, const py::list&, const std::vector<float>&,
+                    const std::vector<float>&, float, int32_t>())
+      .def("name", &SensorAdapterHandle::name)
+      .def("describe", &SensorAdapterHandle::describe)
+      .def("convert", &SensorAdapterHandle::convert);
   m.def("load_engine", [](const std::string& path) {
     wv_engine* e = nullptr;
     wv_status st;

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wayvert/sensor_plugin.h"
+
 #if defined(_WIN32)
 #define WV_API __declspec(dllexport)
 #else
@@ -172,6 +174,24 @@ WV_API void wv_verifier_release(wv_verifier* verifier);
 WV_API wv_status wv_verifier_check(wv_verifier* verifier, const wv_verifier_input* input, wv_verdict* out);
 /* Name of check bit `index` ("invalid", "continuity", ...), NULL when out of range. */
 WV_API const char* wv_verifier_check_name(int32_t index);
+
+/* ---- sensor adapters (docs/plugin-abi.md, docs/rig-file.md) -------------------------------------------------
+ * An adapter maps frames of a source rig onto the canonical rig's int8 input tensor in one pass. The built-in
+ * one and out-of-tree plugins share the plugin ABI of sensor_plugin.h and this handle. */
+typedef struct wv_sensor_adapter wv_sensor_adapter;
+
+/* Open the built-in adapter (remap tables are built here). */
+WV_API wv_status wv_sensor_adapter_open_builtin(const wv_sp_rig* source, const wv_sp_canonical* canonical,
+                                                wv_sensor_adapter** out);
+/* Load the plugin library at `path` (dlopen), check its ABI major, and open it. */
+WV_API wv_status wv_sensor_adapter_open_plugin(const char* path, const wv_sp_rig* source,
+                                               const wv_sp_canonical* canonical, wv_sensor_adapter** out);
+/* Convert one set of frames; missing cameras are reported through out->mask. */
+WV_API wv_status wv_sensor_adapter_convert(wv_sensor_adapter* adapter, const wv_sp_frame* frames,
+                                           int32_t frame_count, wv_sp_output* out);
+WV_API const char* wv_sensor_adapter_name(const wv_sensor_adapter* adapter);
+WV_API const char* wv_sensor_adapter_describe(const wv_sensor_adapter* adapter);
+WV_API void wv_sensor_adapter_release(wv_sensor_adapter* adapter);
 
 /* Number of CUDA devices usable by this build (0 when built without CUDA or none is present). */
 WV_API int32_t wv_cuda_device_count(void);

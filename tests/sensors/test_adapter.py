@@ -1,0 +1,114 @@
+"""The sensor adapter end to end: every shipped rig into the canonical rig, missing cameras in the mask, bad
+frames refused naming the camera, the identity mapping returns the image quantized, plugins from .so files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import wayvert
+from wayvert import Rig, SensorAdapter
+from wayvert.sensors.adapter import FRAME_SHAPES
+
+ROOT = Path(__file__).resolve().parents[2]
+RIGS = ROOT / "rigs"
+CANONICAL = Rig.load(RIGS / "canonical_3cam.json")
+PLUGIN = Path(wayvert.__file__).parent / "plugins" / "libwayvert_plugin_bayer12_packed.so"
+
+
+def frames_for(rig: Rig, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {c.name: rng.integers(0, 256, size=FRAME_SHAPES[c.pixel_format](c.width, c.height), dtype=np.uint8)
+            for c in rig.cameras}
+
+
+@pytest.mark.parametrize("rig_name", ["nuscenes_like_6cam", "fisheye_dashcam", "high_pitched_2cam", "ftheta_bayer_front"])
+def test_every_shipped_rig_converts_into_the_canonical_rig(rig_name: str) -> None:
+    rig = Rig.load(RIGS / f"{rig_name}.json")
+    adapter = SensorAdapter(rig, CANONICAL, scale=1 / 32, zero_point=0)
+    tensor, mask = adapter.convert(frames_for(rig))
+    v, h, w = len(CANONICAL.cameras), CANONICAL.cameras[0].height, CANONICAL.cameras[0].width
+    assert tensor.shape == (v, 3, h, w) and tensor.dtype == np.int8
+    assert mask.shape == (v, h, w) and mask.dtype == np.uint8
+    coverage = mask.reshape(v, -1).mean(axis=1)
+    assert coverage.min() > 0.8, coverage  # every shipped rig sees most of the forward field of view
+    assert np.all(tensor[:, :, mask.astype(bool)[0]].std() > 0)  # random frames give varied values where covered
+    assert np.all(tensor.transpose(1, 0, 2, 3)[:, mask == 0] == 0)  # uncovered pixels hold the zero point
+
+
+def test_missing_cameras_are_allowed_and_reported_in_the_mask() -> None:
+    rig = Rig.load(RIGS / "nuscenes_like_6cam.json")
+    adapter = SensorAdapter(rig, CANONICAL, scale=1 / 32)
+    frames = frames_for(rig)
+    _, full = adapter.convert(frames)
+    frames["front"] = None  # dropped frame
+    del frames["front_left"]  # not delivered at all
+    _, partial = adapter.convert(frames)
+    assert partial.sum() < full.sum()
+    front = [c.name for c in CANONICAL.cameras].index("front")
+    assert partial[front].mean() < 0.5
+
+
+def test_bad_frames_raise_input_error_naming_the_camera() -> None:
+    rig = Rig.load(RIGS / "nuscenes_like_6cam.json")
+    adapter = SensorAdapter(rig, CANONICAL, scale=1 / 32)
+    frames = frames_for(rig)
+    with pytest.raises(wayvert.InputError, match="front_right"):
+        adapter.convert({**frames, "front_right": frames["front_right"][:-2]})
+    with pytest.raises(wayvert.InputError, match="back"):
+        adapter.convert({**frames, "back": frames["back"].astype(np.float32)})
+    with pytest.raises(wayvert.InputError, match="roof"):
+        adapter.convert({**frames, "roof": frames["back"]})
+    tensor, _ = adapter.convert(frames)  # still works afterwards
+    assert tensor.shape[0] == 3
+
+
+def test_identity_mapping_returns_the_image_quantized() -> None:
+    # One canonical camera as its own source (rgb8): each virtual pixel samples itself with zero fraction.
+    # (With several overlapping cameras the most central source wins in the overlaps, so that is no identity.)
+    d = CANONICAL.to_dict()
+    d["cameras"] = [c for c in d["cameras"] if c["name"] == "front"]
+    single = Rig.from_dict(d)
+    adapter = SensorAdapter(single, single, scale=1 / 32, zero_point=3)
+    frames = frames_for(single, seed=5)
+    tensor, mask = adapter.convert(frames)
+    mean = np.asarray(CANONICAL.normalization.mean)  # type: ignore[union-attr]
+    std = np.asarray(CANONICAL.normalization.std)  # type: ignore[union-attr]
+    for v, cam in enumerate(single.cameras):
+        img = frames[cam.name].astype(np.float64)  # [H, W, 3]
+        x = ((img / 255.0) - mean) / std / (1 / 32)
+        want = np.clip(np.trunc(x + np.copysign(0.5, x)) + 3, -128, 127).astype(np.int8).transpose(2, 0, 1)
+        inner = mask[v].astype(bool)
+        assert inner[:-1, :-1].mean() > 0.99  # all but the last row/column (no right/bottom neighbour) are covered
+        np.testing.assert_array_equal(tensor[v][:, inner], want[:, inner])
+
+
+def _raw12_rig() -> Rig:
+    d = {"name": "raw12", "cameras": [{
+        "name": "front", "width": 640, "height": 320, "pixel_format": "bayer_rggb12p", "fps": 30,
+        "model": {"type": "pinhole", "fx": 400.0, "fy": 400.0, "cx": 319.5, "cy": 159.5},
+        "extrinsics": {"translation_m": [1.5, 0.0, 1.5], "rotation_rpy_rad": [0.0, 0.0, 0.0]}}]}
+    return Rig.from_dict(d)
+
+
+def test_example_plugin_loads_from_its_so_and_converts_packed_raw12() -> None:
+    assert PLUGIN.exists(), PLUGIN
+    rig = _raw12_rig()
+    adapter = SensorAdapter.from_plugin(PLUGIN, rig, CANONICAL, scale=1 / 32)
+    assert adapter.name == "example.bayer12_packed"
+    raw = np.full((320, 640 * 3 // 2), 0x80, dtype=np.uint8)  # every sample 0x808 -> 128 after >> 4
+    tensor, mask = adapter.convert({"front": raw})
+    front = [c.name for c in CANONICAL.cameras].index("front")
+    assert mask[front].mean() > 0.9
+    with pytest.raises(wayvert.InputError, match="bayer_rggb12p"):
+        adapter.convert({"front": raw[:-1]})
+
+
+def test_builtin_adapter_refuses_a_plugin_format_and_a_bad_plugin_path() -> None:
+    with pytest.raises(wayvert.UnsupportedEngineError, match="bayer_rggb12p"):
+        SensorAdapter(_raw12_rig(), CANONICAL)
+    with pytest.raises(wayvert.WayvertError, match="cannot load"):
+        SensorAdapter.from_plugin(os.devnull, _raw12_rig(), CANONICAL)

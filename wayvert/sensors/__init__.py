@@ -1,0 +1,33 @@
+"""Sensor adapters: rig files (``wayvert.sensors.rig``, spec in docs/rig-file.md) and the adapter that maps a
+rig's frames onto a network's canonical input (``wayvert.sensors.adapter``). numpy only.
+
+The rig API is pure Python; ``SensorAdapter`` (which needs the compiled core) is imported on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wayvert.sensors.rig import (
+    BUILTIN_PIXEL_FORMATS,
+    Camera,
+    CameraModel,
+    Extrinsics,
+    Normalization,
+    Rig,
+    RigError,
+)
+
+_LAZY = {"SensorAdapter": "wayvert.sensors.adapter", "FRAME_SHAPES": "wayvert.sensors.adapter"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'wayvert.sensors' has no attribute {name!r}")
+
+
+__all__ = ["BUILTIN_PIXEL_FORMATS", "Camera", "CameraModel", "Extrinsics", "FRAME_SHAPES", "Normalization", "Rig",
+           "RigError", "SensorAdapter"]
