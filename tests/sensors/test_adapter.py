@@ -112,3 +112,41 @@ def test_builtin_adapter_refuses_a_plugin_format_and_a_bad_plugin_path() -> None
         SensorAdapter(_raw12_rig(), CANONICAL)
     with pytest.raises(wayvert.WayvertError, match="cannot load"):
         SensorAdapter.from_plugin(os.devnull, _raw12_rig(), CANONICAL)
+
+
+LUT_SCALE, LUT_ZERO = 1 / 32, -5
+
+
+def _numpy_lut(canonical: Rig) -> np.ndarray:
+    """The adapter's normalise+quantise table, computed in numpy (float64, round half away from zero)."""
+    n = canonical.normalization
+    mean = np.asarray(n.mean if n else (0, 0, 0), dtype=np.float64)  # type: ignore[union-attr]
+    std = np.asarray(n.std if n else (1, 1, 1), dtype=np.float64)  # type: ignore[union-attr]
+    v = np.arange(256, dtype=np.float64)[None, :]
+    x = ((v / 255.0) - mean[:, None]) / std[:, None] / LUT_SCALE
+    return np.clip(np.trunc(x + np.copysign(0.5, x)) + LUT_ZERO, -128, 127).astype(np.int8)  # [3, 256]
+
+
+@pytest.mark.parametrize("fmt,matrix,rng_", [("rgb8", "bt601", "full"), ("bgr8", "bt601", "full"),
+                                             ("nv12", "bt709", "limited"), ("nv12", "bt601", "full"),
+                                             ("yuyv", "bt601", "limited"), ("yuyv", "bt709", "full"),
+                                             ("bayer_rggb8", "bt601", "full")])
+def test_each_pixel_format_matches_its_numpy_reference_bit_for_bit(fmt: str, matrix: str, rng_: str) -> None:
+    # Identity geometry (one camera as its own source) isolates the format decode: every covered pixel must be
+    # LUT[fetch_rgb(pixel)] with the numpy reference of the same integer arithmetic.
+    from wayvert.sensors import pixel_formats
+
+    d = CANONICAL.to_dict()
+    d["cameras"] = [dict(c, pixel_format=fmt, color={"matrix": matrix, "range": rng_}) for c in d["cameras"]
+                    if c["name"] == "front"]
+    rig = Rig.from_dict(d)
+    adapter = SensorAdapter(rig, rig, scale=LUT_SCALE, zero_point=LUT_ZERO)
+    frame = frames_for(rig, seed=11)["front"]
+    tensor, mask = adapter.convert({"front": frame})
+    cam = rig.cameras[0]
+    ys, xs = np.nonzero(mask[0])
+    rgb = pixel_formats.fetch_rgb(frame, fmt, xs, ys, matrix=matrix, full_range=rng_ == "full")
+    lut = _numpy_lut(rig)
+    want = np.stack([lut[c][rgb[:, c]] for c in range(3)])
+    assert len(xs) > 0.99 * (cam.width - 1) * (cam.height - 1)
+    np.testing.assert_array_equal(tensor[0][:, ys, xs], want)

@@ -132,11 +132,14 @@ def _first_nonpositive(c: Sequence[float], hi: float) -> float:
             if _polyval(scaled[:n].tolist(), y) > 1e-12 * mag * max(1.0, abs(y)) ** (n - 1):
                 continue
         x = y * hi
-        for _ in range(3):  # polish
+        for _ in range(3):  # polish, while it helps
             d = _polyval(deriv, x)
             if d == 0.0:
                 break
-            x -= _polyval(coeffs, x) / d
+            xn = x - _polyval(coeffs, x) / d
+            if not abs(_polyval(coeffs, xn)) < abs(_polyval(coeffs, x)):
+                break
+            x = xn
         if 0.0 < x <= hi and x < best:
             best = x
     return best
@@ -170,7 +173,7 @@ def domain(params: CameraParams) -> Domain:
         fov_raw = params.fov_deg
         if fov_raw is None:
             raise _bad(f"{who}fov_deg is required, in (0, 360)")
-        fov = float(fov_raw)
+        fov = _finite(fov_raw, "fov_deg", who)
         if not (0.0 < fov < 360.0):
             raise _bad(f"{who}fov_deg must be in (0, 360) (got {fov!r})")
 
