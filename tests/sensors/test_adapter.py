@@ -150,3 +150,20 @@ def test_each_pixel_format_matches_its_numpy_reference_bit_for_bit(fmt: str, mat
     want = np.stack([lut[c][rgb[:, c]] for c in range(3)])
     assert len(xs) > 0.99 * (cam.width - 1) * (cam.height - 1)
     np.testing.assert_array_equal(tensor[0][:, ys, xs], want)
+
+
+def test_the_canonical_rig_travels_in_the_engine_meta() -> None:
+    from wayvert.build import EngineBuilder, ops
+
+    b = EngineBuilder("with_rig", "1")
+    x = b.input("image", "int8", (1, 3, 128, 256), scale=1 / 32, zero_point=0)
+    b.output(ops.dequantize(b, x))
+    b.meta["canonical_rig"] = CANONICAL.to_dict()
+    engine = wayvert.Engine.from_bytes(b.to_bytes())
+    rig = Rig.from_dict(engine.meta["canonical_rig"])
+    assert rig == CANONICAL
+    spec = engine.inputs[0]
+    adapter = SensorAdapter(Rig.load(RIGS / "fisheye_dashcam.json"), rig, scale=spec.scale, zero_point=spec.zero_point)
+    tensor, _ = adapter.convert(frames_for(Rig.load(RIGS / "fisheye_dashcam.json")))
+    out = engine.session().run({"image": tensor[1:2]})  # the front virtual camera as a 1-camera batch
+    assert out["dequantize"].shape == (1, 3, 128, 256)
