@@ -167,3 +167,27 @@ def test_the_canonical_rig_travels_in_the_engine_meta() -> None:
     tensor, _ = adapter.convert(frames_for(Rig.load(RIGS / "fisheye_dashcam.json")))
     out = engine.session().run({"image": tensor[1:2]})  # the front virtual camera as a 1-camera batch
     assert out["dequantize"].shape == (1, 3, 128, 256)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=30, deadline=None)
+@given(width=st.integers(8, 96).map(lambda v: 2 * v), height=st.integers(4, 48).map(lambda v: 2 * v),
+       fov_scale=st.floats(0.4, 1.5), yaw=st.floats(-3.0, 3.0), pitch=st.floats(-0.5, 0.5), seed=st.integers(0, 2**16))
+def test_identity_mapping_property_same_rig_in_and_out_gives_the_image_quantized(
+        width: int, height: int, fov_scale: float, yaw: float, pitch: float, seed: int) -> None:
+    f = fov_scale * width
+    d = {"name": "one", "cameras": [{
+        "name": "cam", "width": width, "height": height, "pixel_format": "rgb8", "fps": 10,
+        "model": {"type": "pinhole", "fx": f, "fy": f, "cx": (width - 1) / 2, "cy": (height - 1) / 2},
+        "extrinsics": {"translation_m": [1.0, 0.0, 1.4], "rotation_rpy_rad": [0.0, pitch, yaw]}}],
+        "normalization": {"mean": [0.4, 0.5, 0.6], "std": [0.2, 0.25, 0.3]}}
+    rig = Rig.from_dict(d)
+    image = np.random.default_rng(seed).integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+    tensor, mask = SensorAdapter(rig, rig, scale=LUT_SCALE, zero_point=LUT_ZERO).convert({"cam": image})
+    covered = mask[0].astype(bool)
+    assert covered[:-1, :-1].all()  # everything with a right and a bottom neighbour maps onto itself
+    want = np.stack([_numpy_lut(rig)[c][image[..., c]] for c in range(3)])
+    np.testing.assert_array_equal(tensor[0][:, covered], want[:, covered])
