@@ -268,7 +268,8 @@ void test_pinhole_identity() {
       const double pu = 640.0 + 31.0 * a, pv = 360.0 + 17.0 * b;
       WV_CHECK(m.unproject(pu, pv, ray));
       const double x = (pu - 640.0) / 1000.0, y = (pv - 360.0) / 990.0, n = std::sqrt(x * x + y * y + 1.0);
-      WV_CHECK(std::fabs(ray[0] - x / n) < 1e-15 && std::fabs(ray[1] - y / n) < 1e-15 && std::fabs(ray[2] - 1 / n) < 1e-15);
+      WV_CHECK(std::fabs(ray[0] - x / n) < 1e-15 && std::fabs(ray[1] - y / n) < 1e-15 &&
+               std::fabs(ray[2] - 1 / n) < 1e-15);
     }
 }
 

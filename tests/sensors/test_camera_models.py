@@ -85,7 +85,8 @@ def check_pixel_round_trip(p: Params, uv: F64) -> None:
 
 def angles_between(a: F64, b: F64) -> F64:
     cross = np.linalg.norm(np.cross(a, b), axis=1)
-    return np.arctan2(cross, np.sum(a * b, axis=1))
+    out: F64 = np.arctan2(cross, np.sum(a * b, axis=1))
+    return out
 
 
 def rays_at(theta: F64, phi: F64, length: F64 | float = 1.0) -> F64:
@@ -285,8 +286,8 @@ def perturbed(draw: st.DrawFn, name: str) -> Params:
     if name == "pinhole":
         # Within these ranges the whole 1600 x 900 image is inside the domain.
         fx = draw(f(1100.0, 2000.0))
-        coeffs = (draw(f(-0.1, 0.05)), draw(f(-0.02, 0.02)), draw(f(-1e-3, 1e-3)), draw(f(-1e-3, 1e-3)),
-                  draw(f(-2e-3, 2e-3)))
+        coeffs: tuple[float, ...] = (draw(f(-0.1, 0.05)), draw(f(-0.02, 0.02)), draw(f(-1e-3, 1e-3)),
+                                     draw(f(-1e-3, 1e-3)), draw(f(-2e-3, 2e-3)))
         return replace(p, fx=fx, fy=fx * draw(f(0.98, 1.02)), cx=cx, cy=cy, coeffs=coeffs)
     if name == "kannala_brandt":
         fx = draw(f(250.0, 450.0))

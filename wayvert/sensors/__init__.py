@@ -18,6 +18,15 @@ from wayvert.sensors.rig import (
     RigError,
 )
 
+def shipped_rig(name: str) -> Rig:
+    """One of the rigs shipped with wayvert (``rigs/NAME.json``), e.g. ``shipped_rig("canonical_3cam")``."""
+    import os
+
+    here = os.path.join(os.path.dirname(os.path.dirname(__file__)), "rigs", f"{name}.json")
+    source_tree = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "rigs", f"{name}.json")
+    return Rig.load(here if os.path.exists(here) else source_tree)
+
+
 _LAZY = {"SensorAdapter": "wayvert.sensors.adapter", "FRAME_SHAPES": "wayvert.sensors.adapter"}
 
 
@@ -30,4 +39,4 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["BUILTIN_PIXEL_FORMATS", "Camera", "CameraModel", "Extrinsics", "FRAME_SHAPES", "Normalization", "Rig",
-           "RigError", "SensorAdapter"]
+           "RigError", "SensorAdapter", "shipped_rig"]

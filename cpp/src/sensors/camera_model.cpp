@@ -131,8 +131,10 @@ Result<CameraModel> CameraModel::create(const CameraModelParams& p) {
                " (1 = pinhole, 2 = kannala_brandt, 3 = ftheta)");
   const std::string who = std::string("camera model ") + model_name(p.type) + ": ";
   if (p.type != ModelType::ftheta) {
-    if (!(p.fx > 0.0) || !std::isfinite(p.fx)) return bad(who + "focal length fx must be finite and > 0 (got " + num(p.fx) + ")");
-    if (!(p.fy > 0.0) || !std::isfinite(p.fy)) return bad(who + "focal length fy must be finite and > 0 (got " + num(p.fy) + ")");
+    if (!(p.fx > 0.0) || !std::isfinite(p.fx))
+      return bad(who + "focal length fx must be finite and > 0 (got " + num(p.fx) + ")");
+    if (!(p.fy > 0.0) || !std::isfinite(p.fy))
+      return bad(who + "focal length fy must be finite and > 0 (got " + num(p.fy) + ")");
   }
   if (!std::isfinite(p.cx)) return bad(who + "principal point cx must be finite (got " + num(p.cx) + ")");
   if (!std::isfinite(p.cy)) return bad(who + "principal point cy must be finite (got " + num(p.cy) + ")");
@@ -178,7 +180,8 @@ Result<CameraModel> CameraModel::create(const CameraModelParams& p) {
     }
     case ModelType::ftheta: {
       if (!(k[0] > 0.0))
-        return bad(who + "polynomial r(theta) must be increasing at 0: coeffs[0] (a1) must be > 0 (got " + num(k[0]) + ")");
+        return bad(who + "polynomial r(theta) must be increasing at 0: coeffs[0] (a1) must be > 0 (got " +
+                   num(k[0]) + ")");
       // dr/dtheta = a1 + 2 a2 t + 3 a3 t^2 + 4 a4 t^3 + 5 a5 t^4.
       const double c[5] = {k[0], 2.0 * k[1], 3.0 * k[2], 4.0 * k[3], 5.0 * k[4]};
       const double half = 0.5 * p.fov_deg * kPi / 180.0;
