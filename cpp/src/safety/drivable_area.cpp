@@ -9,28 +9,29 @@ namespace wv::safety {
 namespace {
 
 // Signed distance of (px, py) from the polyline, positive on its left; false when the point projects past its ends.
+// The nearest segment is found on squared distances; one square root is taken for the winner.
 bool signed_distance(const float* line, int count, float px, float py, float* out) {
-  float best = INFINITY;
-  bool found = false;
+  float best2 = INFINITY, best_cross = 0.f;
   for (int i = 0; i + 1 < count; ++i) {
     const float ax = line[2 * i], ay = line[2 * i + 1], bx = line[2 * i + 2], by = line[2 * i + 3];
     const float sx = bx - ax, sy = by - ay, len2 = sx * sx + sy * sy;
     if (len2 <= 0.f) continue;
-    const float u = ((px - ax) * sx + (py - ay) * sy) / len2;
+    const float t = (px - ax) * sx + (py - ay) * sy;  // u = t / len2, compared without dividing
     // Beyond the first or last vertex the boundary is unknown; inside the chain the clamped projection
     // onto a segment end is the distance to that vertex.
-    if ((u < 0.f && i == 0) || (u > 1.f && i + 2 == count)) continue;
-    const float uc = u < 0.f ? 0.f : (u > 1.f ? 1.f : u);
+    if ((t < 0.f && i == 0) || (t > len2 && i + 2 == count)) continue;
+    const float uc = t <= 0.f ? 0.f : (t >= len2 ? 1.f : t / len2);
     const float qx = ax + uc * sx - px, qy = ay + uc * sy - py;
-    const float d = std::sqrt(qx * qx + qy * qy);
-    if (d < std::fabs(best)) {
-      const float cross = sx * (py - ay) - sy * (px - ax);
-      best = cross >= 0.f ? d : -d;
-      found = true;
+    const float d2 = qx * qx + qy * qy;
+    if (d2 < best2) {
+      best2 = d2;
+      best_cross = sx * (py - ay) - sy * (px - ax);
     }
   }
-  *out = best;
-  return found;
+  if (!std::isfinite(best2)) return false;
+  const float d = std::sqrt(best2);
+  *out = best_cross >= 0.f ? d : -d;
+  return true;
 }
 
 }  // namespace
