@@ -36,7 +36,8 @@ def cmake_dir() -> str:
 
 
 __all__ = [
-    "BuildError", "EgoState", "Engine", "Limits", "Reason", "Rig", "SensorAdapter", "VehicleProfile", "Verdict", "Verifier", "EngineFormatError", "EngineIOError", "InputError", "InternalError",
-    "InvalidArgumentError", "RigError", "Session", "TensorSpec", "UnsupportedEngineError", "WayvertError",
-    "cmake_dir", "cpu_isa", "__version__",
+    "BuildError", "EgoState", "Engine", "EngineFormatError", "EngineIOError", "InputError", "InternalError",
+    "InvalidArgumentError", "Limits", "Reason", "Rig", "RigError", "SensorAdapter", "Session", "TensorSpec",
+    "UnsupportedEngineError", "VehicleProfile", "Verdict", "Verifier", "WayvertError", "cmake_dir",
+    "cpu_isa", "__version__",
 ]
