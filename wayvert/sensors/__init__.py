@@ -27,7 +27,7 @@ def shipped_rig(name: str) -> Rig:
     return Rig.load(here if os.path.exists(here) else source_tree)
 
 
-_LAZY = {"SensorAdapter": "wayvert.sensors.adapter", "FRAME_SHAPES": "wayvert.sensors.adapter"}
+_LAZY = {"SensorAdapter": "wayvert.sensors.adapter", "FRAME_SHAPES": "wayvert.sensors.pixel_formats"}
 
 
 def __getattr__(name: str) -> Any:

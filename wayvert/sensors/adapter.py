@@ -7,26 +7,19 @@ of ``cpp/include/wayvert/sensor_plugin.h``): remap tables are built once here, `
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import numpy.typing as npt
 
 from wayvert import _core
 from wayvert.errors import InputError
+from wayvert.sensors.pixel_formats import FRAME_SHAPES
 from wayvert.sensors.rig import Rig
 
 _MODELS = {"pinhole": 1, "kannala_brandt": 2, "ftheta": 3}
 _MATRICES = {"bt601": 1, "bt709": 2}
 
-#: Frame shapes (as functions of width, height) of the built-in pixel formats; other formats belong to plugins.
-FRAME_SHAPES: dict[str, Callable[[int, int], tuple[int, ...]]] = {
-    "rgb8": lambda w, h: (h, w, 3),
-    "bgr8": lambda w, h: (h, w, 3),
-    "nv12": lambda w, h: (h * 3 // 2, w),
-    "yuyv": lambda w, h: (h, 2 * w),
-    "bayer_rggb8": lambda w, h: (h, w),
-}
 
 
 def _camera_dicts(rig: Rig) -> list[dict[str, Any]]:

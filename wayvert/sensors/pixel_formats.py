@@ -2,7 +2,7 @@
 ``cpp/src/sensors/pixel_formats.hpp`` and ``cpp/src/sensors/fused_sampler.hpp`` (scalar and AVX2 paths). All three
 agree bit for bit.
 
-Frame layouts (uint8; the array shapes are those of ``wayvert.sensors.adapter.FRAME_SHAPES``):
+Frame layouts (uint8; the array shapes are those of ``FRAME_SHAPES`` below):
 
 * ``rgb8`` / ``bgr8``: ``[H][W][3]``, (R, G, B) resp. (B, G, R) per pixel.
 * ``nv12``: ``[H*3/2][W]``: the Y plane H x W, then the interleaved chroma plane H/2 x W of (U, V) pairs
@@ -56,10 +56,19 @@ bounds -- gives ``mask[i] = 0`` and ``out[c][i] = fill[c]``.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence, Tuple
+from typing import Callable, Optional, Sequence, Tuple
 
 import numpy as np
 import numpy.typing as npt
+
+#: Frame shapes (as functions of width, height) of the built-in pixel formats; other formats belong to plugins.
+FRAME_SHAPES: dict[str, Callable[[int, int], tuple[int, ...]]] = {
+    "rgb8": lambda w, h: (h, w, 3),
+    "bgr8": lambda w, h: (h, w, 3),
+    "nv12": lambda w, h: (h * 3 // 2, w),
+    "yuyv": lambda w, h: (h, 2 * w),
+    "bayer_rggb8": lambda w, h: (h, w),
+}
 
 #: The built-in pixel formats, with the values of the C++ ``PixelFormat`` enum.
 PIXEL_FORMATS = {"rgb8": 1, "bgr8": 2, "nv12": 3, "yuyv": 4, "bayer_rggb8": 5}
