@@ -8,17 +8,17 @@ JOBS ?= $(shell nproc)
 # Anything that changes the native build or the package forces a reinstall.
 SOURCES := pyproject.toml CMakeLists.txt $(shell find cpp wayvert cmake -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' -o -name '*.cu' -o -name '*.inc' -o -name '*.py' -o -name '*.in' \) 2>/dev/null)
 
-.PHONY: demo test cpp-test asan-test py-test bench clean
+.PHONY: demo test cpp-test asan-test py-test bench results clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: $(VENV)/bin/activate $(SOURCES)
-	$(PY) -m pip install --quiet --disable-pip-version-check ".[dev]"
+	$(PY) -m pip install --quiet --disable-pip-version-check ".[dev,train]"
 	touch $@
 
 $(VENV)/.bench-installed: $(VENV)/.installed
-	$(PY) -m pip install --quiet --disable-pip-version-check ".[dev,bench]"
+	$(PY) -m pip install --quiet --disable-pip-version-check ".[dev,train,bench]"
 	touch $@
 
 demo: $(VENV)/.installed
@@ -45,6 +45,22 @@ bench: $(VENV)/.bench-installed
 	$(VENV)/bin/pytest -q benches --benchmark-columns=min,median,mean,stddev,rounds --benchmark-sort=name --benchmark-json=_build/bench.json
 	$(PY) benches/report.py _build/bench.json > benches/REPORT.md
 	@echo 'wrote benches/REPORT.md'
+
+# The documented default training run (docs/training.md): data, teacher, student, ablations, evaluation.
+RUN := runs/default
+WV := $(VENV)/bin/wayvert
+results: $(VENV)/.installed
+	$(WV) generate $(RUN)/data/train --episodes 80 --duration 30 --seed 1000 --bad-dreams-fraction 0.3
+	$(WV) generate $(RUN)/data/val --episodes 10 --duration 30 --seed 9000 --bad-dreams-fraction 0
+	$(WV) generate $(RUN)/data/train_lht --episodes 40 --duration 30 --seed 5000 --bad-dreams-fraction 0.3 --left-hand
+	$(WV) train --config training/configs/teacher.toml
+	$(WV) distill --config training/configs/student.toml
+	$(WV) distill --config training/configs/student.toml --set data.bad_dreams=false --out $(RUN)/student_no_bad_dreams
+	$(WV) train --config training/configs/student_lht.toml
+	$(WV) eval --data $(RUN)/data/val --routes 10 --model teacher=$(RUN)/teacher/model.pt \
+	  --model student=$(RUN)/student/model.pt --model "student, no bad dreams=$(RUN)/student_no_bad_dreams/model.pt" \
+	  --model "student trained on left-hand traffic=$(RUN)/student_lht/model.pt" \
+	  --json $(RUN)/results.json --markdown $(RUN)/results.md
 
 clean:
 	rm -rf _build .skbuild $(VENV) build-cpp.log build-asan.log demo_out

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Sequence
 
-EXIT_OK, EXIT_USAGE, EXIT_ENGINE, EXIT_INPUT = 0, 2, 3, 4
+EXIT_OK, EXIT_USAGE, EXIT_ENGINE, EXIT_INPUT, EXIT_DIVERGED = 0, 2, 3, 4, 5
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="wayvert",
         description="wayvert: run, inspect and benchmark int8 driving-network engines (.wvrt).",
-        epilog="Exit codes: 0 ok, 2 bad arguments, 3 engine error (malformed/unsupported/unreadable), 4 input error.",
+        epilog="Exit codes: 0 ok, 2 bad arguments or configuration, 3 engine error (malformed/unsupported/"
+               "unreadable), 4 input error (frames, episodes, checkpoints), 5 training diverged.",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     d = sub.add_parser("demo", help="build a small int8 engine, run it through the C++ runtime and compare with numpy")
@@ -37,15 +38,24 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("engine", help="path to a .wvrt engine")
     i.add_argument("--json", action="store_true", help="print machine-readable JSON instead of a table")
     i.set_defaults(func=_cmd_inspect)
+    from wayvert.training.cli import add_commands  # no PyTorch at import; the commands need the train extra
+
+    add_commands(sub)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from wayvert.errors import EngineFormatError, EngineIOError, InputError, WayvertError
+    from wayvert.errors import EngineFormatError, EngineIOError, InputError, InvalidArgumentError, WayvertError
 
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
+    except InvalidArgumentError as e:
+        print(f"wayvert: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except FloatingPointError as e:
+        print(f"wayvert: training diverged: {e}", file=sys.stderr)
+        return EXIT_DIVERGED
     except (EngineFormatError, EngineIOError) as e:
         print(f"wayvert: engine error: {e}", file=sys.stderr)
         return EXIT_ENGINE
@@ -54,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     except WayvertError as e:
         print(f"wayvert: error: {e}", file=sys.stderr)
-        return EXIT_ENGINE
+        return EXIT_INPUT
 
 
 if __name__ == "__main__":

@@ -1,0 +1,94 @@
+"""The whole trainer's pipeline on a tiny configuration, through the ``wayvert`` command line:
+generate -> train a teacher -> distil a student -> evaluate; plus resume, torchrun/DDP and CLI errors."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from wayvert.cli import EXIT_INPUT, EXIT_USAGE, main  # noqa: E402
+
+import wayvert.training  # noqa: E402
+
+TINY = str(Path(wayvert.training.__file__).parent / "configs" / "tiny.toml")
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny")
+    assert main(["generate", str(root / "train"), "--episodes", "2", "--duration", "5", "--seed", "11",
+                 "--bad-dreams-fraction", "0.5", "--quiet"]) == 0
+    assert main(["generate", str(root / "val"), "--episodes", "1", "--duration", "3", "--seed", "77",
+                 "--bad-dreams-fraction", "0", "--quiet"]) == 0
+    return root
+
+
+def _train_args(data, out, *extra):
+    return ["--config", TINY, "--set", f"data.train={data / 'train'}", "--set", f"data.val={data / 'val'}",
+            "--out", str(out), "--quiet", *extra]
+
+
+def _log(out):
+    return [json.loads(line) for line in (Path(out) / "train_log.jsonl").read_text().splitlines()]
+
+
+def test_train_distill_eval_tiny_pipeline(data, tmp_path, capsys):
+    teacher, student = tmp_path / "teacher", tmp_path / "student"
+    assert main(["train", *_train_args(data, teacher, "--set", "model.kind=teacher", "--set", "optim.epochs=3")]) == 0
+    log = _log(teacher)
+    assert [r["epoch"] for r in log] == [1, 2, 3]
+    assert log[-1]["loss"] < log[0]["loss"]                      # it learns something even from 20 frames
+    assert main(["distill", *_train_args(data, student, "--teacher", str(teacher / "model.pt"))]) == 0
+    s = json.loads((student / "summary.json").read_text())
+    assert s["distilled"] and s["kind"] == "student" and s["val"]["samples"] > 0
+    assert any(k.startswith("soft") for k in _log(student)[0])   # the teacher's soft targets were used
+    capsys.readouterr()
+    out_json, out_md = tmp_path / "r.json", tmp_path / "r.md"
+    assert main(["eval", "--data", str(data / "val"), "--routes", "1", "--duration", "4", "--quiet",
+                 "--model", f"teacher={teacher / 'model.pt'}", "--model", f"student={student / 'model.pt'}",
+                 "--json", str(out_json), "--markdown", str(out_md)]) == 0
+    r = json.loads(out_json.read_text())
+    assert list(r["open_loop"]) == ["constant velocity", "expert", "teacher", "student"]
+    assert list(r["closed_loop"]) == ["expert", "constant velocity", "teacher", "student"]
+    assert r["closed_loop"]["expert"]["route_completion"] == 1.0
+    for row in r["closed_loop"].values():
+        assert row["routes"] == 1 and row["km"] > 0
+    assert "| student |" in out_md.read_text()
+
+
+def test_resume_matches_an_uninterrupted_run_bit_for_bit(data, tmp_path):
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    assert main(["train", *_train_args(data, whole, "--set", "optim.epochs=2")]) == 0
+    assert main(["train", *_train_args(data, split, "--set", "optim.epochs=1")]) == 0
+    assert main(["train", *_train_args(data, split, "--set", "optim.epochs=2", "--resume")]) == 0
+    assert [r["epoch"] for r in _log(split)] == [1, 2]
+    assert (split / "rank-0.digest").read_text() == (whole / "rank-0.digest").read_text()
+
+
+def test_torchrun_two_processes_gloo_stay_in_sync(data, tmp_path):
+    out = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
+           "-m", "wayvert.training", "train", *_train_args(data, out, "--set", "optim.epochs=1")]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["world_size"] == 2
+    d0, d1 = (out / "rank-0.digest").read_text(), (out / "rank-1.digest").read_text()
+    assert d0 == d1 == summary["digest"] + "\n"
+
+
+def test_cli_errors_are_clear_and_have_documented_exit_codes(data, tmp_path, capsys):
+    assert main(["train", *_train_args(data, tmp_path / "a", "--set", "optim.epoch=3")]) == EXIT_USAGE
+    assert "unknown key 'epoch'" in capsys.readouterr().err
+    assert main(["distill", "--config", TINY, "--set", f"data.train={data / 'train'}", "--out", str(tmp_path / "b"),
+                 "--quiet"]) == EXIT_USAGE
+    assert "teacher checkpoint" in capsys.readouterr().err
+    assert main(["train", *_train_args(data, tmp_path / "c", "--set", f"data.train={tmp_path / 'empty'}")]) != 0
+    capsys.readouterr()
+    assert main(["eval", "--data", str(data / "val"), "--model", str(tmp_path / "missing.pt"), "--quiet"]) == EXIT_INPUT
+    assert "does not exist" in capsys.readouterr().err

@@ -1,0 +1,129 @@
+"""The trainer's subcommands of ``wayvert``: generate, train, distill, eval.
+
+Importing this module needs no PyTorch (``wayvert --help`` must work for integrators); the commands import
+it when they run and say how to install it when it is missing.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+TRAIN_EXTRA_HINT = "this command needs PyTorch: pip install 'wayvert[train]'"
+
+
+def _need_torch() -> None:
+    try:
+        import torch  # noqa: F401
+    except ImportError as e:
+        raise SystemExit(f"wayvert: {TRAIN_EXTRA_HINT} ({e})") from e
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from wayvert.training.data.generate import generate_dataset
+
+    t = generate_dataset(args.out, n_episodes=args.episodes, seed0=args.seed, duration_s=args.duration,
+                         bad_dreams_fraction=args.bad_dreams_fraction, left_hand=args.left_hand,
+                         workers=args.workers, progress=not args.quiet)
+    if isinstance(t, dict):
+        print(json.dumps(t))
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace, distill: bool = False) -> int:
+    _need_torch()
+    from wayvert.training.config import load_config
+    from wayvert.training.run.loop import train
+
+    overrides = list(args.set or [])
+    if distill and args.teacher:
+        overrides.append(f"distill.teacher={args.teacher}")
+    if args.out:
+        overrides.append(f"out={args.out}")
+    cfg = load_config(args.config, overrides)
+    summary = train(cfg, distill=distill, resume=args.resume, progress=not args.quiet)
+    keep = {k: summary[k] for k in ("kind", "distilled", "epochs", "seconds", "samples_per_s", "val")}
+    print(json.dumps(keep))
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    _need_torch()
+    from wayvert.training.evaluate.report import evaluate_models, write_report
+
+    models: list[tuple[str, str]] = []
+    for item in args.model:
+        name, sep, path = item.rpartition("=")
+        if not sep:
+            name, path = Path(item).parent.name or item, item
+        models.append((name, path))
+    results = evaluate_models(models, data=args.data, routes=args.routes, duration_s=args.duration,
+                              seed0=args.route_seed, left_hand=args.left_hand, progress=not args.quiet)
+    write_report(results, json_path=args.json, markdown_path=args.markdown)
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    """Register generate / train / distill / eval on ``wayvert``'s subparsers."""
+    g = sub.add_parser("generate", help="drive the synthetic world with the expert and record episodes",
+                       description="Record episodes (docs/episode-format.md) from the synthetic world: the expert "
+                                   "drives; cameras of the canonical rig are rendered at 2 Hz, ego state logged at 10 Hz.")
+    g.add_argument("out", help="folder to write episodes into (one sub-folder each)")
+    g.add_argument("--episodes", type=int, default=10, help="number of episodes (default 10)")
+    g.add_argument("--seed", type=int, default=0, help="seed of the first episode; episode i uses seed+i")
+    g.add_argument("--duration", type=float, default=40.0, help="seconds of camera frames per episode (default 40)")
+    g.add_argument("--bad-dreams-fraction", type=float, default=0.3,
+                   help="share of episodes that start from a perturbed state (default 0.3; 0 turns them off)")
+    g.add_argument("--left-hand", action="store_true", help="left-hand traffic (default: right-hand)")
+    g.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.set_defaults(func=_cmd_generate)
+
+    for name, distill in (("train", False), ("distill", True)):
+        t = sub.add_parser(name, help=("imitation learning from demonstrations (teacher or student)" if not distill
+                                       else "distil a student from a trained teacher"),
+                           description=("Train a model by imitation (winner-takes-all trajectory loss, mode and aux "
+                                        "losses)." if not distill else
+                                        "Distil a student: soft targets from the teacher plus the demonstrations.")
+                           + " Configuration: a TOML file (see training/configs/) and --set overrides. "
+                             "Multi-machine: torchrun --nproc_per_node N -m wayvert.training " + name + " ...")
+        t.add_argument("--config", help="TOML config file (training/configs/*.toml); defaults when omitted")
+        t.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="override a config value, e.g. --set optim.epochs=3 (repeatable)")
+        t.add_argument("--out", help="output folder (overrides the config's 'out')")
+        t.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in the output folder")
+        t.add_argument("--quiet", action="store_true", help="no progress bars")
+        if distill:
+            t.add_argument("--teacher", help="teacher checkpoint (overrides distill.teacher)")
+        t.set_defaults(func=lambda a, d=distill: _cmd_train(a, distill=d))
+
+    e = sub.add_parser("eval", help="open- and closed-loop evaluation against constant velocity and the expert",
+                       description="Evaluate checkpoints open loop on held-out episodes (ADE, FDE, miss rate at 2 m, "
+                                   "scenario accuracy) and closed loop in the synthetic world (collisions, lane "
+                                   "departures, route completion, comfort, per km). Always adds the constant-velocity "
+                                   "baseline and the expert as reference rows.")
+    e.add_argument("--model", action="append", default=[], metavar="NAME=CHECKPOINT",
+                   help="a checkpoint to evaluate, optionally named (repeatable)")
+    e.add_argument("--data", required=True, help="held-out episodes folder")
+    e.add_argument("--routes", type=int, default=10, help="closed-loop routes (world seeds) per row (default 10)")
+    e.add_argument("--duration", type=float, default=40.0, help="seconds per route (default 40)")
+    e.add_argument("--route-seed", type=int, default=90000, help="seed of the first route (default 90000)")
+    e.add_argument("--left-hand", action="store_true", help="drive the routes in left-hand traffic")
+    e.add_argument("--json", help="write all figures (and per-route results) here")
+    e.add_argument("--markdown", help="write the tables here (Markdown)")
+    e.add_argument("--quiet", action="store_true", help="no progress bars")
+    e.set_defaults(func=_cmd_eval)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m wayvert.training COMMAND`` (what torchrun launches)."""
+    p = argparse.ArgumentParser(prog="python -m wayvert.training")
+    add_commands(p.add_subparsers(dest="command", required=True, metavar="COMMAND"))
+    args = p.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

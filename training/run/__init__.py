@@ -1,0 +1,1 @@
+"""Running training: imitation and distillation loops, checkpoints, resume, torchrun/DDP (needs PyTorch)."""

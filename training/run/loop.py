@@ -1,0 +1,220 @@
+"""The training loop shared by imitation learning and distillation.
+
+Imitation: the model learns from the expert's demonstrations (winner-takes-all trajectory loss, mode
+classification, aux heads). Distillation: the student learns from a trained teacher's soft outputs plus the
+demonstrations; the teacher's outputs are computed once per training sample before the first epoch (there is no
+augmentation, so they are the same every epoch) and then read from memory, which makes distillation cost
+little more than imitation.
+
+Single process or torchrun (DistributedDataParallel, gloo on CPU). Rank 0 writes checkpoints and logs; every
+rank writes ``rank-N.digest`` (a hash of its final parameters) so a test can prove the ranks stayed in sync.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
+from tqdm import tqdm
+
+from wayvert.training.config import ConfigError, TrainConfig
+from wayvert.training.data.dataset import EpisodeDataset
+from wayvert.training.evaluate.open_loop import evaluate_open_loop
+from wayvert.training.losses import LossWeights, distillation_loss, imitation_loss
+from wayvert.training.models import build_model
+
+from .checkpoint import latest_checkpoint, load_checkpoint, load_model, save_checkpoint
+from .inputs import model_inputs
+from .distributed import Ranks, barrier, init_distributed, mean_over_ranks, shutdown_distributed
+
+KEEP_EPOCH_CHECKPOINTS = 2
+
+
+class _Indexed(Dataset):
+    """Adds the sample's index so cached teacher outputs can be looked up."""
+
+    def __init__(self, base: Dataset):
+        self.base = base
+
+    def __len__(self) -> int:
+        return len(self.base)  # type: ignore[arg-type]
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        s = dict(self.base[i])
+        s["index"] = torch.tensor(i, dtype=torch.int64)
+        return s
+
+
+def open_dataset(path: str, cfg: TrainConfig) -> EpisodeDataset:
+    where: Callable[[dict[str, Any]], bool] | None = None
+    if not cfg.data.bad_dreams:
+        where = lambda meta: not meta.get("bad_dreams", False)  # noqa: E731
+    return EpisodeDataset(path, where=where)
+
+
+def _lr_lambda(total_steps: int, warmup: int) -> Callable[[int], float]:
+    def f(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / max(warmup, 1)
+        p = (step - warmup) / max(total_steps - warmup, 1)
+        return 0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * min(p, 1.0)))
+    return f
+
+
+def parameter_digest(model: torch.nn.Module) -> str:
+    h = hashlib.sha256()
+    for name, p in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(p.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+@torch.no_grad()
+def _teacher_cache(teacher: torch.nn.Module, ds: Dataset, batch_size: int, progress: bool) -> dict[str, torch.Tensor]:
+    """Teacher outputs for every sample of ``ds``, stacked in index order."""
+    loader = DataLoader(ds, batch_size=batch_size, shuffle=False)
+    parts: dict[str, list[torch.Tensor]] = {}
+    for batch in tqdm(loader, desc="teacher outputs", disable=not progress, leave=False):
+        out = teacher(*model_inputs("teacher", batch))
+        for k, v in out.items():
+            parts.setdefault(k, []).append(v.detach())
+    return {k: torch.cat(v) for k, v in parts.items()}
+
+
+def train(cfg: TrainConfig, *, distill: bool = False, resume: bool = False, progress: bool = True) -> dict[str, Any]:
+    """Train (or distill) as ``cfg`` says; returns the run summary (also written to ``out/summary.json``)."""
+    ranks = init_distributed()
+    try:
+        return _train(cfg, ranks, distill=distill, resume=resume, progress=progress and ranks.main)
+    finally:
+        shutdown_distributed()
+
+
+def _train(cfg: TrainConfig, ranks: Ranks, *, distill: bool, resume: bool, progress: bool) -> dict[str, Any]:
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if cfg.optim.threads > 0:
+        torch.set_num_threads(cfg.optim.threads)
+    torch.manual_seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    kind = cfg.model.kind
+    if distill and kind != "student":
+        raise ConfigError("distillation trains a student: set model.kind = 'student'")
+    if distill and not cfg.distill.teacher:
+        raise ConfigError("distillation needs a teacher checkpoint: --teacher PATH or distill.teacher")
+
+    train_ds = _Indexed(open_dataset(cfg.data.train, cfg))
+    val_ds = open_dataset(cfg.data.val, cfg) if cfg.data.val else None
+    if len(train_ds) == 0:
+        raise ConfigError(f"no training samples in {cfg.data.train!r} (data.train): generate or convert episodes first")
+
+    model = build_model(kind, modes=cfg.model.modes, cameras=cfg.model.cameras, height=cfg.model.height,
+                        width=cfg.model.width)
+    model_config = dict(model.config)                 # every constructor argument, so checkpoints rebuild it exactly
+    teacher_out: dict[str, torch.Tensor] | None = None
+    if distill:
+        teacher, _ = load_model(cfg.distill.teacher)
+        teacher_out = _teacher_cache(teacher, train_ds, cfg.optim.batch_size, progress)
+        del teacher
+
+    if ranks.world_size > 1:
+        sampler: Any = DistributedSampler(train_ds, num_replicas=ranks.world_size, rank=ranks.rank,
+                                          shuffle=True, seed=cfg.seed)
+    else:
+        order = torch.Generator()                  # re-seeded every epoch: a resumed run sees the same batches
+        sampler = RandomSampler(train_ds, generator=order)
+    loader = DataLoader(train_ds, batch_size=cfg.optim.batch_size, sampler=sampler, drop_last=len(train_ds) >= 2 * cfg.optim.batch_size,
+                        num_workers=cfg.data.workers, persistent_workers=cfg.data.workers > 0)
+    steps_per_epoch = len(loader)
+    total_steps = steps_per_epoch * cfg.optim.epochs
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(total_steps, cfg.optim.warmup_steps))
+
+    start_epoch, step = 0, 0
+    if resume:
+        ck = latest_checkpoint(out)
+        if ck is not None:
+            state = load_checkpoint(ck)
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            start_epoch, step = int(state["epoch"]), int(state["step"])
+            if progress:
+                print(f"resuming from {ck} (epoch {start_epoch}, step {step})")
+
+    net: torch.nn.Module = model
+    if ranks.world_size > 1:
+        net = torch.nn.parallel.DistributedDataParallel(model)
+
+    weights = LossWeights(**cfg.loss.__dict__)
+    log_path = out / "train_log.jsonl"
+    t_start = time.perf_counter()
+    seen = 0
+    val: dict[str, float] = {}
+    model.train()
+    for epoch in range(start_epoch, cfg.optim.epochs):
+        if isinstance(sampler, DistributedSampler):
+            sampler.set_epoch(epoch)
+        else:
+            order.manual_seed(cfg.seed * 100_003 + epoch)
+        totals: dict[str, float] = {}
+        bar = tqdm(loader, desc=f"{'distill' if distill else 'train'} {kind} epoch {epoch + 1}/{cfg.optim.epochs}",
+                   disable=not progress, leave=False)
+        for batch in bar:
+            pred = net(*model_inputs(kind, batch))
+            if teacher_out is not None:
+                soft = {k: v[batch["index"]] for k, v in teacher_out.items()}
+                loss, parts = distillation_loss(pred, soft, batch, alpha=cfg.distill.alpha,
+                                                temperature=cfg.distill.temperature, weights=weights)
+            else:
+                loss, parts = imitation_loss(pred, batch, weights)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"loss became {float(loss)} at step {step} (epoch {epoch + 1})")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            seen += len(batch["index"])
+            totals["loss"] = totals.get("loss", 0.0) + float(loss.detach())
+            for k, v in parts.items():
+                totals[k] = totals.get(k, 0.0) + float(v)
+            bar.set_postfix(loss=f"{float(loss.detach()):.3f}")
+        epoch_log = {k: mean_over_ranks(v / max(steps_per_epoch, 1), ranks) for k, v in totals.items()}
+        if val_ds is not None and len(val_ds) and ranks.main:
+            val = evaluate_open_loop(val_ds, cfg.optim.batch_size, model, kind)
+        if ranks.main:
+            record = {"epoch": epoch + 1, "step": step, "lr": scheduler.get_last_lr()[0], **epoch_log,
+                      **{f"val_{k}": v for k, v in val.items()}}
+            with open(log_path, "a") as f:
+                f.write(json.dumps(record) + "\n")
+            if progress:
+                shown = ", ".join(f"{k} {v:.3f}" for k, v in record.items() if isinstance(v, float))
+                print(f"{kind} epoch {epoch + 1}/{cfg.optim.epochs}: {shown}")
+            save_checkpoint(out / f"epoch-{epoch + 1:03d}.pt", model=model, kind=kind, model_config=model_config,
+                            train_config=cfg.to_dict(), epoch=epoch + 1, step=step, optimizer=optimizer,
+                            scheduler=scheduler, metrics=val)
+            for old in sorted(out.glob("epoch-*.pt"))[:-KEEP_EPOCH_CHECKPOINTS]:
+                old.unlink()
+        barrier(ranks)
+
+    elapsed = time.perf_counter() - t_start
+    digest = parameter_digest(model)
+    (out / f"rank-{ranks.rank}.digest").write_text(digest + "\n")
+    summary = {"kind": kind, "distilled": distill, "epochs": cfg.optim.epochs, "steps": step,
+               "world_size": ranks.world_size, "train_samples": len(train_ds),
+               "seconds": round(elapsed, 2), "samples_per_s": round(seen * ranks.world_size / max(elapsed, 1e-9), 1),
+               "parameters": sum(p.numel() for p in model.parameters()), "digest": digest, "val": val,
+               "config": cfg.to_dict()}
+    if ranks.main:
+        save_checkpoint(out / "model.pt", model=model, kind=kind, model_config=model_config,
+                        train_config=cfg.to_dict(), epoch=cfg.optim.epochs, step=step, metrics=val)
+        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
