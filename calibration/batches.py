@@ -1,0 +1,31 @@
+"""Calibration and evaluation data: from model-input batches or dataset batches to per-sample engine inputs.
+
+A batch is either the student's positional inputs ``(image, ego, command)`` (image float [B, V, 3, H, W]
+normalised as the canonical rig says, ego [B, 2] speed m/s and yaw rate rad/s, command [B, 4] one-hot) or an
+``EpisodeDataset`` batch dict (uint8 ``image``, normalised here as training does).
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+import torch
+
+
+def model_inputs(batch: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(image float normalised, ego, command) of one batch."""
+    if isinstance(batch, dict):
+        from wayvert.training.run.inputs import model_inputs as dataset_inputs
+        image, ego, command = dataset_inputs("student", batch)
+        return image, ego, command
+    image, ego, command = batch
+    return (torch.as_tensor(np.asarray(image), dtype=torch.float32), torch.as_tensor(np.asarray(ego), dtype=torch.float32),
+            torch.as_tensor(np.asarray(command), dtype=torch.float32))
+
+
+def samples(batches: Iterable[Any]) -> Iterator[dict[str, np.ndarray]]:
+    """One ``{"image": [V, 3, H, W], "ego": [1, 2], "command": [1, 4]}`` float32 dict per sample of every batch."""
+    for batch in batches:
+        image, ego, command = model_inputs(batch)
+        for i in range(image.shape[0]):
+            yield {"image": image[i].numpy(), "ego": ego[i:i + 1].numpy(), "command": command[i:i + 1].numpy()}

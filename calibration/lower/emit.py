@@ -1,0 +1,164 @@
+"""The lowered graph with its int8 parameters -> an EngineBuilder graph (wayvert.build.ops, one op per layer).
+
+* int8 conv2d/linear: per-channel symmetric weights (weights.py), float bias quantized by the builder at
+  s_x * s_w, residual and clamp in the epilogue; the clamp is written as ``act_min``/``act_max`` codes of the
+  output (ReLU and ReLU6 give exactly the builder's bounds; a folded ``relu6(z) * c`` clamps at 6c).
+* float32 layers run the float kernels (ReLU/ReLU6 fused).
+* a value read by a consumer of the other dtype gets one quantize (at its calibrated parameters) or dequantize
+  op, shared by all such consumers; an int8 concat requantizes parts whose parameters differ from its own.
+* outputs are float32 and named by their key: int8 values end in a dequantize.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Mapping
+
+import numpy as np
+
+from wayvert import quant
+from wayvert.build import EngineBuilder, Tensor, ops
+
+from ..calibrators.params import QuantParams
+from .errors import LoweringError
+from .graph import Graph, Layer, clamp_name
+from .weights import quantize_weights
+
+
+#: The kernels' largest reduction K = C/groups * kh * kw (conv2d) or K (linear), docs/engine-format.md section 8.
+MAX_REDUCTION = 16384
+
+
+def clamp_codes(clamp: tuple[float, float], p: QuantParams) -> tuple[int, int]:
+    """(act_min, act_max): the int8 codes of a real clamp interval at the output's parameters."""
+    def code(v: float, default: int) -> int:
+        if math.isinf(v):
+            return default
+        return int(np.clip(p.zero_point + float(quant.round_half_away(np.array([v / p.scale]))[0]), -128, 127))
+    return code(clamp[0], -128), code(clamp[1], 127)
+
+
+class _Emitter:
+    def __init__(self, graph: Graph, params: Mapping[str, QuantParams], b: EngineBuilder) -> None:
+        self.graph, self.params, self.b = graph, params, b
+        self.t: dict[str, Tensor] = {}                       # layer -> its engine value
+        self.casts: dict[tuple[str, str, float, int], Tensor] = {}
+
+    def p(self, name: str) -> QuantParams:
+        if name not in self.params:
+            raise LoweringError(f"no int8 parameters were calibrated for {name!r}")
+        return self.params[name]
+
+    def read(self, name: str, dtype: str, at: QuantParams | None = None) -> Tensor:
+        """Layer ``name``'s value as ``dtype`` (int8: at ``at``, default its own parameters)."""
+        t = self.t[name]
+        if dtype == "float32":
+            if t.dtype == "float32":
+                return t
+            key = (name, "float32", 0.0, 0)
+            if key not in self.casts:
+                self.casts[key] = ops.dequantize(self.b, t, name=f"{name}.dequantized")
+            return self.casts[key]
+        target = at or (QuantParams(t.scale, t.zero_point) if t.dtype == "int8" else self.p(name))
+        if t.dtype == "int8" and (t.scale, t.zero_point) == (target.scale, target.zero_point):
+            return t
+        key = (name, "int8", target.scale, target.zero_point)
+        if key not in self.casts:
+            src = self.read(name, "float32")
+            self.casts[key] = ops.quantize(self.b, src, target.scale, target.zero_point,
+                                           name=f"{name}.quantized" if t.dtype == "float32" else f"{name}.requantized")
+        return self.casts[key]
+
+    def set_clamp(self, layer: Layer, out: QuantParams) -> None:
+        if layer.clamp is not None:
+            lo, hi = clamp_codes(layer.clamp, out)
+            self.b.ops[-1].attrs.update(act_min=lo, act_max=hi)
+
+    def float_activation(self, layer: Layer) -> str:
+        if layer.clamp is None:
+            return "none"
+        name = clamp_name(layer.clamp)
+        if name not in ("relu", "relu6"):
+            raise LoweringError(f"float {layer.op} {layer.name!r} cannot fuse {name}")
+        return name
+
+    def layer(self, l: Layer) -> Tensor:
+        b = self.b
+        if l.op == "input":
+            if l.dtype == "int8":
+                p = self.p(l.name)
+                return b.input(l.name, "int8", l.shape, p.scale, p.zero_point)
+            return b.input(l.name, "float32", l.shape)
+        if l.op in ("conv2d", "linear"):
+            kw = {}
+            if l.op == "conv2d":
+                a = l.attrs
+                kw = dict(stride=a["stride"], padding=a["padding"], dilation=a["dilation"], groups=a["groups"])
+            fn = ops.conv2d if l.op == "conv2d" else ops.linear
+            assert l.weight is not None
+            if int(np.prod(l.weight.shape[1:])) > MAX_REDUCTION:
+                raise LoweringError(f"{l.op} {l.name!r} at {l.source} sums {int(np.prod(l.weight.shape[1:]))} products "
+                                    f"per output; the kernels take at most {MAX_REDUCTION}")
+            if l.dtype == "float32":
+                x = self.read(l.inputs[0], "float32")
+                res = self.read(l.residual, "float32") if l.residual else None
+                return fn(b, x, l.weight.astype(np.float32), None if l.bias is None else l.bias.astype(np.float32),
+                          activation=self.float_activation(l), residual=res, name=l.name, **kw)
+            x = self.read(l.inputs[0], "int8")
+            res = self.read(l.residual, "int8") if l.residual else None
+            out = self.p(l.name)
+            wq, ws = quantize_weights(l.weight, l.bias, x.scale)
+            y = fn(b, x, wq, l.bias, residual=res, weight_scales=ws, out_scale=out.scale,
+                   out_zero_point=out.zero_point, name=l.name, **kw)
+            self.set_clamp(l, out)
+            return y
+        if l.op == "add":
+            if l.dtype == "float32":
+                return ops.add(b, self.read(l.inputs[0], "float32"), self.read(l.inputs[1], "float32"),
+                               activation=self.float_activation(l), name=l.name)
+            out = self.p(l.name)
+            y = ops.add(b, self.read(l.inputs[0], "int8"), self.read(l.inputs[1], "int8"), out_scale=out.scale,
+                        out_zero_point=out.zero_point, name=l.name)
+            self.set_clamp(l, out)
+            return y
+        if l.op == "concat":
+            at = self.p(l.name) if l.dtype == "int8" else None
+            parts = [self.read(n, l.dtype, at) for n in l.inputs]
+            return ops.concat(b, parts, l.attrs["axis"], name=l.name)
+        if l.op == "reshape":
+            return ops.reshape(b, self.t[l.inputs[0]], l.shape, name=l.name)
+        if l.op == "permute":
+            return ops.permute(b, self.t[l.inputs[0]], l.attrs["perm"], name=l.name)
+        raise LoweringError(f"{l.op} {l.name!r} at {l.source} has no engine op")
+
+    def outputs(self) -> None:
+        named: set[str] = set()
+        for key, name in self.graph.outputs.items():
+            t = self.t[name]
+            if t.dtype == "int8":
+                y = ops.dequantize(self.b, t, name=key)
+            elif t.name == key and key not in named:
+                y = t
+            else:
+                y = ops.reshape(self.b, t, t.shape, name=key)
+            if y.name != key:
+                raise LoweringError(f"output {key!r} clashes with a value of the same name")
+            named.add(key)
+            self.b.output(y)
+
+
+def emit_engine(graph: Graph, params: Mapping[str, QuantParams], model_name: str = "model",
+                model_version: str = "0") -> tuple[EngineBuilder, dict[str, str]]:
+    """(builder, layer name -> engine value name). Float layers that are outputs take the output's name."""
+    b = EngineBuilder(model_name, model_version)
+    for key, name in graph.outputs.items():
+        if key in graph.layers and graph.layers[key] is not graph.layers[name]:
+            raise LoweringError(f"output key {key!r} is also the name of another layer")
+    rename = {name: key for key, name in graph.outputs.items() if graph[name].dtype == "float32"
+              and graph[name].op != "input"}
+    em = _Emitter(graph, params, b)
+    for l in graph:
+        engine_name = rename.get(l.name, l.name)
+        em.t[l.name] = em.layer(l if engine_name == l.name else replace(l, name=engine_name))
+    em.outputs()
+    return b, {name: t.name for name, t in em.t.items()}

@@ -1,0 +1,326 @@
+"""torch.export -> the lowering graph: one layer per ATen op, constants resolved, unsupported ops collected.
+
+Works on the graph ``torch.export.export`` returns (ATen ops before decomposition: conv2d, linear, relu, ...)
+and on the core ATen spellings of the same ops after ``run_decompositions()`` (convolution, addmm/mm with a
+transposed weight, view, hardtanh); views of constants are evaluated here, so a permuted weight is a weight. Any other op is reported, all at once, in one :class:`LoweringError` naming the op,
+the module path it came from and the source line.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch.export import ExportedProgram
+from torch.fx import Node
+
+from .errors import LoweringError
+from .graph import Graph, Layer
+
+#: The engine input holding the camera tensor; every other input is float32.
+IMAGE_INPUT = "image"
+
+
+def where(node: Node) -> str:
+    """Where an ATen node came from: 'module.path (Class), file.py:12 `source line`'."""
+    stack = node.meta.get("nn_module_stack") or {}
+    if stack:
+        path, cls = list(stack.values())[-1]
+        cls_name = cls if isinstance(cls, str) else getattr(cls, "__qualname__", str(cls))
+        module = f"{path or '<root>'} ({str(cls_name).rsplit('.', 1)[-1]})"
+    else:
+        module = "<root>"
+    lines = (node.meta.get("stack_trace") or "").strip().splitlines()
+    frames = [(lines[i].strip(), lines[i + 1].strip() if i + 1 < len(lines) else "")
+              for i in range(len(lines)) if lines[i].strip().startswith("File ")]
+    user = [f for f in frames if "site-packages/torch" not in f[0] and "/torch/" not in f[0]] or frames
+    if not user:
+        return module
+    head, code = user[-1]
+    try:
+        file = head.split('"')[1].rsplit("/", 1)[-1]
+        line = head.split(", line ")[1].split(",")[0]
+        return f"{module}, {file}:{line} `{code}`"
+    except IndexError:
+        return f"{module}, {head}"
+
+
+def _module_path(node: Node) -> tuple[str, str]:
+    stack = node.meta.get("nn_module_stack") or {}
+    if not stack:
+        return "", ""
+    path, cls = list(stack.values())[-1]
+    cls_name = cls if isinstance(cls, str) else getattr(cls, "__qualname__", str(cls))
+    return path, str(cls_name).rsplit(".", 1)[-1]
+
+
+def _shape(node: Node) -> tuple[int, ...]:
+    return tuple(int(d) for d in node.meta["val"].shape)
+
+
+class _Unsupported(Exception):
+    """One node cannot be lowered (collected, then raised together as a LoweringError)."""
+
+
+class _Downstream(Exception):
+    """A node reads the result of a node that already failed: not reported again."""
+
+
+class _Reader:
+    """Walks an ExportedProgram's graph and appends one layer per node to a Graph."""
+
+    def __init__(self, ep: ExportedProgram) -> None:
+        self.ep = ep
+        self.graph = Graph()
+        self.value: dict[str, str] = {}          # fx node name -> layer name
+        self.constant: dict[str, np.ndarray] = {}  # fx placeholder name -> float64 array
+        self.bn_tuple: set[str] = set()
+        sig = ep.graph_signature
+        lifted = {**sig.inputs_to_parameters, **sig.inputs_to_buffers, **sig.inputs_to_lifted_tensor_constants}
+        for placeholder, target in lifted.items():
+            t = ep.state_dict[target] if target in ep.state_dict else ep.constants[target]
+            self.constant[placeholder] = t.detach().to(torch.float64).cpu().numpy()
+
+    # ---- argument helpers --------------------------------------------------------------------------
+    def act(self, arg: Any) -> str:
+        """The layer holding an activation argument."""
+        if isinstance(arg, Node) and arg.name in self.value:
+            return self.value[arg.name]
+        if isinstance(arg, Node) and arg.name not in self.constant:
+            raise _Downstream()
+        raise _Unsupported("an operand that should be an activation is a constant")
+
+    def const(self, arg: Any) -> np.ndarray | None:
+        """A constant argument (parameter, buffer, Python number) as float64, or None for an activation."""
+        if isinstance(arg, Node):
+            return self.constant.get(arg.name)
+        if isinstance(arg, (int, float)) and not isinstance(arg, bool):
+            return np.asarray(float(arg))
+        return None
+
+    def weight(self, arg: Any) -> np.ndarray:
+        w = self.const(arg)
+        if w is None:
+            raise _Unsupported("its weight is computed at run time (only constant weights lower)")
+        return w
+
+    def layer(self, node: Node, op: str, inputs: list[str], **kw: Any) -> None:
+        path, cls = _module_path(node)
+        own = op in ("conv2d", "linear") and cls in ("Conv2d", "Linear") and path
+        name = self.graph.unique_name(path if own else (f"{path}.{node.name}" if path else node.name))
+        self.graph.add(Layer(name, op, inputs, _shape(node), source=f"{node.target} at {where(node)}", **kw))
+        self.value[node.name] = name
+
+    def alias(self, node: Node, arg: Any) -> None:
+        self.value[node.name] = self.act(arg)
+
+    # ---- op handlers -------------------------------------------------------------------------------
+    def conv2d(self, node: Node, x: Any, w: Any, b: Any = None, stride: Any = (1, 1), padding: Any = (0, 0),
+               dilation: Any = (1, 1), groups: int = 1) -> None:
+        if isinstance(padding, str):
+            raise _Unsupported(f"padding={padding!r} (use explicit integer padding)")
+        weight = self.weight(w)
+        if weight.ndim != 4:
+            raise _Unsupported("only 2-D convolutions lower")
+        bias = self.const(b) if b is not None else None
+        ph, pw = (list(padding) * 2)[:2] if len(padding) == 1 else padding
+        sh, sw = (list(stride) * 2)[:2] if len(stride) == 1 else stride
+        dh, dw = (list(dilation) * 2)[:2] if len(dilation) == 1 else dilation
+        self.layer(node, "conv2d", [self.act(x)], weight=weight, bias=bias,
+                   attrs=dict(stride=(int(sh), int(sw)), padding=(int(ph), int(pw), int(ph), int(pw)),
+                              dilation=(int(dh), int(dw)), groups=int(groups)))
+
+    def convolution(self, node: Node, x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any,
+                    transposed: bool, output_padding: Any, groups: int) -> None:
+        if transposed:
+            raise _Unsupported("transposed convolution is not in the op set")
+        self.conv2d(node, x, w, b, stride, padding, dilation, groups)
+
+    def linear(self, node: Node, x: Any, w: Any, b: Any = None) -> None:
+        bias = self.const(b) if b is not None else None
+        self.layer(node, "linear", [self.act(x)], weight=self.weight(w), bias=bias)
+
+    def clamp(self, node: Node, x: Any, lo: float | None, hi: float | None) -> None:
+        bounds = (-math.inf if lo is None else float(lo), math.inf if hi is None else float(hi))
+        self.layer(node, "clamp", [self.act(x)], attrs={"lo": bounds[0], "hi": bounds[1]})
+
+    def mul(self, node: Node, a: Any, b: Any) -> None:
+        ca, cb = self.const(a), self.const(b)
+        if ca is None and cb is None:
+            raise _Unsupported("a product of two activations is not in the op set (only multiplication by constants)")
+        if ca is not None and cb is not None:
+            raise _Unsupported("a product of two constants should have been folded by export")
+        x, c = (b, ca) if ca is not None else (a, cb)
+        self.layer(node, "mul", [self.act(x)], attrs={"constant": c})
+
+    def div(self, node: Node, a: Any, b: Any) -> None:
+        c = self.const(b)
+        if c is None or self.const(a) is not None:
+            raise _Unsupported("only division of an activation by a constant lowers")
+        self.layer(node, "mul", [self.act(a)], attrs={"constant": 1.0 / c})
+
+    def add(self, node: Node, a: Any, b: Any, alpha: float = 1.0) -> None:
+        ca, cb = self.const(a), self.const(b)
+        if ca is not None and cb is not None:
+            raise _Unsupported("a sum of two constants should have been folded by export")
+        if ca is not None or cb is not None:
+            x, c = (b, ca * 1.0) if ca is not None else (a, cb * alpha)
+            self.layer(node, "add_constant", [self.act(x)], attrs={"constant": c})
+            return
+        if alpha != 1.0:
+            raise _Unsupported(f"add with alpha={alpha} of two activations")
+        self.layer(node, "add", [self.act(a), self.act(b)])
+
+    def sub(self, node: Node, a: Any, b: Any, alpha: float = 1.0) -> None:
+        cb = self.const(b)
+        if cb is None or self.const(a) is not None:
+            raise _Unsupported("only subtraction of a constant from an activation lowers")
+        self.layer(node, "add_constant", [self.act(a)], attrs={"constant": -cb * alpha})
+
+    def cat(self, node: Node, tensors: Any, dim: int = 0) -> None:
+        parts = [self.act(t) for t in tensors]
+        self.layer(node, "concat", parts, attrs={"axis": int(dim) % len(_shape(node))})
+
+    def mm(self, node: Node, x: Any, w_t: Any) -> None:
+        self.layer(node, "linear", [self.act(x)], weight=self.weight(w_t).T.copy())
+
+    def addmm(self, node: Node, bias: Any, x: Any, w_t: Any, beta: float = 1.0, alpha: float = 1.0) -> None:
+        b = self.const(bias)
+        if b is None or beta != 1.0 or alpha != 1.0:
+            raise _Unsupported("addmm lowers only as a linear layer (constant bias, beta = alpha = 1)")
+        self.layer(node, "linear", [self.act(x)], weight=self.weight(w_t).T.copy(), bias=b.reshape(-1))
+
+    def reshape(self, node: Node, x: Any, *_: Any) -> None:
+        c = self.const(x) if isinstance(x, Node) else None
+        if c is not None:
+            self.constant[node.name] = c.reshape(_shape(node))
+            return
+        self.layer(node, "reshape", [self.act(x)])
+
+    def permute(self, node: Node, x: Any, dims: Any) -> None:
+        rank = len(_shape(node))
+        perm = tuple(int(d) % rank for d in dims)
+        c = self.const(x) if isinstance(x, Node) else None
+        if c is not None:
+            self.constant[node.name] = c.transpose(perm)
+            return
+        self.layer(node, "permute", [self.act(x)], attrs={"perm": perm})
+
+    def transpose(self, node: Node, x: Any, d0: int = 0, d1: int = 1) -> None:
+        rank = len(_shape(node))
+        perm = list(range(rank))
+        perm[d0 % rank], perm[d1 % rank] = perm[d1 % rank], perm[d0 % rank]
+        self.permute(node, x, perm)
+
+    def dropout(self, node: Node, x: Any, p: float = 0.5, train: bool | None = False) -> None:
+        if train:
+            raise _Unsupported("dropout in training mode (export the model in eval mode)")
+        self.alias(node, x)
+
+    def batch_norm(self, node: Node, x: Any, gamma: Any, beta: Any, mean: Any, var: Any, *rest: Any) -> None:
+        training, eps = (rest[0], rest[2]) if str(node.target).startswith("aten.batch_norm") else (False, rest[1])
+        if training:
+            raise _Unsupported("batch_norm in training mode (export the model in eval mode)")
+        c = _shape(node)[1]
+        one = lambda a, fill: np.full(c, fill) if a is None else self.weight(a).reshape(-1)  # noqa: E731
+        self.layer(node, "batch_norm", [self.act(x)], attrs=dict(gamma=one(gamma, 1.0), beta=one(beta, 0.0),
+                   mean=self.weight(mean).reshape(-1), var=self.weight(var).reshape(-1), eps=float(eps)))
+        if not str(node.target).startswith("aten.batch_norm"):
+            self.bn_tuple.add(node.name)
+
+    def getitem(self, node: Node, x: Any, index: int) -> None:
+        if not (isinstance(x, Node) and x.name in self.bn_tuple and index == 0):
+            raise _Unsupported("tuple outputs other than batch norm's are not in the op set")
+        self.alias(node, x)
+
+    def handlers(self) -> dict[str, Callable[..., None]]:
+        identity = lambda node, x, *_, **__: self.alias(node, x)  # noqa: E731
+        relu = lambda node, x: self.clamp(node, x, 0.0, None)  # noqa: E731
+        relu6 = lambda node, x: self.clamp(node, x, 0.0, 6.0)  # noqa: E731
+        hardtanh = lambda node, x, lo=-1.0, hi=1.0: self.clamp(node, x, lo, hi)  # noqa: E731
+        return {
+            "aten.conv2d.default": self.conv2d, "aten.convolution.default": self.convolution,
+            "aten.linear.default": self.linear, "aten.mm.default": self.mm, "aten.addmm.default": self.addmm,
+            "aten.relu.default": relu, "aten.relu_.default": relu, "aten.relu6.default": relu6,
+            "aten.hardtanh.default": hardtanh, "aten.hardtanh_.default": hardtanh,
+            "aten.clamp.default": lambda node, x, lo=None, hi=None: self.clamp(node, x, lo, hi),
+            "aten.mul.Tensor": self.mul, "aten.mul.Scalar": self.mul,
+            "aten.div.Tensor": self.div, "aten.div.Scalar": self.div,
+            "aten.add.Tensor": self.add, "aten.add.Scalar": self.add,
+            "aten.sub.Tensor": self.sub, "aten.sub.Scalar": self.sub,
+            "aten.cat.default": self.cat, "aten.concat.default": self.cat,
+            "aten.reshape.default": self.reshape, "aten.view.default": self.reshape,
+            "aten._unsafe_view.default": self.reshape, "aten.flatten.using_ints": self.reshape,
+            "aten.squeeze.dim": self.reshape, "aten.squeeze.dims": self.reshape, "aten.unsqueeze.default": self.reshape,
+            "aten.permute.default": self.permute, "aten.transpose.int": self.transpose,
+            "aten.t.default": lambda node, x: self.transpose(node, x, 0, 1),
+            "aten.dropout.default": self.dropout, "aten.clone.default": identity,
+            "aten.contiguous.default": identity, "aten.alias.default": identity, "aten.detach.default": identity,
+            "aten.batch_norm.default": self.batch_norm,
+            "aten._native_batch_norm_legit_no_training.default": self.batch_norm,
+            "<built-in function getitem>": self.getitem,
+        }
+
+    # ---- the walk ----------------------------------------------------------------------------------
+    def user_input(self, node: Node) -> None:
+        shape = _shape(node)
+        if node.name == IMAGE_INPUT:
+            # The engine takes the canonical camera tensor [V, 3, H, W]; the model's batch of one is a view of it.
+            if len(shape) != 5 or shape[0] != 1:
+                raise LoweringError(f"input '{IMAGE_INPUT}' must be [1, V, 3, H, W] at export, got {list(shape)}")
+            self.graph.add(Layer(IMAGE_INPUT, "input", [], shape[1:], source="engine input (int8 camera tensor)"))
+            self.graph.add(Layer(f"{IMAGE_INPUT}.batched", "reshape", [IMAGE_INPUT], shape, source="model input view"))
+            self.value[node.name] = f"{IMAGE_INPUT}.batched"
+        else:
+            self.graph.add(Layer(node.name, "input", [], shape, source="engine input (float32)"))
+            self.value[node.name] = node.name
+        self.graph.inputs.append(node.name)
+
+    def read(self) -> Graph:
+        problems: list[str] = []
+        handlers = self.handlers()
+        user_inputs = set(self.ep.graph_signature.user_inputs)
+        outputs: list[Any] = []
+        for node in self.ep.graph.nodes:
+            if node.op == "placeholder":
+                if node.name in user_inputs:
+                    self.user_input(node)
+                continue
+            if node.op == "output":
+                outputs = list(node.args[0])
+                continue
+            if node.op != "call_function":
+                problems.append(f"{node.op} node {node.name} at {where(node)}")
+                continue
+            handler = handlers.get(str(node.target))
+            if handler is None:
+                problems.append(f"{node.target} at {where(node)}: not in the wayvert op set")
+                continue
+            try:
+                handler(node, *node.args, **node.kwargs)
+            except _Downstream:
+                continue
+            except _Unsupported as e:
+                problems.append(f"{node.target} at {where(node)}: {e}")
+            except (KeyError, TypeError) as e:  # an operand of an op that already failed, or an unexpected overload
+                problems.append(f"{node.target} at {where(node)}: cannot read its arguments ({e})")
+        if problems:
+            raise LoweringError(f"{len(problems)} op(s) of the exported model cannot be lowered:", problems)
+        self.graph.outputs = self._output_keys(outputs)
+        return self.graph
+
+    def _output_keys(self, outputs: list[Any]) -> dict[str, str]:
+        names = [self.value.get(o.name) if isinstance(o, Node) else None for o in outputs]
+        if any(n is None for n in names):
+            raise LoweringError("every model output must be a computed tensor (not a constant or None)")
+        tree = torch.utils._pytree.tree_unflatten(names, self.ep.call_spec.out_spec)
+        if isinstance(tree, dict):
+            return {str(k): v for k, v in tree.items()}
+        flat = tree if isinstance(tree, (list, tuple)) else [tree]
+        return {f"output{i}": v for i, v in enumerate(flat)}
+
+
+def graph_from_export(ep: ExportedProgram) -> Graph:
+    """One layer per ATen op of ``ep`` (raises LoweringError listing every op that cannot lower)."""
+    return _Reader(ep).read()
