@@ -28,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="wayvert",
         description="wayvert: run, inspect and benchmark int8 driving-network engines (.wvrt).",
         epilog="Exit codes: 0 ok, 2 bad arguments or configuration, 3 engine error (malformed/unsupported/"
-               "unreadable), 4 input error (frames, episodes, checkpoints), 5 training diverged.",
+               "unreadable), 4 input error (frames, episodes, checkpoints), 5 training diverged, 6 engine refused by a "
+               "calibration gate.",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     d = sub.add_parser("demo", help="build a small int8 engine, run it through the C++ runtime and compare with numpy")
@@ -38,9 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("engine", help="path to a .wvrt engine")
     i.add_argument("--json", action="store_true", help="print machine-readable JSON instead of a table")
     i.set_defaults(func=_cmd_inspect)
-    from wayvert.training.cli import add_commands  # no PyTorch at import; the commands need the train extra
+    # The toolchain's commands: no PyTorch at import; running them needs the train extra.
+    from wayvert.calibration.cli import add_commands as add_calibration_commands
+    from wayvert.training.cli import add_commands as add_training_commands
 
-    add_commands(sub)
+    add_training_commands(sub)
+    add_calibration_commands(sub)
     return p
 
 

@@ -28,6 +28,8 @@ def engine_summary(engine: Engine) -> dict[str, Any]:
         "arena_bytes": engine.arena_bytes,
         "naive_arena_bytes": engine.naive_arena_bytes,
         "cpu_isa": cpu_isa(),
+        # What the calibration gates recorded, also at the top level for scripts (absent for hand-built engines).
+        **{k: engine.meta[k] for k in ("quantization", "accuracy", "profile") if k in engine.meta},
     }
 
 
