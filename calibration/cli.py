@@ -17,7 +17,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     run = CalibrationRun(checkpoint=args.checkpoint, data=args.data, output=args.output, method=args.method,
                          profile=args.profile, val=args.val, calibration_frames=args.calibration_frames,
                          ade_tolerance=args.tolerance, allow_over_budget=args.allow_over_budget,
-                         closed_loop_routes=args.closed_loop_routes, report_dir=args.report,
+                         closed_loop_routes=args.closed_loop_routes, report_dir=args.report, peers=args.peers,
                          progress=not args.quiet)
     try:
         r = calibrate_checkpoint(run)
@@ -56,5 +56,8 @@ def add_commands(sub: Any) -> None:
                    help="also drive this many routes with fp32 and with the engine (default 0: open loop only)")
     c.add_argument("--allow-over-budget", action="store_true",
                    help="write the engine even if it misses the latency or power budget (recorded in its meta)")
+    c.add_argument("--peers", action="store_true",
+                   help="also export to ONNX, quantize with ONNX Runtime (static QDQ, per channel) on the same "
+                        "calibration frames and report its accuracy beside the engine's (needs the bench extra)")
     c.add_argument("--quiet", action="store_true", help="no progress bars")
     c.set_defaults(func=_cmd_calibrate)

@@ -50,6 +50,7 @@ class CalibrationRun:
     closed_loop_routes: int = 0
     report_dir: str | None = None
     host_runs: int = 100
+    peers: bool = False            # also quantize and evaluate the student with ONNX Runtime on the same frames
     progress: bool = True
     extra_meta: dict[str, Any] = field(default_factory=dict)
 
@@ -82,6 +83,7 @@ def calibration_batches(pool: Dataset, frames: int, batch_size: int = 32) -> lis
 
 def _meta(run: CalibrationRun, accuracy: dict[str, Any], estimate: dict[str, Any], refused: list[str],
           state: dict[str, Any]) -> dict[str, Any]:
+    from wayvert.sensors import shipped_rig
     from wayvert.training import schema
 
     return {
@@ -93,7 +95,7 @@ def _meta(run: CalibrationRun, accuracy: dict[str, Any], estimate: dict[str, Any
                                              "power_w", "energy_mj_per_frame", "frame_rate_hz", "latency_budget_ms",
                                              "power_budget_w", "meets_latency", "meets_power") if k in estimate}
                    | {"allow_over_budget": run.allow_over_budget, "over_budget": bool(refused)},
-        "canonical_rig": schema.CANONICAL_RIG,
+        "canonical_rig": shipped_rig(schema.CANONICAL_RIG).to_dict(),   # what a SensorAdapter maps cameras onto
         "training": {"checkpoint": os.path.basename(run.checkpoint), "epochs": state.get("epoch"),
                      "kind": state.get("kind")},
         **run.extra_meta,
@@ -120,6 +122,11 @@ def calibrate_checkpoint(run: CalibrationRun) -> dict[str, Any]:
         accuracy = accuracy_gate(engine, model, held, ade_tolerance=run.ade_tolerance,
                                  closed_loop_routes=run.closed_loop_routes, progress=run.progress)
         estimate = estimate_on_profile(engine, str(probe), run.profile, runs=run.host_runs)
+    peers = {}
+    if run.peers:
+        from .peers import onnxruntime_rows
+
+        peers = onnxruntime_rows(model, batches, held, batches[:2])
     refused = []
     if not accuracy["passed"]:
         refused.append(f"ADE {accuracy['ade_engine']:.3f} m is {100 * accuracy['ade_change']:+.1f}% of fp32 "
@@ -135,7 +142,7 @@ def calibrate_checkpoint(run: CalibrationRun) -> dict[str, Any]:
         "calibration_frames": sum(len(b["ego"]) for b in batches), "output": run.output,
         "quantization": builder.meta.get("quantization"), "accuracy": meta["accuracy"], "estimate": estimate,
         "layers": report.sqnr, "notes": report.notes, "refused": refused + ([] if run.allow_over_budget else over),
-        "over_budget_allowed": over if run.allow_over_budget else [], "seconds": 0.0,
+        "over_budget_allowed": over if run.allow_over_budget else [], "peers": peers, "seconds": 0.0,
     }
     if not result["refused"]:
         result["engine_bytes"] = write_engine(builder, run.output, meta)

@@ -61,6 +61,15 @@ def markdown(result: dict[str, Any]) -> str:
             r = cl[row]
             lines.append(f"| {row} | {r['collisions']} | {r['lane_departures']} | {r['route_completion']:.2f} | "
                          f"{r['uncomfortable_s_per_km']:.1f} |")
+    if result.get("peers"):
+        lines += ["", "## Peers on the same frames (ONNX Runtime)", "",
+                  "| model | ADE (m) | FDE (m) | miss rate | trajectories SQNR (dB) | mode_logits SQNR (dB) |",
+                  "|---|---|---|---|---|---|",
+                  f"| wayvert int8 ({result['method']}) | {acc['ade_engine']:.3f} | {acc['fde_engine']:.3f} | "
+                  f"{acc['miss_rate_engine']:.3f} | {acc['sqnr_db']['trajectories']:.1f} | {acc['sqnr_db']['mode_logits']:.1f} |"]
+        for name, r in result["peers"].items():
+            lines.append(f"| {name} | {r['ade_m']:.3f} | {r['fde_m']:.3f} | {r['miss_rate']:.3f} | "
+                         f"{r['sqnr_db']['trajectories']:.1f} | {r['sqnr_db']['mode_logits']:.1f} |")
     lines += ["", f"## Target profile `{est['name']}`", "",
               f"- p99 latency estimate: **{est['latency_p99_ms']:.2f} ms** (roofline {est['latency_roofline_ms']:.2f} ms; "
               f"budget {est['latency_budget_ms']:.1f} ms at {est['frame_rate_hz']:.0f} Hz): "

@@ -28,6 +28,14 @@ def cpu_isa() -> str:
     return str(_core.cpu_isa())
 
 
+def reference_engine_path() -> str:
+    """The shipped reference engine (``wayvert/data/reference.wvrt``): the default run's student, entropy-calibrated
+    int8, gated for orin-class-75w (``make engine`` rebuilds it; docs/calibration.md)."""
+    import os
+
+    return os.path.join(os.path.dirname(__file__), "data", "reference.wvrt")
+
+
 def cmake_dir() -> str:
     """Folder holding wayvertConfig.cmake, for ``cmake -Dwayvert_DIR=...`` (C and C++ integrators)."""
     import os
@@ -39,5 +47,5 @@ __all__ = [
     "BuildError", "EgoState", "Engine", "EngineFormatError", "EngineIOError", "InputError", "InternalError",
     "InvalidArgumentError", "Limits", "Reason", "Rig", "RigError", "SensorAdapter", "Session", "TensorSpec",
     "UnsupportedEngineError", "VehicleProfile", "Verdict", "Verifier", "WayvertError", "cmake_dir",
-    "cpu_isa", "__version__",
+    "cpu_isa", "reference_engine_path", "__version__",
 ]
