@@ -6,11 +6,23 @@
 * ``calibrators`` — min-max, percentile, entropy (KL) and MSE-optimal activation thresholds.
 * ``lower_student`` / ``write_engine`` / ``run_engine`` / ``layer_sqnr`` — the API; docs/calibration.md.
 """
-from .calibrators import METHODS, QuantParams, calibrate
-from .engine_io import run_engine, write_engine
-from .lower import Graph, LoweringError, emit_engine, lower_exported
-from .sqnr import layer_sqnr, sqnr_db
-from .student import LoweringReport, lower_student
+import importlib
+from typing import Any
 
-__all__ = ["METHODS", "Graph", "LoweringError", "LoweringReport", "QuantParams", "calibrate", "emit_engine",
-           "layer_sqnr", "lower_exported", "lower_student", "run_engine", "sqnr_db", "write_engine"]
+# Lazy: ``wayvert calibrate --help`` (and so ``wayvert --help``) imports calibration.cli, which must not pull in
+# PyTorch; the names below load their module on first use.
+_EXPORTS = {
+    "METHODS": ".calibrators", "QuantParams": ".calibrators", "calibrate": ".calibrators",
+    "run_engine": ".engine_io", "write_engine": ".engine_io",
+    "Graph": ".lower", "LoweringError": ".lower", "emit_engine": ".lower", "lower_exported": ".lower",
+    "layer_sqnr": ".sqnr", "sqnr_db": ".sqnr", "LoweringReport": ".student", "lower_student": ".student",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = sorted(_EXPORTS)

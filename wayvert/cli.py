@@ -13,7 +13,7 @@ EXIT_OK, EXIT_USAGE, EXIT_ENGINE, EXIT_INPUT, EXIT_DIVERGED = 0, 2, 3, 4, 5
 def _cmd_demo(args: argparse.Namespace) -> int:
     from wayvert.demo import run_demo
 
-    return run_demo(out_dir=args.out)
+    return run_demo(out_dir=args.out, frames=args.frames, rig=args.rig, seed=args.seed, engine_path=args.engine)
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
@@ -32,8 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
                "calibration gate.",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    d = sub.add_parser("demo", help="build a small int8 engine, run it through the C++ runtime and compare with numpy")
+    d = sub.add_parser("demo", help="drive the synthetic world through a non-canonical rig, the sensor adapter, the "
+                       "reference engine and the verifier, closed loop; print latency, budget, power, accuracy")
     d.add_argument("--out", default="demo_out", help="folder for the demo's files (default: demo_out)")
+    d.add_argument("--frames", type=int, default=300, help="frames to drive at 10 Hz (default 300)")
+    d.add_argument("--rig", default="nuscenes_like_6cam", help="shipped rig name or rig JSON file (default nuscenes_like_6cam)")
+    d.add_argument("--seed", type=int, default=90003, help="world seed (default 90003)")
+    d.add_argument("--engine", help="engine to drive with (default: the shipped reference engine)")
     d.set_defaults(func=_cmd_demo)
     i = sub.add_parser("inspect", help="print an engine's meta, inputs, outputs, op table and arena size")
     i.add_argument("engine", help="path to a .wvrt engine")

@@ -5,6 +5,9 @@ Rules, in order:
 * conv2d, linear, reshape, permute and clamp compute in their input's dtype, so everything downstream of the
   camera is int8 and everything computed from the float inputs alone (the trajectory prior, the ego speed,
   the ego/command part of the first linear) stays float32;
+* a linear that reaches the outputs through nothing but views and adds (the heads' last layers) is float32,
+  fed by a dequantize of the int8 features (DESIGN.md: the heads' final activations stay float), unless it
+  carries a clamp the float kernels cannot fuse (the lead-distance head's [0, 80] m stays int8);
 * an add of an int8 and a float value is float32 when its result reaches the outputs through nothing but
   views and further adds (prior + residual, ego speed + residual: the output keeps float precision), else
   int8 (it feeds int8 layers anyway; the float side is quantized and fused as a residual);
@@ -32,6 +35,17 @@ def output_bound(graph: Graph, name: str) -> bool:
     return all(c.op in _PASS_THROUGH and output_bound(graph, c.name) for c in consumers)
 
 
+def _feeds_wide_clamp(graph: Graph, name: str) -> bool:
+    """Whether ``name`` is (or will be, once fused) clamped to anything but ReLU / ReLU6 through views and muls."""
+    layer = graph[name]
+    if layer.clamp is not None and clamp_name(layer.clamp) not in ("relu", "relu6"):
+        return True
+    for c in graph.consumers(name):
+        if c.op == "clamp" or (c.op in ("mul", "reshape", "permute") and _feeds_wide_clamp(graph, c.name)):
+            return True
+    return False
+
+
 def assign_dtypes(graph: Graph) -> None:
     for layer in graph:
         if layer.op == "input":
@@ -40,6 +54,11 @@ def assign_dtypes(graph: Graph) -> None:
         kinds = {graph[n].dtype for n in layer.reads()}
         if layer.op == "add" and kinds == {"int8", "float32"}:
             layer.dtype = "float32" if output_bound(graph, layer.name) else "int8"
+        elif (layer.op == "linear" and "int8" in kinds and output_bound(graph, layer.name)
+              and not _feeds_wide_clamp(graph, layer.name)):
+            # The heads' last layers compute in float from the dequantized features: an int8 grid over a whole
+            # trajectory head (x to 60 m) would be centimetres coarse laterally, enough steps to read as jerk.
+            layer.dtype = "float32"
         else:
             layer.dtype = "int8" if "int8" in kinds else "float32"
 

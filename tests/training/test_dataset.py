@@ -180,7 +180,8 @@ def test_converter_reports_a_missing_column(tmp_path, capsys):
     assert rc == 1 and "no column 't_us'" in capsys.readouterr().err
 
 
-def test_converter_runs_as_a_module():
+def test_converter_runs_as_a_module(tmp_path):
+    # cwd outside the checkout: from its root, the source folder wayvert/ would shadow the installed package
     r = subprocess.run([sys.executable, "-m", "wayvert.training.data.convert_log", "--help"], capture_output=True,
-                       text=True, timeout=60)
+                       text=True, timeout=60, cwd=tmp_path)
     assert r.returncode == 0 and "--speed-unit" in r.stdout

@@ -74,7 +74,8 @@ def test_torchrun_two_processes_gloo_stay_in_sync(data, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
            "-m", "wayvert.training", "train", *_train_args(data, out, "--set", "optim.epochs=1")]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    # cwd outside the checkout: from its root, the source folder wayvert/ would shadow the installed package
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["world_size"] == 2
