@@ -93,6 +93,9 @@ def drive(engine: Engine, rig: Rig, *, seed: int, frames: int, record_views: int
         out = session.run({"image": tensor, "ego": np.array([[e.speed, e.yaw_rate]], np.float32), "command": command})
         t2 = time.perf_counter()
         modes = out["trajectories"][0].astype(np.float64)                       # [K, T, 4]
+        # The speed head is unbounded: near a standstill it dips below zero, which the verifier (rightly) calls
+        # invalid. A planned speed is >= 0 by definition, so it is clipped, as the tracker clips it too.
+        modes[..., 3] = np.maximum(modes[..., 3], 0.0)
         k_modes = modes.shape[0]
         start = np.tile([[0.0, 0.0, 0.0, e.speed]], (k_modes, 1, 1))
         cand = np.concatenate([start, modes], axis=1)
