@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from wayvert import cpu_isa, reference_engine_path
 from wayvert.engine import Engine
@@ -23,7 +24,7 @@ DEFAULT_SEED = 90003
 ANIMATION_FRAMES = 60
 
 
-def _print_table(s: dict, rig_name: str, engine_path: str) -> None:
+def _print_table(s: dict[str, Any], rig_name: str, engine_path: str) -> None:
     lat = s["latency_ms"]
     print(f"engine   {engine_path}   kernels {cpu_isa()}   rig {rig_name} -> canonical")
     print(f"drove    {s['frames']} frames ({s['seconds_driven']:.1f} s at 10 Hz), "
