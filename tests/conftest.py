@@ -23,3 +23,32 @@ def _prefer_installed_wayvert() -> None:
 
 
 _prefer_installed_wayvert()
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def demonstration_labels():
+    """``labels(ego, seed, has_lead_distance=None) -> batch dict``: plausible expert labels (a constant-acceleration,
+    constant-curvature path from the ego state) for the training and calibration tests (needs PyTorch)."""
+    import torch
+
+    from wayvert.training.schema import LEAD_DISTANCE_CAP_M, SCENARIOS, waypoint_times
+
+    def labels(ego, seed=1, has_lead_distance=None):
+        g = torch.Generator().manual_seed(seed)
+        b = len(ego)
+        t = torch.tensor(waypoint_times(), dtype=torch.float32)
+        accel = torch.randn(b, 1, generator=g)
+        curvature = 0.02 * torch.randn(b, 1, generator=g)
+        speed = (ego[:, :1] + accel * t).clamp(min=0.0)
+        s = ego[:, :1] * t + 0.5 * accel * t ** 2
+        heading = curvature * s
+        trajectory = torch.stack([s * torch.cos(heading / 2), s * torch.sin(heading / 2), heading, speed], dim=-1)
+        lead_mask = torch.ones(b, dtype=torch.bool) if has_lead_distance is None else has_lead_distance
+        return dict(trajectory=trajectory, target_speed=speed[:, -1], curvature=curvature[:, 0],
+                    lead_distance=torch.rand(b, generator=g) * LEAD_DISTANCE_CAP_M,
+                    scenario=torch.randint(0, len(SCENARIOS), (b,), generator=g),
+                    has_lead_distance=lead_mask, has_scenario=torch.ones(b, dtype=torch.bool))
+    return labels

@@ -11,7 +11,7 @@ import torch
 from wayvert.training.data.dataset import normalize_image
 from wayvert.training.losses import imitation_loss
 from wayvert.training.models import Student
-from wayvert.training.schema import COMMANDS, LEAD_DISTANCE_CAP_M, SCENARIOS, waypoint_times
+from wayvert.training.schema import COMMANDS
 
 torch.set_num_threads(1)
 
@@ -27,23 +27,6 @@ def model_batch(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Te
     return normalize_image(pixels), ego, command
 
 
-def _labels(ego: torch.Tensor, seed: int) -> dict[str, torch.Tensor]:
-    """Plausible expert labels: constant acceleration and curvature from the ego state."""
-    g = torch.Generator().manual_seed(seed)
-    b = len(ego)
-    t = torch.tensor(waypoint_times(), dtype=torch.float32)
-    accel = torch.randn(b, 1, generator=g)
-    curvature = 0.02 * torch.randn(b, 1, generator=g)
-    speed = (ego[:, :1] + accel * t).clamp(min=0.0)
-    s = ego[:, :1] * t + 0.5 * accel * t ** 2
-    heading = curvature * s
-    trajectory = torch.stack([s * torch.cos(heading / 2), s * torch.sin(heading / 2), heading, speed], dim=-1)
-    return dict(trajectory=trajectory, target_speed=speed[:, -1], curvature=curvature[:, 0],
-                lead_distance=torch.rand(b, generator=g) * LEAD_DISTANCE_CAP_M,
-                scenario=torch.randint(0, len(SCENARIOS), (b,), generator=g),
-                has_lead_distance=torch.ones(b, dtype=torch.bool), has_scenario=torch.ones(b, dtype=torch.bool))
-
-
 @pytest.fixture(scope="session")
 def make_batch():
     """``make_batch(n, seed)`` -> model inputs of n random samples (see model_batch)."""
@@ -51,14 +34,14 @@ def make_batch():
 
 
 @pytest.fixture(scope="session")
-def student() -> Student:
+def student(demonstration_labels) -> Student:
     """A tiny student after 40 Adam steps of imitation on random images (weights away from their init)."""
     torch.manual_seed(0)
     model = Student(cameras=CAMERAS, height=HEIGHT, width=WIDTH, hidden=64)
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
     for step in range(40):
         image, ego, command = model_batch(8, seed=step % 4)
-        loss, _ = imitation_loss(model(image, ego, command), _labels(ego, seed=step % 4))
+        loss, _ = imitation_loss(model(image, ego, command), demonstration_labels(ego, seed=step % 4))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

@@ -156,28 +156,11 @@ def test_forward_macs_counts_convolutions_and_linears():
     assert forward_macs(model, torch.zeros(1, 3, 4, 4)) == 16 * 8 * 27 + 8 * 16 * 5
 
 
-def _demonstration_batch(ego, seed=1):
-    """Plausible expert labels: a constant-acceleration, constant-curvature path from the ego state."""
-    g = torch.Generator().manual_seed(seed)
-    b = len(ego)
-    t = torch.tensor(waypoint_times(), dtype=torch.float32)
-    accel = torch.randn(b, 1, generator=g)
-    curvature = 0.02 * torch.randn(b, 1, generator=g)
-    speed = (ego[:, :1] + accel * t).clamp(min=0.0)
-    s = ego[:, :1] * t + 0.5 * accel * t ** 2
-    heading = curvature * s
-    trajectory = torch.stack([s * torch.cos(heading / 2), s * torch.sin(heading / 2), heading, speed], dim=-1)
-    return dict(trajectory=trajectory, target_speed=speed[:, -1], curvature=curvature[:, 0],
-                lead_distance=torch.rand(b, generator=g) * LEAD_DISTANCE_CAP_M,
-                scenario=torch.randint(0, len(SCENARIOS), (b,), generator=g),
-                has_lead_distance=torch.tensor([True, False] * (b // 2)), has_scenario=torch.ones(b, dtype=torch.bool))
-
-
-def test_student_overfits_four_samples():
+def test_student_overfits_four_samples(demonstration_labels):
     torch.manual_seed(0)
     model = Student(cameras=2, height=32, width=64)
     image, ego, command = _inputs(4, cameras=2)
-    batch = _demonstration_batch(ego)
+    batch = demonstration_labels(ego, has_lead_distance=torch.tensor([True, False] * 2))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     losses = []
     for _ in range(100):
