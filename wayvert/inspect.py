@@ -25,12 +25,39 @@ def engine_summary(engine: Engine) -> dict[str, Any]:
         "inputs": [spec(s) for s in engine.inputs],
         "outputs": [spec(s) for s in engine.outputs],
         "plan": engine.op_types,
+        "ops": op_table(engine),
         "arena_bytes": engine.arena_bytes,
         "naive_arena_bytes": engine.naive_arena_bytes,
         "cpu_isa": cpu_isa(),
         # What the calibration gates recorded, also at the top level for scripts (absent for hand-built engines).
         **{k: engine.meta[k] for k in ("quantization", "accuracy", "profile") if k in engine.meta},
     }
+
+
+def op_table(engine: Engine) -> list[dict[str, Any]]:
+    """One row per op in execution order: type, output, MACs, ops (2 per MAC + elementwise) and bytes moved on the CPU
+    (every input and output read or written once, float32 at 4 bytes; see wayvert.graph.costs)."""
+    from wayvert.graph import engine_ops, op_cost
+
+    rows = []
+    for op in engine_ops(engine):
+        c, y = op_cost(op), op.outputs[0]
+        rows.append({"op": op.op_type, "output": y.name, "dtype": c.dtype, "shape": list(y.shape), "macs": c.macs,
+                     "ops": c.ops, "bytes": c.bytes_on(4), "modelled": c.modelled})
+    return rows
+
+
+def _format_ops(rows: list[dict[str, Any]]) -> list[str]:
+    width = max([len(r["output"]) for r in rows] + [6])
+    lines = [f"  {'#':>3} {'op':<16} {'output':<{width}} {'dtype':<5} {'shape':<18} {'MMACs':>8} {'MFLOP':>8} {'KiB':>8} {'op/B':>6}"]
+    for i, r in enumerate(rows):
+        intensity = r["ops"] / r["bytes"] if r["bytes"] else 0.0
+        lines.append(f"  {i:>3} {r['op']:<16} {r['output']:<{width}} {r['dtype']:<5} {str(r['shape']):<18} "
+                     f"{r['macs'] / 1e6:>8.3f} {r['ops'] / 1e6:>8.3f} {r['bytes'] / 1024:>8.1f} {intensity:>6.1f}")
+    macs, ops, nbytes = (sum(r[k] for r in rows) for k in ("macs", "ops", "bytes"))
+    lines.append(f"  {'':>3} {'total':<16} {'':<{width}} {'':<5} {'':<18} {macs / 1e6:>8.3f} {ops / 1e6:>8.3f} {nbytes / 1024:>8.1f} "
+                 f"{(ops / nbytes if nbytes else 0.0):>6.1f}")
+    return lines
 
 
 def describe_engine(path: str, as_json: bool = False) -> str:
@@ -46,6 +73,8 @@ def describe_engine(path: str, as_json: bool = False) -> str:
     lines += [f"  {o['name']:<16} {o['dtype']:<8} {o['shape']}" + (f" scale={o['scale']:.6g} zero={o['zero_point']}" if "scale" in o else "") for o in s["outputs"]]
     counts = Counter(s["plan"])
     lines.append(f"plan     {len(s['plan'])} ops: " + ", ".join(f"{k} x{v}" for k, v in sorted(counts.items())))
+    lines.append("ops      (MFLOP: 2 per MAC + elementwise; KiB: every tensor read or written once, float32 at 4 B)")
+    lines += _format_ops(s["ops"])
     lines.append(f"arena    {s['arena_bytes']:,} bytes planned ({s['naive_arena_bytes']:,} if no buffer were shared)")
     lines.append(f"kernels  {s['cpu_isa']}")
     for key in ("quantization", "accuracy", "profile"):

@@ -7,10 +7,10 @@
 * ``estimate`` — target p99 (roofline scaled by the host's measured tail), power, energy, budget checks;
 * ``plot_latency_by_op`` — a bar per op, for the calibration report.
 """
-from .engine_graph import OpInfo, ValueInfo, engine_ops, read_graph
+from wayvert.graph import OpInfo, ValueInfo, engine_ops, read_graph
 from .estimate import combine_latency, estimate
 from .host_latency import HostLatency, measure_host_latency
-from .op_costs import ELEMENTWISE_OPS, OpCost, op_cost, op_costs
+from wayvert.graph import ELEMENTWISE_OPS, OpCost, op_cost, op_costs
 from .plot import plot_latency_by_op
 from .roofline import OpTime, op_time, roofline
 

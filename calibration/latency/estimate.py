@@ -20,7 +20,7 @@ from typing import Any
 from ..profiles import TargetProfile, load_profile
 
 from .host_latency import HostLatency
-from .op_costs import op_costs
+from wayvert.graph import op_costs
 from .roofline import roofline
 
 

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 from ..profiles import TargetProfile
 
-from .op_costs import OpCost
+from wayvert.graph import OpCost
 
 
 @dataclass(frozen=True)

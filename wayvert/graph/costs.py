@@ -14,7 +14,7 @@ from typing import Any
 
 from wayvert.errors import InvalidArgumentError
 
-from .engine_graph import OpInfo, ValueInfo, engine_ops
+from .read import OpInfo, ValueInfo, engine_ops
 
 # ops per element for ops without multiply-accumulates (an int8 add is two rescales, a sum and a clamp, but one
 # op per element keeps the count comparable to the float add; these ops are memory-bound by far on every profile).

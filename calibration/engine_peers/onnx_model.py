@@ -1,0 +1,127 @@
+"""An ONNX graph (opset 17) of an engine's float twin, and an ONNX Runtime session of it."""
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from wayvert.graph.dequantized import FloatNet, FloatOp
+
+OPSET = 17
+
+
+class _Graph:
+    def __init__(self) -> None:
+        self.nodes: list[onnx.NodeProto] = []
+        self.inits: list[onnx.TensorProto] = []
+        self.count = 0
+
+    def const(self, name: str, value: np.ndarray) -> str:
+        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        return name
+
+    def node(self, op: str, inputs: list[str], output: str | None = None, **attrs: Any) -> str:
+        self.count += 1
+        out = output or f"_{op.lower()}_{self.count}"
+        self.nodes.append(helper.make_node(op, inputs, [out], name=f"{op}_{self.count}", **attrs))
+        return out
+
+
+def _emit(g: _Graph, op: FloatOp) -> None:
+    p, out = op.params, op.output
+    x = list(op.inputs)
+    if op.op == "conv2d":
+        top, left, bottom, right = p["pads"]
+        ins = [x[0], g.const(f"{out}.weight", op.weight)] + ([g.const(f"{out}.bias", op.bias)] if op.bias is not None else [])
+        y = g.node("Conv", ins, strides=list(p["stride"]), pads=[top, left, bottom, right], dilations=list(p["dilation"]),
+                   group=p["groups"], kernel_shape=list(op.weight.shape[2:]))
+    elif op.op == "linear":
+        y = g.node("MatMul", [x[0], g.const(f"{out}.weight_t", np.ascontiguousarray(op.weight.T))])
+        if op.bias is not None:
+            y = g.node("Add", [y, g.const(f"{out}.bias", op.bias)])
+    elif op.op == "add":
+        y = g.node("Add", x[:2])
+    elif op.op == "global_avg_pool":
+        y = g.node("Reshape", [g.node("GlobalAveragePool", x), g.const(f"{out}.shape", np.array(op.shape, np.int64))])
+    elif op.op in ("reshape", "identity"):
+        y = g.node("Reshape", [x[0], g.const(f"{out}.shape", np.array(op.shape, np.int64))])
+    elif op.op == "permute":
+        y = g.node("Transpose", x, perm=list(p["perm"]))
+    elif op.op == "concat":
+        y = g.node("Concat", x, axis=p["axis"])
+    elif op.op == "layernorm":
+        y = g.node("LayerNormalization", x, axis=-1, epsilon=p["eps"])
+    elif op.op == "attention":
+        y = _attention(g, op)
+    else:
+        raise NotImplementedError(op.op)
+    if op.residual is not None:
+        y = g.node("Add", [y, op.residual])
+    if op.activation == "relu":
+        y = g.node("Relu", [y])
+    elif op.activation == "relu6":
+        y = g.node("Clip", [y, g.const(f"{out}.zero", np.array(0, np.float32)), g.const(f"{out}.six", np.array(6, np.float32))])
+    elif op.activation != "none":
+        raise NotImplementedError(f"activation {op.activation} in ONNX")
+    lo, hi = op.clamp
+    if math.isfinite(lo) or math.isfinite(hi):
+        y = g.node("Clip", [y, g.const(f"{out}.lo", np.array(lo if math.isfinite(lo) else -3.4e38, np.float32)),
+                            g.const(f"{out}.hi", np.array(hi if math.isfinite(hi) else 3.4e38, np.float32))])
+    g.node("Identity", [y], out)
+
+
+def _attention(g: _Graph, op: FloatOp) -> str:
+    q, k, v = op.inputs
+    b, lq, d = op.shape
+    h = op.params["num_heads"]
+
+    def split(t: str, tag: str) -> str:
+        r = g.node("Reshape", [t, g.const(f"{op.output}.{tag}.shape", np.array([b, -1, h, d // h], np.int64))])
+        return g.node("Transpose", [r], perm=[0, 2, 1, 3])
+
+    s = g.node("MatMul", [split(q, "q"), g.node("Transpose", [split(k, "k")], perm=[0, 1, 3, 2])])
+    s = g.node("Mul", [s, g.const(f"{op.output}.scale", np.array(1.0 / math.sqrt(d // h), np.float32))])
+    o = g.node("MatMul", [g.node("Softmax", [s], axis=-1), split(v, "v")])
+    return g.node("Reshape", [g.node("Transpose", [o], perm=[0, 2, 1, 3]), g.const(f"{op.output}.out.shape", np.array([b, lq, d], np.int64))])
+
+
+def onnx_model(net: FloatNet) -> onnx.ModelProto:
+    """The float network as a checked ONNX model (fixed shapes, batch as in the engine)."""
+    g = _Graph()
+    for name, value in net.constants.items():
+        g.const(name, value)
+    for op in net.ops:
+        _emit(g, op)
+    shapes = {op.output: op.shape for op in net.ops}
+    graph = helper.make_graph(
+        g.nodes, net.name, [helper.make_tensor_value_info(n, TensorProto.FLOAT, list(s)) for n, s in net.inputs],
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, list(shapes[n])) for n in net.outputs], g.inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="wayvert")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+class OrtSession:
+    """One ONNX Runtime CPU session (sequential, ``ORT_ENABLE_ALL``) on ``threads`` intra-op threads."""
+
+    def __init__(self, model: onnx.ModelProto | str | os.PathLike[str], threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = int(threads)
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        source = model.SerializeToString() if isinstance(model, onnx.ModelProto) else os.fspath(model)
+        self.session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+        self.threads = int(threads)
+        self.output_names = [o.name for o in self.session.get_outputs()]
+
+    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        outs = self.session.run(self.output_names, {k: np.ascontiguousarray(v, np.float32) for k, v in feeds.items()})
+        return dict(zip(self.output_names, outs))

@@ -1,0 +1,93 @@
+"""wayvert.graph: the engine's graph read back from the file, op costs, and the dequantized float twin."""
+import math
+
+import numpy as np
+import pytest
+
+import wayvert
+from wayvert.build import EngineBuilder, ops, sample_nets
+from wayvert.errors import InvalidArgumentError
+from wayvert.graph import engine_constants, engine_ops, op_costs
+from wayvert.graph.dequantized import float_network
+from wayvert.inspect import engine_summary
+
+
+@pytest.fixture(scope="module")
+def convnet(tmp_path_factory):
+    net = sample_nets.sample_convnet()
+    b = net.build_int8()
+    path = tmp_path_factory.mktemp("g") / "convnet.wvrt"
+    b.write(str(path))
+    return net, b, str(path)
+
+
+def test_constants_read_from_the_file_equal_the_builders(convnet):
+    _, b, path = convnet
+    from_file, from_builder = engine_constants(path), engine_constants(b)
+    assert set(from_file) == set(from_builder) and len(from_file) > 10
+    for name, value in from_builder.items():
+        assert from_file[name].dtype == value.dtype and np.array_equal(from_file[name], value), name
+
+
+def test_scales_and_zero_points_are_read(convnet):
+    _, b, path = convnet
+    for a, c in zip(engine_ops(path), engine_ops(b)):
+        assert [(v.scale, v.zero_point) for v in a.outputs] == [(v.scale, v.zero_point) for v in c.outputs]
+
+
+def test_float_twin_recovers_the_float_network(convnet):
+    """Dequantized int8 weights are the float weights to within half a quantization step, so the twin's logits are
+    close to the float model's, and closer to it than the int8 engine's own (which also rounds activations)."""
+    net, _, path = convnet
+    twin = float_network(path)
+    conv0 = next(op for op in twin.ops if op.op == "conv2d")
+    step = np.abs(net.convs[0].weight).reshape(16, -1).max(axis=1) / 127
+    assert np.all(np.abs(conv0.weight - net.convs[0].weight) <= step[:, None, None, None] / 2 + 1e-7)
+    assert conv0.clamp == (0.0, math.inf)  # the fused ReLU, recovered from the int8 bounds
+    x = np.random.default_rng(3).uniform(-1, 1, net.input_shape).astype(np.float32)
+    ref = net.forward_f32(x)["head"].ravel()
+    ours = twin.run({"image": x})["logits"].ravel()
+    engine = wayvert.Engine.load(path).session().run({"image": x})["logits"].ravel()
+    err = lambda a: np.linalg.norm(a - ref) / np.linalg.norm(ref)  # noqa: E731
+    assert err(ours) < 0.02
+    assert err(ours) < err(engine) + 0.01
+
+
+def test_float_twin_of_the_reference_engine_tracks_the_engine():
+    path = wayvert.reference_engine_path()
+    engine = wayvert.Engine.load(path)
+    twin = float_network(path)
+    assert [n for n, _ in twin.inputs] == [s.name for s in engine.inputs]
+    assert twin.outputs == [s.name for s in engine.outputs]
+    spec = engine.inputs[0]
+    img = np.random.default_rng(0).integers(-80, 80, spec.shape).astype(np.int8)
+    ego, cmd = np.array([[8.0, 0.02]], np.float32), np.eye(1, 4, dtype=np.float32)
+    out = engine.session().run({"image": img, "ego": ego, "command": cmd})
+    f = twin.run({"image": (img.astype(np.float32) - spec.zero_point) * spec.scale, "ego": ego, "command": cmd})
+    t = out["trajectories"].astype(np.float64)
+    sqnr = 10 * np.log10((f["trajectories"] ** 2).sum() / ((f["trajectories"] - t) ** 2).sum())
+    assert sqnr > 30.0
+
+
+def test_lut_activations_are_refused():
+    b = EngineBuilder("lut", "1")
+    x = b.input("x", "int8", (1, 4), scale=0.1, zero_point=0)
+    w = np.ones((4, 4), np.int8)
+    y = ops.linear(b, x, w, np.zeros(4, np.float32), activation="silu", weight_scales=np.full(4, 0.01),
+                   out_scale=0.05, out_zero_point=0, pre_scale=0.05)
+    b.output(ops.dequantize(b, y))
+    with pytest.raises(InvalidArgumentError, match="lookup-table"):
+        float_network(b)
+
+
+def test_inspect_op_table_counts_work(convnet):
+    net, _, path = convnet
+    s = engine_summary(wayvert.Engine.load(path))
+    rows = s["ops"]
+    assert [r["op"] for r in rows] == s["plan"]
+    conv0 = next(r for r in rows if r["op"] == "conv2d")
+    n, co, ho, wo = conv0["shape"]
+    assert conv0["macs"] == n * co * ho * wo * 3 * 3 * 3
+    assert conv0["ops"] == 2 * conv0["macs"]
+    assert sum(r["macs"] for r in rows) == sum(c.macs for c in op_costs(path))
+    assert all(r["bytes"] > 0 for r in rows if r["op"] != "reshape")

@@ -1,0 +1,8 @@
+"""An engine's graph as plain records (numpy only): ops, values and constants read from a ``.wvrt`` or an
+``EngineBuilder``, and each op's work and traffic (MACs, ops, bytes) for ``wayvert inspect``, the roofline of the
+calibration profiles and the benchmarks."""
+from .costs import ELEMENTWISE_OPS, OpCost, op_cost, op_costs
+from .read import OpInfo, ValueInfo, engine_constants, engine_ops, read_constants, read_graph
+
+__all__ = ["ELEMENTWISE_OPS", "OpCost", "OpInfo", "ValueInfo", "engine_constants", "engine_ops", "op_cost", "op_costs",
+           "read_constants", "read_graph"]
