@@ -65,6 +65,12 @@ def _emit(g: _Graph, op: FloatOp) -> None:
         y = g.node("Relu", [y])
     elif op.activation == "relu6":
         y = g.node("Clip", [y, g.const(f"{out}.zero", np.array(0, np.float32)), g.const(f"{out}.six", np.array(6, np.float32))])
+    elif op.activation == "silu":
+        y = g.node("Mul", [y, g.node("Sigmoid", [y])])
+    elif op.activation == "gelu":  # exact (erf) GELU; the Gelu op needs opset 20
+        half = g.const(f"{out}.half", np.array(0.5, np.float32))
+        erf = g.node("Erf", [g.node("Mul", [y, g.const(f"{out}.rsqrt2", np.array(1 / math.sqrt(2), np.float32))])])
+        y = g.node("Mul", [g.node("Mul", [y, half]), g.node("Add", [erf, g.const(f"{out}.one", np.array(1, np.float32))])])
     elif op.activation != "none":
         raise NotImplementedError(f"activation {op.activation} in ONNX")
     lo, hi = op.clamp
