@@ -75,3 +75,17 @@ def test_bench_cli(tmp_path):
     (tmp_path / "bad.wvrt").write_bytes(b"not an engine at all" * 10)
     assert run(str(tmp_path / "bad.wvrt")).returncode == 3
     assert run(REF, "--threads", "x").returncode == 2
+
+
+def test_each_timed_call_of_a_peer_is_one_inference(monkeypatch):
+    """A peer row must time one inference per call (it once ran the model once per output: 6x its real time)."""
+    pytest.importorskip("onnxruntime")
+    from wayvert.calibration.engine_peers import onnx_model
+
+    calls = []
+    real = onnx_model.OrtSession.run
+    monkeypatch.setattr(onnx_model.OrtSession, "run", lambda self, feeds: calls.append(1) or real(self, feeds))
+    rows = bench_engine(REF, compare=["onnxruntime"], iterations=7, feeds_count=2, memory=False)
+    assert len(rows) == 3
+    # per ORT row: 5 warm-up + 7 timed + 2 for the agreement check
+    assert len(calls) == 2 * (5 + 7 + 2)

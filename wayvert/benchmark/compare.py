@@ -53,7 +53,8 @@ def _sqnr(reference: Sequence[np.ndarray], test: Sequence[np.ndarray]) -> float:
 
 
 def _peer_runners(path: str, compare: Sequence[str], threads: int, feeds: EngineFeeds, workdir: str) -> list[tuple[str, str, Callable[[Any], Any], str]]:
-    """(runtime, precision, run(float feeds) -> outputs in engine order, model file for the memory probe)."""
+    """(runtime, precision, run(float feeds) -> {output: array} (one inference per call), model file for the memory
+    probe)."""
     from wayvert.graph.dequantized import float_network
 
     net = float_network(path)
@@ -67,7 +68,7 @@ def _peer_runners(path: str, compare: Sequence[str], threads: int, feeds: Engine
         with open(pkl, "wb") as f:
             pickle.dump(net, f)
         tr = TorchRunner(net, threads)
-        out.append(("torch", "fp32", lambda fd: [tr.run(fd)[n] for n in net.outputs], pkl))
+        out.append(("torch", "fp32", tr.run, pkl))
     if "onnxruntime" in compare:
         try:
             import onnx
@@ -81,12 +82,8 @@ def _peer_runners(path: str, compare: Sequence[str], threads: int, feeds: Engine
         onnx.save(model, fp32)
         int8 = quantize_qdq(model, feeds.float, os.path.join(workdir, "twin_int8_qdq.onnx"))
         for precision, file in (("fp32", fp32), ("int8 QDQ", int8)):
-            out.append(("onnxruntime", precision, _ort_call(OrtSession(file, threads), net.outputs), file))
+            out.append(("onnxruntime", precision, OrtSession(file, threads).run, file))
     return out
-
-
-def _ort_call(session: Any, names: Sequence[str]) -> Callable[[Any], Any]:
-    return lambda fd: [session.run(fd)[n] for n in names]
 
 
 def bench_engine(path: str | os.PathLike[str], compare: Sequence[str] = (), threads: Sequence[int] = (1,),
@@ -122,7 +119,7 @@ def bench_engine(path: str | os.PathLike[str], compare: Sequence[str] = (), thre
             for runtime, precision, run, model in _peer_runners(path, compare, n, feeds, workdir):
                 timing = time_loop(run, feeds.float, iterations)
                 assert reference is not None
-                sq = _sqnr(reference, [run(f)[0] for f in feeds.float])
+                sq = _sqnr(reference, [run(f)[first] for f in feeds.float])
                 rows.append(BenchRow(runtime, precision, n, timing, 1e3 / timing.mean, sq,
                                      note=f"{n} intra-op thread{'s' if n > 1 else ''}", memory={"model_file": model}))
         if memory:

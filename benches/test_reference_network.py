@@ -1,0 +1,144 @@
+"""The shipped reference network end to end, batch 1, beside its peers on the same weights and inputs.
+
+Group "reference network": one inference of ``wayvert/data/reference.wvrt`` (3 canonical cameras 128x256 int8,
+ego, command -> 6 trajectories and the aux heads) per call:
+
+* ``wayvert_int8_t1``: ``Session.run`` on one thread (the runtime starts no threads of its own);
+* ``wayvert_int8_t2``: two sessions of the one engine, each on its own thread, one inference each per call (the
+  bindings release the GIL): ``frames_per_call = 2``, so the report's per-frame time is the throughput of 2 threads;
+* ``torch_fp32_t{1,2}``: PyTorch eager of the engine's float twin (its int8 weights dequantized,
+  ``wayvert.graph.dequantized``), ``torch.set_num_threads``;
+* ``ort_fp32_t{1,2}`` / ``ort_int8_t{1,2}``: ONNX Runtime CPU of the same twin in fp32, and quantized by ONNX
+  Runtime (static QDQ, per-channel s8 weights, u8 activations, reduce_range, min-max on the 8 inputs), intra-op threads.
+
+Inputs: 8 frames of the synthetic world through the canonical rig (``wayvert.benchmark.engine_feeds``), cycled.
+``extra_info``: the SQNR of the trajectories against the float twin over the 8 inputs (asserted loosely, so a
+broken peer cannot report a time) and, for the ``_t1`` peers, the resident memory of that runtime holding the
+model (a fresh process each, ``wayvert.benchmark.memory``). Timings are recorded, never asserted.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import pickle
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+import wayvert
+from wayvert.benchmark import engine_feeds
+from wayvert.graph.dequantized import float_network
+
+GROUP = "reference network"
+PEERS = ["wayvert_int8_t1", "wayvert_int8_t2", "torch_fp32_t1", "torch_fp32_t2", "ort_fp32_t1", "ort_fp32_t2",
+         "ort_int8_t1", "ort_int8_t2"]
+SQNR_FLOOR_DB = {"fp32": 80.0, "int8": 20.0}  # sanity, not targets: fp32 peers run the twin itself
+
+
+class Case:
+    def __init__(self, workdir: Path) -> None:
+        self.path = wayvert.reference_engine_path()
+        self.engine = wayvert.Engine.load(self.path)
+        self.feeds = engine_feeds(self.engine, count=8)
+        self.twin = float_network(self.path)
+        self.ref = [self.twin.run(f)["trajectories"] for f in self.feeds.float]
+        self.workdir = workdir
+        self._files: dict[str, str] = {}
+
+    def sqnr(self, outs: list[np.ndarray]) -> float:
+        ref = np.concatenate([r.ravel() for r in self.ref]).astype(np.float64)
+        err = ref - np.concatenate([np.asarray(o).ravel() for o in outs]).astype(np.float64)
+        return float("inf") if not err.any() else float(10 * np.log10((ref ** 2).sum() / (err ** 2).sum()))
+
+    def onnx_file(self, precision: str) -> str:
+        if precision not in self._files:
+            import onnx
+
+            from wayvert.calibration.engine_peers.onnx_model import onnx_model
+            from wayvert.calibration.engine_peers.ort_int8 import quantize_qdq
+
+            model = onnx_model(self.twin)
+            fp32 = str(self.workdir / "twin_fp32.onnx")
+            onnx.save(model, fp32)
+            self._files["fp32"] = fp32
+            self._files["int8"] = quantize_qdq(model, self.feeds.float, self.workdir / "twin_int8.onnx")
+        return self._files[precision]
+
+    def twin_pickle(self) -> str:
+        path = str(self.workdir / "twin.pkl")
+        if not os.path.exists(path):
+            with open(path, "wb") as f:
+                pickle.dump(self.twin, f)
+        return path
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory: pytest.TempPathFactory) -> Case:
+    return Case(tmp_path_factory.mktemp("reference_network"))
+
+
+def _wayvert(case: Case, threads: int) -> tuple[Callable[[], Any], Callable[[int], np.ndarray], dict[str, Any]]:
+    sessions = [case.engine.session() for _ in range(threads)]
+    cycle = itertools.cycle(case.feeds.engine)
+    if threads == 1:
+        run = lambda: sessions[0].run(next(cycle))  # noqa: E731
+    else:
+        def run() -> None:
+            feeds = [next(cycle) for _ in sessions]
+            workers = [threading.Thread(target=s.run, args=(f,)) for s, f in zip(sessions, feeds)]
+            for w in workers:
+                w.start()
+            for w in workers:
+                w.join()
+    info = {"frames_per_call": threads, "arena_bytes": case.engine.arena_bytes,
+            "engine_file_bytes": os.path.getsize(case.path), "isa": wayvert.cpu_isa()}
+    return run, lambda i: sessions[0].run(case.feeds.engine[i])["trajectories"], info
+
+
+def _peer(case: Case, runtime: str, precision: str, threads: int) -> tuple[Callable[[], Any], Callable[[int], np.ndarray], dict[str, Any]]:
+    cycle = itertools.cycle(case.feeds.float)
+    if runtime == "torch":
+        pytest.importorskip("torch")
+        from wayvert.calibration.engine_peers.torch_module import TorchRunner
+
+        runner: Any = TorchRunner(case.twin, threads)
+    else:
+        pytest.importorskip("onnxruntime")
+        from wayvert.calibration.engine_peers.onnx_model import OrtSession
+
+        runner = OrtSession(case.onnx_file(precision), threads)
+    return (lambda: runner.run(next(cycle)), lambda i: runner.run(case.feeds.float[i])["trajectories"],
+            {"frames_per_call": 1})
+
+
+def _memory(case: Case, peer: str) -> dict[str, Any]:
+    from wayvert.benchmark.memory import measure
+
+    if peer.startswith("wayvert"):
+        return measure("wayvert", case.path)
+    if peer.startswith("torch"):
+        return measure("torch", case.twin_pickle())
+    return measure("onnxruntime", case.onnx_file("int8" if "int8" in peer else "fp32"))
+
+
+@pytest.mark.parametrize("peer", PEERS)
+def test_reference_network(benchmark: Any, case: Case, peer: str) -> None:
+    runtime, precision, t = peer.split("_")
+    threads = int(t[1:])
+    if runtime == "wayvert":
+        run, single, info = _wayvert(case, threads)
+    else:
+        run, single, info = _peer(case, "torch" if runtime == "torch" else "onnxruntime", precision, threads)
+    sqnr = case.sqnr([single(i) for i in range(len(case.feeds.engine))])
+    assert sqnr > SQNR_FLOOR_DB["int8" if "int8" in precision else "fp32"], f"{peer}: trajectories far from the twin ({sqnr:.1f} dB)"
+    for _ in range(3):  # warm-up: first-run allocations, lazy kernel selection, caches
+        run()
+    benchmark.group = GROUP
+    benchmark.extra_info.update(peer=peer, threads=threads, precision=precision, sqnr_db=sqnr,
+                                feeds=case.feeds.source, baseline=peer == "wayvert_int8_t1", **info)
+    if threads == 1:
+        benchmark.extra_info["memory"] = _memory(case, peer)
+    benchmark(run)
