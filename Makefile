@@ -43,8 +43,8 @@ py-test: $(VENV)/.installed
 bench: $(VENV)/.bench-installed
 	mkdir -p _build
 	$(VENV)/bin/pytest -q benches --benchmark-columns=min,median,mean,stddev,rounds --benchmark-sort=name --benchmark-json=_build/bench.json
-	$(PY) benches/report.py _build/bench.json > benches/REPORT.md
-	@echo 'wrote benches/REPORT.md'
+	$(PY) benches/report.py _build/bench.json --plot benches/report.png > benches/REPORT.md
+	@echo 'wrote benches/REPORT.md and benches/report.png'
 
 # The documented default training run (docs/training.md): data, teacher, student, ablations, evaluation;
 # then the shipped reference engine (docs/calibration.md). Each stage is a file, so a stage reruns only when missing.

@@ -93,6 +93,7 @@ def measure(runtime: str, model: str | os.PathLike[str], threads: int = 1, timeo
     if done.returncode != 0:
         raise RuntimeError(f"memory probe of {runtime} failed: {done.stderr.strip()[-2000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result["file_bytes"] = os.path.getsize(model)
     return result
 
 
