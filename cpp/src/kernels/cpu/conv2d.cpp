@@ -143,7 +143,41 @@ void im2col_f32(const ConvShape& s, const float* x, int64_t p0, int64_t n, float
   }
 }
 
-// Depthwise (groups == C == Co): each channel is a small stencil; accumulate tap by tap, one output row at a
+// acc[i] += w * v[i] for n int16 values, exactly in int32. SSE2 has no 32-bit multiply, so the products come from
+// the low and high halves of the 16 x 16 -> 32-bit product (mullo/mulhi), interleaved back into int32 lanes.
+inline void madd_row_s16(int32_t* acc, const int16_t* v, int16_t w, int64_t n) {
+  int64_t i = 0;
+#if defined(__SSE2__)
+  const __m128i wv = _mm_set1_epi16(w);
+  for (; i + 8 <= n; i += 8) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(v + i));
+    const __m128i lo = _mm_mullo_epi16(x, wv), hi = _mm_mulhi_epi16(x, wv);
+    __m128i* a = reinterpret_cast<__m128i*>(acc + i);
+    _mm_storeu_si128(a, _mm_add_epi32(_mm_loadu_si128(a), _mm_unpacklo_epi16(lo, hi)));
+    _mm_storeu_si128(a + 1, _mm_add_epi32(_mm_loadu_si128(a + 1), _mm_unpackhi_epi16(lo, hi)));
+  }
+#endif
+  for (; i < n; ++i) acc[i] += int32_t(w) * v[i];
+}
+
+// Depthwise (groups == C == Co) at stride 1: the channel is widened once into a zero-padded int16 plane of row
+// stride Wp = W + pl + pr; then output (oy, ox) of tap (ky, kx) reads plane[(oy + ky*dh) * Wp + ox + kx*dw], so each
+// tap is ONE contiguous multiply-add over Ho * Wp accumulators (the Wp - Wo columns past each row's end are
+// computed and dropped). Per-row overhead vanished: the reference network's 8x16 and 4x8 planes were rows of 16.
+// `plane` holds Hp * Wp + slack values, `wide` Ho * Wp int32; the Ho x Wo result is compacted into acc.
+void depthwise_acc_s16_flat(const ConvShape& s, int64_t Wp, int64_t plane_len, const int8_t* xc, int32_t zero,
+                            const int16_t* w, int32_t* acc, int32_t* wide, int16_t* plane) {
+  for (int64_t i = 0; i < plane_len; ++i) plane[i] = 0;
+  for (int64_t iy = 0; iy < s.H; ++iy) widen_row(xc + iy * s.W, 1, int16_t(zero), s.W, plane + (iy + s.pt) * Wp + s.pl);
+  const int64_t n = s.Ho * Wp;
+  for (int64_t i = 0; i < n; ++i) wide[i] = 0;
+  for (int64_t ky = 0; ky < s.kh; ++ky)
+    for (int64_t kx = 0; kx < s.kw; ++kx)
+      madd_row_s16(wide, plane + ky * s.dh * Wp + kx * s.dw, w[ky * s.kw + kx], n);
+  for (int64_t oy = 0; oy < s.Ho; ++oy) std::memcpy(acc + oy * s.Wo, wide + oy * Wp, size_t(s.Wo) * sizeof(int32_t));
+}
+
+// Depthwise at any stride: each channel is a small stencil; accumulate tap by tap, one output row at a
 // time, from a widened copy of the input row segment (`tmp`, Wo values) so the multiply-add vectorises.
 void depthwise_acc_s16(const ConvShape& s, const int8_t* xc, int32_t zero, const int16_t* w, int32_t* acc,
                        int16_t* tmp) {
@@ -160,8 +194,7 @@ void depthwise_acc_s16(const ConvShape& s, const int8_t* xc, int32_t zero, const
         const int64_t iy = oy * s.sh - s.pt + ky * s.dh;
         if (iy < 0 || iy >= s.H) continue;  // padding contributes (zero - zero) * w = 0
         widen_row(xc + iy * s.W + off + lo * s.sw, s.sw, int16_t(zero), hi - lo, tmp);
-        const int32_t wk = w[ky * s.kw + kx];
-        for (int64_t ox = lo; ox < hi; ++ox) arow[ox] += wk * tmp[ox - lo];
+        madd_row_s16(arow + lo, tmp, w[ky * s.kw + kx], hi - lo);
       }
     }
   }
@@ -181,9 +214,7 @@ class Conv2dS8 final : public PreparedOp {
     const int8_t* x = static_cast<const int8_t*>(b.in[0]);
     const int8_t* r = ep.residual ? static_cast<const int8_t*>(b.in[kSlotResidual]) : nullptr;
     int8_t* y = static_cast<int8_t*>(b.out[0]);
-    if (depthwise)
-      return run_depthwise(x, r, y, static_cast<int32_t*>(b.scratch),
-                           reinterpret_cast<int16_t*>(static_cast<char*>(b.scratch) + dw_acc_bytes()));
+    if (depthwise) return run_depthwise(x, r, y, static_cast<char*>(b.scratch));
     int16_t* col = static_cast<int16_t*>(b.scratch);
     int32_t* acc = reinterpret_cast<int32_t*>(static_cast<char*>(b.scratch) + col_bytes());
     int16_t* tmp = reinterpret_cast<int16_t*>(static_cast<char*>(b.scratch) + col_bytes() + acc_bytes());
@@ -202,22 +233,42 @@ class Conv2dS8 final : public PreparedOp {
         }
       }
   }
-  void run_depthwise(const int8_t* x, const int8_t* r, int8_t* y, int32_t* acc, int16_t* tmp) const {
+  // scratch: acc [P] int32, then (flat) wide [Ho * Wp] int32 and plane [plane_len] int16, or (rows) tmp [Wo] int16
+  void run_depthwise(const int8_t* x, const int8_t* r, int8_t* y, char* scratch) const {
     const int64_t P = s.P();
+    int32_t* acc = reinterpret_cast<int32_t*>(scratch);
+    int32_t* wide = reinterpret_cast<int32_t*>(scratch + dw_acc_bytes());
+    int16_t* plane = reinterpret_cast<int16_t*>(scratch + dw_acc_bytes() + wide_bytes());
     for (int64_t n = 0; n < s.N; ++n)
       for (int64_t c = 0; c < s.Co; ++c) {
         const int64_t base = (n * s.Co + c) * P;
-        depthwise_acc_s16(s, x + (n * s.C + c) * s.H * s.W, zero, weights.data() + c * Kp, acc, tmp);
+        const int8_t* xc = x + (n * s.C + c) * s.H * s.W;
+        if (flat)
+          depthwise_acc_s16_flat(s, Wp, plane_len, xc, zero, weights.data() + c * Kp, acc, wide, plane);
+        else
+          depthwise_acc_s16(s, xc, zero, weights.data() + c * Kp, acc, reinterpret_cast<int16_t*>(wide));
         quant_row(ep, acc, P, int(c), 0, r ? r + base : nullptr, y + base);
       }
   }
-  bool depthwise = false;
+  bool depthwise = false, flat = false;
+  int64_t Wp = 0, plane_len = 0;
   size_t col_bytes() const { return size_t((Kp * tile * 2 + 63) / 64 * 64); }
   size_t dw_acc_bytes() const { return size_t((s.P() * 4 + 63) / 64 * 64); }
+  size_t wide_bytes() const { return size_t((s.Ho * Wp * 4 + 63) / 64 * 64); }
   size_t acc_bytes() const { return size_t((s.Cog * tile * 4 + 63) / 64 * 64); }
-  void finish() {
+  void finish(int64_t pad_bottom, int64_t pad_right) {
     depthwise = s.groups == s.C && s.Cig == 1 && s.Cog == 1;
-    set_scratch_bytes(depthwise ? dw_acc_bytes() + size_t(s.Wo * 2) : col_bytes() + acc_bytes() + size_t(tile * 2 * 2));
+    // flat needs stride 1 (a strided tap does not read a contiguous run)
+    flat = depthwise && s.sh == 1 && s.sw == 1;
+    Wp = s.W + s.pl + pad_right;
+    // + slack: the last tap's run reads (kw - 1) * dw values past the padded plane (zeros)
+    plane_len = (s.H + s.pt + pad_bottom) * Wp + (s.kw - 1) * s.dw;
+    if (!depthwise)
+      set_scratch_bytes(col_bytes() + acc_bytes() + size_t(tile * 2 * 2));
+    else if (flat)
+      set_scratch_bytes(dw_acc_bytes() + wide_bytes() + size_t(plane_len * 2));
+    else
+      set_scratch_bytes(dw_acc_bytes() + size_t(s.Wo * 2));
   }
 };
 
@@ -321,7 +372,7 @@ Result<std::unique_ptr<PreparedOp>> create(const OpView& op) {
     k->tile = pick_tile(k->Kp * 2, s.P());
     k->gemm = select_gemm_s16();
     k->quant_row = select_quant_row();
-    k->finish();
+    k->finish(op.attr_int("pad_bottom", 0), op.attr_int("pad_right", 0));
     k->set_work(s.N * s.Co * s.P() * s.K);
     return std::unique_ptr<PreparedOp>(std::move(k));
   }
