@@ -64,7 +64,7 @@ inline void gather_tap(const ConvShape& s, const T* xc, int64_t ky, int64_t kx, 
   }
 }
 
-// Widen n int8 values (stride 1 or 2) to int16 minus zero. SSE2 is part of x86-64, so no dispatch is needed;
+// Widen n int8 values (SIMD for stride 1, 2 and 4) to int16 minus zero. SSE2 is part of x86-64, so no dispatch is needed;
 // other targets take the scalar loop.
 inline void widen_row(const int8_t* src, int64_t stride, int16_t z, int64_t n, int16_t* dst) {
   int64_t i = 0;
@@ -81,6 +81,14 @@ inline void widen_row(const int8_t* src, int64_t stride, int16_t z, int64_t n, i
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2 * i));
       const __m128i w = _mm_srai_epi16(_mm_slli_epi16(v, 8), 8);
       _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm_sub_epi16(w, zv));
+    }
+  } else if (stride == 4) {  // a stride-4 stem (the reference network's first conv)
+    for (; i + 9 <= n; i += 8) {  // reads 32 bytes (never past src[4(n-1)]), keeps every fourth
+      const __m128i v0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 4 * i));
+      const __m128i v1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 4 * i + 16));
+      const __m128i w0 = _mm_srai_epi32(_mm_slli_epi32(v0, 24), 24);  // byte 0 of each int32, sign-extended
+      const __m128i w1 = _mm_srai_epi32(_mm_slli_epi32(v1, 24), 24);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm_sub_epi16(_mm_packs_epi32(w0, w1), zv));
     }
   }
 #endif
