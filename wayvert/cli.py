@@ -44,8 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("engine", help="path to a .wvrt engine")
     i.add_argument("--json", action="store_true", help="print machine-readable JSON instead of a table")
     i.set_defaults(func=_cmd_inspect)
+    # The runtime's own commands (numpy + the C++ runtime; bench --compare needs the peers' packages).
     from wayvert.benchmark.cli import add_command as add_bench_command
+    from wayvert.replay.cli import add_command as add_run_command
 
+    add_run_command(sub)
     add_bench_command(sub)
     # The toolchain's commands: no PyTorch at import; running them needs the train extra.
     from wayvert.calibration.cli import add_commands as add_calibration_commands

@@ -67,6 +67,7 @@ def drive(engine: Engine, rig: Rig, *, seed: int, frames: int, record_views: int
     from wayvert.training.evaluate.tracking import PlanTracker
     from wayvert.training.world import World, boxes_overlap, demonstration
     from wayvert.training.world.render import Renderer
+    from wayvert.replay.pipeline import candidates
 
     spec = next(s for s in engine.inputs if s.name == "image")
     canonical = Rig.from_dict(engine.meta["canonical_rig"])
@@ -92,14 +93,7 @@ def drive(engine: Engine, rig: Rig, *, seed: int, frames: int, record_views: int
         command[0, schema.command_index(route_command(world))] = 1.0
         out = session.run({"image": tensor, "ego": np.array([[e.speed, e.yaw_rate]], np.float32), "command": command})
         t2 = time.perf_counter()
-        modes = out["trajectories"][0].astype(np.float64)                       # [K, T, 4]
-        # The speed head is unbounded: near a standstill it dips below zero, which the verifier (rightly) calls
-        # invalid. A planned speed is >= 0 by definition, so it is clipped, as the tracker clips it too.
-        modes[..., 3] = np.maximum(modes[..., 3], 0.0)
-        k_modes = modes.shape[0]
-        start = np.tile([[0.0, 0.0, 0.0, e.speed]], (k_modes, 1, 1))
-        cand = np.concatenate([start, modes], axis=1)
-        cand = np.concatenate([np.broadcast_to(times[None, :, None], cand.shape[:2] + (1,)), cand], axis=2)
+        cand = candidates(out["trajectories"][0], e.speed)  # planned speeds clipped at 0 (reason there)
         verdict = verifier.check(cand, out["mode_logits"][0], EgoState(speed=e.speed, accel=e.accel,
                                  yaw_rate=e.yaw_rate, steering=e.steering),
                                  objects=world.objects_in_ego_frame(), boundaries=world.boundaries_in_ego_frame(),
