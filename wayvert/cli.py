@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=90003, help="world seed (default 90003)")
     d.add_argument("--engine", help="engine to drive with (default: the shipped reference engine)")
     d.set_defaults(func=_cmd_demo)
-    i = sub.add_parser("inspect", help="print an engine's meta, inputs, outputs, op table and arena size")
+    i = sub.add_parser("inspect", help="print an engine's meta, inputs, outputs, op table (MACs, FLOPs, bytes per op), "
+                       "arena size, quantization, accuracy and target-profile estimates")
     i.add_argument("engine", help="path to a .wvrt engine")
     i.add_argument("--json", action="store_true", help="print machine-readable JSON instead of a table")
     i.set_defaults(func=_cmd_inspect)
