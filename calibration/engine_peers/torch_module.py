@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -105,3 +105,22 @@ class TorchRunner:
         with torch.inference_mode():
             outs = self.module(**{k: torch.from_numpy(np.ascontiguousarray(v, np.float32)) for k, v in feeds.items()})
         return {n: o.numpy() for n, o in zip(self.module.output_names, outs)}
+
+
+def pickled_twin_loader(path: str, threads: int) -> Callable[[], Callable[[], Any]]:
+    """For the memory probe (``wayvert.benchmark.memory``): PyTorch is imported and its threads set now; the
+    returned function loads the pickled ``FloatNet`` at ``path`` as a module and returns a run() on zeros."""
+    import pickle
+
+    torch.set_num_threads(threads)
+
+    def load() -> Callable[[], Any]:
+        with open(path, "rb") as f:
+            module = torch_twin(pickle.load(f))
+        feeds = {n: torch.zeros(s) for n, s in module.net.inputs}
+
+        def run() -> Any:
+            with torch.inference_mode():
+                return module(**feeds)
+        return run
+    return load

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pickle
 import subprocess
 import sys
 import tempfile
@@ -52,23 +51,11 @@ def _loader(runtime: str, model: str, threads: int) -> Callable[[], Callable[[],
             feeds = {i.name: np.zeros(i.shape, np.float32) for i in session.get_inputs()}
             return lambda: session.run(None, feeds)
         return load_ort
-    if runtime == "torch":
-        import torch
+    if runtime == "torch":  # PyTorch is imported by the peer module (the train extra), never by the runtime
+        from wayvert.calibration.engine_peers.torch_module import pickled_twin_loader
 
-        from wayvert.calibration.engine_peers.torch_module import torch_twin
-
-        torch.set_num_threads(threads)
-
-        def load_torch() -> Callable[[], Any]:
-            with open(model, "rb") as f:
-                module = torch_twin(pickle.load(f))
-            feeds = {n: torch.zeros(s) for n, s in module.net.inputs}
-
-            def run() -> Any:
-                with torch.inference_mode():
-                    return module(**feeds)
-            return run
-        return load_torch
+        loader: Callable[[], Callable[[], Any]] = pickled_twin_loader(model, threads)
+        return loader
     raise SystemExit(f"unknown runtime {runtime!r}")
 
 
