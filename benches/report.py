@@ -10,8 +10,9 @@ Usage (from the repo root; ``make bench`` does this)::
     .venv/bin/python benches/report.py run1.json run2.json run3.json
 
 Ratios are ``wayvert / peer`` on the time per frame (median, and min): below 1 wayvert is faster, above 1 slower by
-that factor. The wayvert row of a group is the benchmark with ``extra_info["baseline"]``, else the first peer whose
-name starts with "wayvert". A benchmark that does several frames per call (``extra_info["frames_per_call"]``, e.g.
+that factor. A row is compared with the wayvert row of the same thread count where the group has one (the reference
+network: wayvert at 2 threads is two sessions at once), else with the group's wayvert row: the benchmark with
+``extra_info["baseline"]``, else the first peer whose name contains "wayvert". A benchmark that does several frames per call (``extra_info["frames_per_call"]``, e.g.
 two sessions on two threads) is divided by them. Only the standard library is needed, and matplotlib for ``--plot``.
 """
 from __future__ import annotations
@@ -96,15 +97,20 @@ def _accuracy(ei: dict[str, Any]) -> str:
 
 def _timing_table(name: str, peers: dict[str, dict[str, Any]]) -> list[str]:
     base = _baseline(peers)
-    bm = _ms(peers[base], "median") if base else None
-    bn = _ms(peers[base], "min") if base else None
+    by_threads = {b.get("extra_info", {}).get("threads"): p for p, b in peers.items() if "wayvert" in p}
     out = [f"### {name}", "", "| peer | threads | median ms/frame | min ms/frame | p99 ms/frame | wayvert / peer | "
            "wayvert / peer, min | agreement |", "|---|---:|---:|---:|---:|---:|---:|---|"]
     for p, b in peers.items():
         ei = b.get("extra_info", {})
+        ref = by_threads.get(ei.get("threads"), base) if len(by_threads) > 1 else base
+        bm = _ms(peers[ref], "median") if ref else None
+        bn = _ms(peers[ref], "min") if ref else None
         med, mn, p99 = _ms(b, "median"), _ms(b, "min"), _ms(b, "p99")
-        out.append(f"| {p}{' (baseline)' if p == base else ''} | {ei.get('threads', '?')} | {med:.3f} | {mn:.3f} | "
+        out.append(f"| {p}{' (baseline)' if p == ref else ''} | {ei.get('threads', '?')} | {med:.3f} | {mn:.3f} | "
                    f"{'–' if math.isnan(p99) else f'{p99:.3f}'} | {_ratio(bm, med)} | {_ratio(bn, mn)} | {_accuracy(ei)} |")
+    if any(_frames(b) > 1 for b in peers.values()):
+        out += ["", "Rows with several frames per timed call (two sessions at once) show times per call divided by "
+                "the frames: their p99 is of batches, not a per-frame latency tail."]
     return out + [""]
 
 

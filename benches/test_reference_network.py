@@ -91,28 +91,40 @@ class _SessionPool:
         self.per_thread = per_thread
         self.start, self.done = threading.Barrier(threads + 1), threading.Barrier(threads + 1)
         self.stop = False
+        self.error: BaseException | None = None
         self.workers = [threading.Thread(target=self._work, args=(k,), daemon=True) for k in range(threads)]
         for w in self.workers:
             w.start()
 
     def _work(self, k: int) -> None:
         i = k
-        while True:
-            self.start.wait()
-            if self.stop:
-                return
-            for _ in range(self.per_thread):
-                self.sessions[k].run(self.feeds[i % len(self.feeds)])
-                i += 1
-            self.done.wait()
+        try:
+            while True:
+                self.start.wait()
+                if self.stop:
+                    return
+                for _ in range(self.per_thread):
+                    self.sessions[k].run(self.feeds[i % len(self.feeds)])
+                    i += 1
+                self.done.wait()
+        except threading.BrokenBarrierError:
+            return
+        except BaseException as e:  # noqa: BLE001 - re-raised by run()
+            self.error = e
+            self.start.abort()
+            self.done.abort()
 
     def run(self) -> None:
-        self.start.wait()
-        self.done.wait()
+        try:
+            self.start.wait()
+            self.done.wait()
+        except threading.BrokenBarrierError:
+            raise RuntimeError(f"a session thread failed: {self.error!r}") from self.error
 
     def close(self) -> None:
         self.stop = True
-        self.start.wait()
+        if not self.start.broken:
+            self.start.wait()
         for w in self.workers:
             w.join()
 

@@ -34,11 +34,16 @@ def engine_summary(engine: Engine) -> dict[str, Any]:
     }
 
 
-def op_table(engine: Engine) -> list[dict[str, Any]]:
+def op_table(engine: Engine) -> list[dict[str, Any]] | None:
     """One row per op in execution order: type, output, MACs, ops (2 per MAC + elementwise) and bytes moved on the CPU
-    (every input and output read or written once, float32 at 4 bytes; see wayvert.graph.costs)."""
+    (every input and output read or written once, float32 at 4 bytes; see wayvert.graph.costs). None for an engine
+    loaded from bytes: the graph is read back from the engine's file."""
+    import os
+
     from wayvert.graph import engine_ops, op_cost
 
+    if not os.path.isfile(engine.source):
+        return None
     rows = []
     for op in engine_ops(engine):
         c, y = op_cost(op), op.outputs[0]
@@ -74,7 +79,7 @@ def describe_engine(path: str, as_json: bool = False) -> str:
     counts = Counter(s["plan"])
     lines.append(f"plan     {len(s['plan'])} ops: " + ", ".join(f"{k} x{v}" for k, v in sorted(counts.items())))
     lines.append("ops      (MFLOP: 2 per MAC + elementwise; KiB: every tensor read or written once, float32 at 4 B)")
-    lines += _format_ops(s["ops"])
+    lines += _format_ops(s["ops"]) if s["ops"] else ["  (not available: the engine was not loaded from a file)"]
     lines.append(f"arena    {s['arena_bytes']:,} bytes planned ({s['naive_arena_bytes']:,} if no buffer were shared)")
     lines.append(f"kernels  {s['cpu_isa']}")
     for key in ("quantization", "accuracy", "profile"):

@@ -32,11 +32,13 @@ def quantize_qdq(model: onnx.ModelProto, calibration: Sequence[dict[str, np.ndar
     """Write the int8 QDQ model calibrated on ``calibration`` (float feeds) to ``out_path``; returns the path."""
     quiet = logging.getLogger().level
     logging.getLogger().setLevel(logging.ERROR)  # its "consider pre-processing" advice, printed on every call
-    with tempfile.TemporaryDirectory() as tmp:
-        fp32 = os.path.join(tmp, "fp32.onnx")
-        onnx.save(model, fp32)
-        quantize_static(fp32, os.fspath(out_path), _Feeds(calibration), quant_format=QuantFormat.QDQ,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True,
-                        reduce_range=True, calibrate_method=CalibrationMethod.MinMax)
-    logging.getLogger().setLevel(quiet)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            fp32 = os.path.join(tmp, "fp32.onnx")
+            onnx.save(model, fp32)
+            quantize_static(fp32, os.fspath(out_path), _Feeds(calibration), quant_format=QuantFormat.QDQ,
+                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True,
+                            reduce_range=True, calibrate_method=CalibrationMethod.MinMax)
+    finally:
+        logging.getLogger().setLevel(quiet)
     return os.fspath(out_path)

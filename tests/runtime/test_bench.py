@@ -89,3 +89,36 @@ def test_each_timed_call_of_a_peer_is_one_inference(monkeypatch):
     assert len(rows) == 3
     # per ORT row: 5 warm-up + 7 timed + 2 for the agreement check
     assert len(calls) == 2 * (5 + 7 + 2)
+
+
+def test_a_failing_thread_is_reported_not_hung():
+    def bad(_f):
+        raise ValueError("session failed")
+
+    for when in ("warm-up", "timed"):
+        calls = {"n": 0}
+
+        def flaky(f, calls=calls):
+            calls["n"] += 1
+            if when == "warm-up" or calls["n"] > 6:
+                raise ValueError("session failed")
+
+        with pytest.raises(ValueError, match="session failed"):
+            concurrent_loop([lambda f: None, flaky], [0], iterations=10)
+    with pytest.raises(ValueError):
+        concurrent_loop([bad, bad], [0], iterations=3)
+
+
+def test_memory_probe_failure_is_a_typed_error(tmp_path):
+    from wayvert.benchmark.memory import measure
+    from wayvert.errors import InternalError
+
+    (tmp_path / "bad.wvrt").write_bytes(b"x" * 100)
+    with pytest.raises(InternalError, match="memory probe of wayvert failed"):
+        measure("wayvert", tmp_path / "bad.wvrt")
+
+
+def test_bench_json_that_cannot_be_written_is_a_usage_error(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "wayvert.cli", "bench", REF, "--iterations", "1", "--no-memory",
+                           "--json", str(tmp_path / "no" / "such" / "dir.json")], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2 and "cannot write --json" in done.stderr

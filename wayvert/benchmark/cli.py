@@ -25,17 +25,24 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from wayvert import cpu_isa
     from wayvert.benchmark import bench_engine, format_table
     from wayvert.engine import Engine
+    from wayvert.errors import InvalidArgumentError
 
     engine = Engine.load(args.engine)
+    out = None
+    if args.json:  # before the minutes of timing, not after
+        try:
+            out = open(args.json, "w")
+        except OSError as e:
+            raise InvalidArgumentError(f"cannot write --json {args.json!r}: {e.strerror}") from e
     rows = bench_engine(args.engine, compare=args.compare, threads=args.threads, iterations=args.iterations,
                         feeds_count=args.feeds, memory=not args.no_memory)
     model = engine.meta.get("model", {})
     print(f"engine {args.engine}: {model.get('name', '?')} v{model.get('version', '?')}, {len(engine.op_types)} ops, "
           f"arena {engine.arena_bytes:,} B, CPU kernels {cpu_isa()}; {args.iterations} timed calls per row after 5 warm-up")
     print(format_table(rows))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"engine": args.engine, "cpu_isa": cpu_isa(), "rows": [r.as_dict() for r in rows]}, f, indent=2)
+    if out is not None:
+        with out:
+            json.dump({"engine": args.engine, "cpu_isa": cpu_isa(), "rows": [r.as_dict() for r in rows]}, out, indent=2)
     return 0
 
 

@@ -41,7 +41,9 @@ class BenchRow:
         t = self.timing
         return {"runtime": self.runtime, "precision": self.precision, "threads": self.threads, "p50_ms": t.p50,
                 "p90_ms": t.p90, "p99_ms": t.p99, "mean_ms": t.mean, "min_ms": t.min, "calls": len(t.samples),
-                "throughput_fps": self.throughput_fps, "sqnr_db_vs_fp32": self.sqnr_db, "memory": self.memory,
+                "throughput_fps": self.throughput_fps, "memory": self.memory,
+                # strict JSON: an exact match (infinite SQNR) is written as the string "inf"
+                "sqnr_db_vs_fp32": "inf" if self.sqnr_db == float("inf") else self.sqnr_db,
                 "note": self.note}
 
 
@@ -135,12 +137,11 @@ def _measure_memory(path: str, engine: Engine, rows: list[BenchRow]) -> None:
     for r in rows:
         if r.threads != min(x.threads for x in rows):
             continue
-        if r.runtime == "wayvert":
+        if r.runtime == "wayvert":  # one engine, one session (each further session adds one arena)
             m = measure("wayvert", path)
-            m.update(file_bytes=os.path.getsize(path), arena_bytes=engine.arena_bytes)
+            m.update(arena_bytes=engine.arena_bytes, sessions=1)
         else:
-            m = measure(r.runtime, r.memory["model_file"])
-            m["file_bytes"] = os.path.getsize(r.memory["model_file"])
+            m = measure(r.runtime, r.memory["model_file"], threads=r.threads)
         r.memory.update(m)
 
 

@@ -73,13 +73,21 @@ def probe(runtime: str, model: str, threads: int = 1, runs: int = 20) -> dict[st
 
 def measure(runtime: str, model: str | os.PathLike[str], threads: int = 1, timeout_s: float = 300.0) -> dict[str, Any]:
     """``probe`` in a fresh interpreter (so one runtime's allocations cannot count against another's)."""
+    from wayvert.errors import InternalError
+
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
-    done = subprocess.run([sys.executable, "-m", "wayvert.benchmark.memory", runtime, os.path.abspath(model), "--threads",
-                           str(threads)], capture_output=True, text=True, timeout=timeout_s, env=env,
-                          cwd=tempfile.gettempdir())  # not a source checkout: its wayvert/ would shadow the install
-    if done.returncode != 0:
-        raise RuntimeError(f"memory probe of {runtime} failed: {done.stderr.strip()[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    command = [sys.executable, "-m", "wayvert.benchmark.memory", runtime, os.path.abspath(model), "--threads", str(threads)]
+    try:  # cwd: not a source checkout, whose wayvert/ would shadow the installed package
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, env=env, cwd=tempfile.gettempdir())
+    except subprocess.TimeoutExpired as e:
+        raise InternalError(f"memory probe of {runtime} did not finish in {timeout_s:.0f} s") from e
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        raise InternalError(f"memory probe of {runtime} failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
+    try:
+        result: dict[str, Any] = json.loads(lines[-1])
+    except json.JSONDecodeError as e:
+        raise InternalError(f"memory probe of {runtime} printed no JSON: {lines[-1][:200]!r}") from e
     result["file_bytes"] = os.path.getsize(model)
     return result
 

@@ -52,26 +52,42 @@ def time_loop(call: Callable[[Any], Any], feeds: Sequence[Any], iterations: int,
     return Timing(tuple(out))
 
 
-def concurrent_loop(calls: Sequence[Callable[[Any], Any]], feeds: Sequence[Any], iterations: int) -> tuple[Timing, float]:
+def concurrent_loop(calls: Sequence[Callable[[Any], Any]], feeds: Sequence[Any], iterations: int,
+                    warmup: int = 5) -> tuple[Timing, float]:
     """Per-call latency and total frames/s of ``len(calls)`` threads running at once, each its own call
-    ``iterations`` times (the wayvert bindings release the GIL while a session runs, so sessions run in parallel)."""
+    ``iterations`` times after ``warmup`` untimed calls (the wayvert bindings release the GIL while a session runs,
+    so sessions run in parallel). An exception in any thread is re-raised here, after every thread has stopped."""
     samples: list[list[float]] = [[] for _ in calls]
+    errors: list[BaseException] = []
     barrier = threading.Barrier(len(calls) + 1)
 
     def work(k: int) -> None:
-        calls[k](feeds[0])
-        barrier.wait()
-        for i in range(iterations):
-            t0 = time.perf_counter_ns()
-            calls[k](feeds[i % len(feeds)])
-            samples[k].append((time.perf_counter_ns() - t0) / 1e6)
+        try:
+            for i in range(warmup):
+                calls[k](feeds[i % len(feeds)])
+            barrier.wait()
+            for i in range(iterations):
+                t0 = time.perf_counter_ns()
+                calls[k](feeds[i % len(feeds)])
+                samples[k].append((time.perf_counter_ns() - t0) / 1e6)
+        except threading.BrokenBarrierError:
+            pass
+        except BaseException as e:  # noqa: BLE001 - handed to the caller below
+            errors.append(e)
+            barrier.abort()
 
     threads = [threading.Thread(target=work, args=(k,)) for k in range(len(calls))]
     for t in threads:
         t.start()
-    barrier.wait()
+    try:
+        barrier.wait()
+    except threading.BrokenBarrierError:
+        pass
     t0 = time.perf_counter()
     for t in threads:
         t.join()
-    fps = len(calls) * iterations / (time.perf_counter() - t0)
-    return Timing(tuple(s for per in samples for s in per)), fps
+    elapsed = time.perf_counter() - t0
+    if errors:
+        raise errors[0]
+    done = [s for per in samples for s in per]
+    return Timing(tuple(done)), len(done) / elapsed

@@ -7,9 +7,10 @@ re-exported copy. What each int8 op stores is inverted exactly (docs/engine-form
 * conv2d / linear: ``multiplier / 2**shift = x_scale * w_scale[c] / target_scale`` (``x 2**8`` with a fused
   residual), so ``w_scale[c] = multiplier[c] / 2**shift[c] * target_scale / x_scale`` (divided by ``2**8`` with a
   residual); the float weight is ``w * w_scale[c]`` and the float bias ``bias * x_scale * w_scale[c]``;
-* the int8 activation bounds ``act_min`` / ``act_max`` become float clamps ``(bound - zero) * scale`` (ReLU:
-  ``[0, inf)``, ReLU6: ``[0, ~6]``): a lower bound where it is at or above 0, an upper bound where it is below the
-  int8 maximum; other saturation of int8 is not modelled (a float network has none);
+* the int8 activation bounds ``act_min`` / ``act_max`` (with no activation: -128 / 127) become the float clamp
+  ``[(act_min - zero) * scale, (act_max - zero) * scale]`` of every int8 conv2d, linear and add: the ReLU, the
+  ReLU6, a folded clamp (the reference network's lead distance, capped at 80 m) and the int8 range itself, since
+  the file cannot tell them apart; so the twin saturates where the engine does;
 * quantize / dequantize become identities: a float network has nothing to convert.
 
 Int8 ops with a lookup-table activation (SiLU, GELU) and engines with recurrent state are refused with an
@@ -135,11 +136,12 @@ def _run(op: FloatOp, env: Mapping[str, npt.NDArray[np.float64]]) -> npt.NDArray
 
 
 def _int8_clamp(attrs: Mapping[str, int | float], out: ValueInfo) -> tuple[float, float]:
-    """Float bounds of an int8 op's activation: the lower one where it sits at or above 0 (ReLU, ReLU6: with the
-    post-ReLU zero point -128 it equals the int8 minimum), the upper one where it is below the int8 maximum (ReLU6)."""
+    """The float interval an int8 op's output can take: ``[(act_min - zero) * scale, (act_max - zero) * scale]``.
+
+    Always both bounds: the attributes cannot tell a ReLU6 whose calibrated range ends at 6 (act_max = 127) from a
+    ReLU, nor a folded clamp from the int8 range, so the twin clamps where the engine does."""
     lo = (int(attrs.get("act_min", -128)) - out.zero_point) * out.scale
-    hi_q = int(attrs.get("act_max", 127))
-    return (lo if lo >= 0.0 else -math.inf, (hi_q - out.zero_point) * out.scale if hi_q < 127 else math.inf)
+    return lo, (int(attrs.get("act_max", 127)) - out.zero_point) * out.scale
 
 
 def _gemm(op: OpInfo, consts: Mapping[str, npt.NDArray[Any]], ins: tuple[str, ...]) -> FloatOp:
@@ -206,7 +208,7 @@ def float_network(engine: Any) -> FloatNet:
     """The float32 twin of an engine (an ``EngineBuilder``, a loaded ``wayvert.Engine`` or a ``.wvrt`` path)."""
     ops, consts = engine_ops(engine), engine_constants(engine)
     input_names, outputs = _graph_io(engine)
-    inputs: dict[str, tuple[int, ...]] = {}
+    shapes = _input_shapes(engine)
     constants: dict[str, F32] = {}
     for op in ops:
         if op.op_type in ("conv2d", "linear"):
@@ -220,12 +222,10 @@ def float_network(engine: Any) -> FloatNet:
                 continue
             if t.kind == "state":
                 raise InvalidArgumentError(f"'{t.name}' is recurrent state: engines with state have no float twin here")
-            if t.kind == "input":
-                inputs[t.name] = t.shape
-            elif t.kind == "constant":
+            if t.kind == "constant":
                 c = consts[t.name].astype(np.float64)
                 constants[t.name] = ((c - t.zero_point) * t.scale if t.dtype == "int8" else c).astype(np.float32)
-    ordered = [(n, inputs[n]) for n in input_names if n in inputs]
+    ordered = [(n, shapes[n]) for n in input_names]
     return FloatNet(_model_name(engine), ordered, outputs, [_float_op(op, consts) for op in ops], constants)
 
 
@@ -238,6 +238,17 @@ def _graph_io(engine: Any) -> tuple[list[str], list[str]]:
         return list(engine.inputs), list(engine.outputs)
     loaded = engine if isinstance(engine, wayvert.Engine) else wayvert.Engine.load(engine)
     return [s.name for s in loaded.inputs], [s.name for s in loaded.outputs]
+
+
+def _input_shapes(engine: Any) -> dict[str, tuple[int, ...]]:
+    """Every graph input's shape, read by an op or not (a peer is fed every engine input)."""
+    import wayvert
+    from wayvert.build import EngineBuilder
+
+    if isinstance(engine, EngineBuilder):
+        return {n: tuple(engine.values[n].tensor.shape) for n in engine.inputs}
+    loaded = engine if isinstance(engine, wayvert.Engine) else wayvert.Engine.load(engine)
+    return {s.name: tuple(s.shape) for s in loaded.inputs}
 
 
 def _model_name(engine: Any) -> str:

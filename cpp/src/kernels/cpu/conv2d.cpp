@@ -245,8 +245,8 @@ class Conv2dS8 final : public PreparedOp {
   void run_depthwise(const int8_t* x, const int8_t* r, int8_t* y, char* scratch) const {
     const int64_t P = s.P();
     int32_t* acc = reinterpret_cast<int32_t*>(scratch);
-    int32_t* wide = reinterpret_cast<int32_t*>(scratch + dw_acc_bytes());
-    int16_t* plane = reinterpret_cast<int16_t*>(scratch + dw_acc_bytes() + wide_bytes());
+    int32_t* wide = reinterpret_cast<int32_t*>(scratch + dw_acc_bytes());  // (rows path: its tmp)
+    int16_t* plane = flat ? reinterpret_cast<int16_t*>(scratch + dw_acc_bytes() + wide_bytes()) : nullptr;
     for (int64_t n = 0; n < s.N; ++n)
       for (int64_t c = 0; c < s.Co; ++c) {
         const int64_t base = (n * s.Co + c) * P;
