@@ -20,3 +20,15 @@ def test_demo_drives_and_writes_its_table_and_files(tmp_path: Path) -> None:
     assert isinstance(s["interventions"], int) and s["interventions"] <= s["frames"]
     for name in ("birds_eye.png", "latency.png", "cameras.gif"):
         assert (tmp_path / name).stat().st_size > 0
+
+
+def test_demo_rejects_a_drive_of_no_frames(tmp_path: Path) -> None:
+    """--frames 0 once crashed with an IndexError in the latency percentiles; now it is a usage error (exit 2)."""
+    import pytest
+
+    from wayvert.cli import main
+    from wayvert.errors import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError, match="frames"):
+        run_demo(out_dir=str(tmp_path), frames=0)
+    assert main(["demo", "--frames", "0", "--out", str(tmp_path)]) == 2

@@ -15,6 +15,7 @@ from typing import Any
 
 from wayvert import cpu_isa, reference_engine_path
 from wayvert.engine import Engine
+from wayvert.errors import InvalidArgumentError
 from wayvert.sensors import shipped_rig
 from wayvert.sensors.rig import Rig
 
@@ -46,6 +47,8 @@ def _print_table(s: dict[str, Any], rig_name: str, engine_path: str) -> None:
 
 def run_demo(out_dir: str = "demo_out", frames: int = 300, rig: str = "nuscenes_like_6cam", seed: int = DEFAULT_SEED,
              engine_path: str | None = None, animation: bool = True) -> int:
+    if frames < 1:
+        raise InvalidArgumentError(f"--frames must be >= 1, got {frames}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = engine_path or reference_engine_path()
