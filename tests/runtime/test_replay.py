@@ -64,6 +64,10 @@ def test_replay_gives_one_complete_record_per_frame_set(episode: Path, engine: w
         assert set(v["margins"]) == set(CHECK_NAMES) and np.asarray(v["trajectory"]).shape[1] == 5
         assert set(r["timing_ms"]) == {"read", "adapter", "engine", "verifier", "total"}
         assert r["coverage"] is not None and min(r["coverage"]) > 0.9
+    # the pose is ego.csv's at the frame set's time
+    k = int(np.argmin(np.abs(ep.ego.t_s - records[-1]["t_s"])))
+    assert records[-1]["pose"]["x_m"] == pytest.approx(float(ep.ego.x_m[k]), abs=0.5)
+    assert records[-1]["pose"]["y_m"] == pytest.approx(float(ep.ego.y_m[k]), abs=0.5)
     s = summarize(records)
     assert s["frames"] == FRAME_SETS and s["degraded"] == s["skipped"] == 0
     assert 0 < s["latency_ms"]["engine"]["p50"] <= s["latency_ms"]["engine"]["p99"]
@@ -132,6 +136,15 @@ def test_cli_writes_json_lines_and_a_summary(episode: Path, tmp_path: Path) -> N
     lines = out.read_text().splitlines()
     assert [json.loads(line)["frame"] for line in lines] == [0, 1]
     assert "wayvert run: 2 frame sets, 0 degraded, 0 skipped" in proc.stderr and "engine" in proc.stderr
+
+
+def test_cli_draws_the_replay(episode: Path, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "replay.png"
+    proc = _wayvert("run", wayvert.reference_engine_path(), "--episode", str(episode), "--out",
+                    str(tmp_path / "r.jsonl"), "--plot", str(png), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
 
 
 @pytest.mark.parametrize("case, code", [("bad_engine", 3), ("missing_episode", 4), ("other_rig", 4),

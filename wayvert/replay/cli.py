@@ -22,6 +22,7 @@ examples:
   wayvert generate episodes --episodes 1 --seed 7 --duration 10        # a synthetic episode to replay
   wayvert run wayvert/data/reference.wvrt --episode episodes/episode_000007 --out replay.jsonl
   wayvert run model.wvrt --episode drive.tar --rig recalibrated.json --frames 20 | jq -c .verdict.reasons
+  wayvert run wayvert/data/reference.wvrt --episode drive.tar --out replay.jsonl --plot replay.png
 
 exit codes: 0 ok, 2 bad arguments, 3 engine malformed, unreadable or not replayable, 4 bad episode or rig.
 """
@@ -42,6 +43,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     from . import replay_episode, summarize, summary_line, to_json_line
 
+    if args.plot:  # fail before the replay, not after it
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise InvalidArgumentError("--plot needs matplotlib (pip install matplotlib)") from None
     records = replay_episode(args.engine, args.episode, rig=args.rig, frames=args.frames)
     out: IO[str]
     if args.out:
@@ -57,7 +63,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         for rec in records:
             out.write(to_json_line(rec) + "\n")
             # Only what the summary needs is kept: a long episode's records would otherwise pile up in memory.
-            kept.append({k: rec[k] for k in ("degraded", "ran", "verdict", "timing_ms")})
+            kept.append({k: rec[k] for k in ("degraded", "ran", "verdict", "timing_ms", "pose")})
             if progress:
                 print(f"\rframe set {rec['frame'] + 1}", end="", file=sys.stderr, flush=True)
         out.flush()
@@ -71,6 +77,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if progress:
         print(file=sys.stderr)
     print(summary_line(summarize(kept)), file=sys.stderr)
+    if args.plot:
+        from .plot import plot_replay
+
+        plot_replay(kept, args.plot, title=f"wayvert run: {os.path.basename(os.path.normpath(args.episode))}")
+        print(f"wrote {args.plot}", file=sys.stderr)
     return 0
 
 
@@ -88,4 +99,6 @@ def add_command(sub: Any) -> None:
                    "canonical_3cam) or a rig JSON file; it must have the episode's cameras and frame shapes")
     r.add_argument("--out", metavar="FILE.jsonl", help="write the records here instead of stdout")
     r.add_argument("--frames", type=_positive_int, metavar="N", help="replay only the first N frame sets")
+    r.add_argument("--plot", metavar="PNG", help="also draw a bird's-eye plot: the recorded path and each frame set's "
+                   "executed trajectory (chosen mode, or the fallback in red); needs matplotlib")
     r.set_defaults(func=_cmd_run)

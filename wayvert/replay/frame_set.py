@@ -30,6 +30,7 @@ class FrameSet:
     command: int                                        #: route command, index into schema.COMMANDS
     objects: npt.NDArray[np.float64] | None             #: [M, 7] verifier layout, ego frame; None = unknown
     ego_in_log: bool = True                             #: False: t_s lies outside ego.csv (values held at its ends)
+    pose: tuple[float, float, float] | None = None      #: (x m, y m, yaw rad) in the log's world/odometry frame
 
 
 def ego_at(ego_log: Any, t_s: float) -> tuple[EgoState, int, bool]:
@@ -43,6 +44,14 @@ def ego_at(ego_log: Any, t_s: float) -> tuple[EgoState, int, bool]:
     row = int(np.clip(np.searchsorted(t, t_s + _TIME_TOLERANCE_S, side="right") - 1, 0, len(t) - 1))
     inside = bool(t[0] - _TIME_TOLERANCE_S <= t_s <= t[-1] + _TIME_TOLERANCE_S)
     return state, int(ego_log.command[row]), inside
+
+
+def pose_at(ego_log: Any, t_s: float) -> tuple[float, float, float]:
+    """(x, y, yaw) interpolated linearly at ``t_s`` (yaw unwrapped first, so a wrap at +-pi is not a spin)."""
+    t = np.asarray(ego_log.t_s, np.float64)
+    yaw = np.unwrap(np.asarray(ego_log.yaw_rad, np.float64))
+    return (float(np.interp(t_s, t, ego_log.x_m)), float(np.interp(t_s, t, ego_log.y_m)),
+            float(math.remainder(float(np.interp(t_s, t, yaw)), 2 * math.pi)))
 
 
 def resolve_rig(rig: str | Rig | None, episode: Any) -> Rig:
@@ -101,7 +110,7 @@ def _frame_sets(episode: Any, n: int, dropped: set[str]) -> Iterator[FrameSet]:
         yield FrameSet(index=k, t_s=t_s,
                        frames={name: None if name in dropped else recorded[name] for name in episode.camera_names},
                        ego=state, command=command, objects=episode.objects(k) if with_objects else None,
-                       ego_in_log=inside)
+                       ego_in_log=inside, pose=pose_at(episode.ego, t_s))
 
 
 def ego_is_finite(ego: EgoState) -> bool:

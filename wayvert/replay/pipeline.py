@@ -110,6 +110,7 @@ def replay(engine: Engine, rig: Rig, frame_sets: Iterable[FrameSet], *, wet: boo
                     "yaw_rate_rps": json_numbers(fs.ego.yaw_rate, VALUE_DIGITS),
                     "steering_rad": json_numbers(fs.ego.steering, VALUE_DIGITS),
                     "command": schema.COMMANDS[fs.command]},
+            "pose": None if fs.pose is None else dict(zip(("x_m", "y_m", "yaw_rad"), json_numbers(list(fs.pose), VALUE_DIGITS))),
             "objects": None if objects is None else int(len(objects)), "boundaries": None, "wet": bool(wet),
             "coverage": None, "outputs": None, "verdict": None, "timing_ms": {},
         }
