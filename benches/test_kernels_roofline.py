@@ -48,8 +48,10 @@ def _linear_engine(dtype: str) -> wayvert.Engine:
 
 
 def _ort_matmul_integer() -> Any:
-    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxruntime")
     from onnx import TensorProto, helper, numpy_helper
+
+    from wayvert.calibration.engine_peers.onnx_model import cpu_inference_session
 
     w = np.random.default_rng(0).integers(-127, 128, (K, N), dtype=np.int8)
     graph = helper.make_graph([helper.make_node("MatMulInteger", ["a", "w"], ["y"])], "mmi",
@@ -57,10 +59,7 @@ def _ort_matmul_integer() -> Any:
                               [helper.make_tensor_value_info("y", TensorProto.INT32, [M, N])], [numpy_helper.from_array(w, "w")])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    session = cpu_inference_session(model, threads=1)
     a = np.random.default_rng(1).integers(0, 256, (M, K), dtype=np.uint8)
     return lambda: session.run(None, {"a": a})
 

@@ -112,19 +112,26 @@ def onnx_model(net: FloatNet) -> onnx.ModelProto:
     return model
 
 
+def cpu_inference_session(model: onnx.ModelProto | bytes | str | os.PathLike[str], threads: int = 1) -> Any:
+    """The ONNX Runtime session every peer here uses: CPU execution provider, ``threads`` intra-op threads, one
+    inter-op thread, sequential execution, every graph optimisation."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = int(threads)
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    source = model.SerializeToString() if isinstance(model, onnx.ModelProto) else model
+    return ort.InferenceSession(source if isinstance(source, bytes) else os.fspath(source), options,
+                                providers=["CPUExecutionProvider"])
+
+
 class OrtSession:
-    """One ONNX Runtime CPU session (sequential, ``ORT_ENABLE_ALL``) on ``threads`` intra-op threads."""
+    """One ONNX Runtime CPU session (``cpu_inference_session``) on ``threads`` intra-op threads."""
 
     def __init__(self, model: onnx.ModelProto | str | os.PathLike[str], threads: int = 1) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = int(threads)
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        source = model.SerializeToString() if isinstance(model, onnx.ModelProto) else os.fspath(model)
-        self.session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+        self.session = cpu_inference_session(model, threads)
         self.threads = int(threads)
         self.output_names = [o.name for o in self.session.get_outputs()]
 

@@ -5,7 +5,6 @@ import os
 from typing import Any
 
 import numpy as np
-import onnxruntime as ort
 import torch
 
 from wayvert.errors import InputError
@@ -27,14 +26,11 @@ class OrtRunner:
     """
 
     def __init__(self, path: str | os.PathLike[str], threads: int = 1) -> None:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = int(threads)
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        from ..engine_peers.onnx_model import cpu_inference_session
+
         self.path = os.fspath(path)
         self.threads = int(threads)
-        self.session = ort.InferenceSession(self.path, options, providers=["CPUExecutionProvider"])
+        self.session = cpu_inference_session(self.path, threads)
         inputs = {i.name: i for i in self.session.get_inputs()}
         if set(inputs) != set(INPUT_NAMES):
             raise InputError(f"{self.path}: inputs {sorted(inputs)} are not the student's {list(INPUT_NAMES)}")

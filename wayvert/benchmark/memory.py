@@ -39,15 +39,12 @@ def _loader(runtime: str, model: str, threads: int) -> Callable[[], Callable[[],
             return lambda: session.run(feeds)
         return load_wayvert
     if runtime == "onnxruntime":
-        import onnxruntime as ort  # type: ignore[import-untyped]
+        import onnxruntime  # type: ignore[import-untyped]  # noqa: F401  (imported now: part of the baseline)
+
+        from wayvert.calibration.engine_peers.onnx_model import cpu_inference_session
 
         def load_ort() -> Callable[[], Any]:
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-            options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+            session = cpu_inference_session(model, threads)
             feeds = {i.name: np.zeros(i.shape, np.float32) for i in session.get_inputs()}
             return lambda: session.run(None, feeds)
         return load_ort
