@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from wayvert import _core
-from wayvert.errors import EngineFormatError, InputError
+from wayvert.errors import EngineFormatError, InputError, InvalidArgumentError
 
 
 @dataclass(frozen=True)
@@ -70,13 +70,23 @@ class Engine:
         return int(self._handle.arena_bytes()[1])
 
     @property
+    def packed_weight_bytes(self) -> int:
+        """Bytes of weights repacked at load for the CPU micro-kernels: held once, shared by every session."""
+        return int(self._handle.packed_weight_bytes())
+
+    @property
     def op_types(self) -> list[str]:
         """Op type of each step of the execution plan, in order."""
         return list(self._handle.op_names())
 
-    def session(self) -> "Session":
-        """A new execution context with its own arena."""
-        return Session(self)
+    def session(self, threads: int = 1) -> "Session":
+        """A new execution context with its own arena and ``threads`` intra-op threads (the caller's included).
+
+        The default, 1, keeps each run on the calling thread. More threads split every convolution and linear
+        layer of one run (lower latency per frame); outputs are bit-identical for every thread count. See
+        docs/threads.md for how to choose.
+        """
+        return Session(self, threads)
 
     def __repr__(self) -> str:
         model = self.meta.get("model", {})
@@ -86,9 +96,11 @@ class Engine:
 class Session:
     """One execution context of an Engine: owns its arena; use from one thread at a time."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, threads: int = 1) -> None:
+        if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
+            raise InvalidArgumentError(f"threads must be an integer, got {threads!r}")
         self.engine = engine
-        self._handle = _core.SessionHandle(engine._handle)
+        self._handle = _core.SessionHandle(engine._handle, int(threads))
         self._index = {s.name: i for i, s in enumerate(engine.inputs)}
 
     def run(self, inputs: Mapping[str, npt.ArrayLike]) -> dict[str, npt.NDArray[Any]]:
@@ -109,6 +121,11 @@ class Session:
             self._handle.set_input(self._index[spec.name], np.ascontiguousarray(a))
         self._handle.run()
         return {s.name: self._handle.output(i) for i, s in enumerate(self.engine.outputs)}
+
+    @property
+    def threads(self) -> int:
+        """Intra-op threads this session runs with (the caller's included)."""
+        return int(self._handle.threads())
 
     def reset(self) -> None:
         """Forget recurrent state and inputs: the session is as new."""

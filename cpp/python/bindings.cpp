@@ -74,6 +74,11 @@ class EngineHandle {
     }
     return out;
   }
+  size_t packed_weight_bytes() const {
+    size_t bytes = 0;
+    check(wv_engine_packed_weight_bytes(e_, &bytes));
+    return bytes;
+  }
   py::tuple arena_bytes() const {
     size_t planned = 0, naive = 0;
     check(wv_engine_arena_bytes(e_, &planned, &naive));
@@ -91,7 +96,12 @@ class EngineHandle {
 
 class SessionHandle {
  public:
-  explicit SessionHandle(const EngineHandle& e) : engine_(e.get()) { check(wv_session_create(e.get(), &s_)); }
+  SessionHandle(const EngineHandle& e, int32_t threads) : engine_(e.get()) {
+    wv_session_options o = wv_session_options_default();
+    o.threads = threads;
+    check(wv_session_create_with_options(e.get(), &o, &s_));
+  }
+  int32_t threads() const { return wv_session_threads(s_); }
   ~SessionHandle() { wv_session_release(s_); }
   SessionHandle(const SessionHandle&) = delete;
   SessionHandle& operator=(const SessionHandle&) = delete;
@@ -325,9 +335,11 @@ PYBIND11_MODULE(_core, m) {
       .def("meta_json", &EngineHandle::meta)
       .def("specs", &EngineHandle::specs, py::arg("inputs"))
       .def("arena_bytes", &EngineHandle::arena_bytes)
+      .def("packed_weight_bytes", &EngineHandle::packed_weight_bytes)
       .def("op_names", &EngineHandle::op_names);
   py::class_<SessionHandle>(m, "SessionHandle")
-      .def(py::init<const EngineHandle&>(), py::keep_alive<1, 2>())
+      .def(py::init<const EngineHandle&, int32_t>(), py::keep_alive<1, 2>())
+      .def("threads", &SessionHandle::threads)
       .def("set_input", &SessionHandle::set_input)
       .def("run", &SessionHandle::run)
       .def("output", &SessionHandle::output)

@@ -34,7 +34,7 @@ void check_case(const Ukernel& uk, std::mt19937& rng, int64_t N, int64_t ks, int
   const PackedWeights p = pack_weights(uk, w.data(), bias.data(), N, ks, C, z);
   const size_t es = a_element_bytes(uk.a_format);
   std::vector<uint8_t> prepared(size_t((rows + 1) * p.kc) * es + 64);
-  prepare_rows(uk.a_format, x.data(), C, p.kc, z, 0, rows, prepared.data());
+  prepare_rows(uk.a_format, x.data(), C, 1, C, p.kc, z, 0, rows, prepared.data());
   fill_padding_row(uk.a_format, p.kc, z, prepared.data() + size_t(rows * p.kc) * es);
 
   // tap t of tile row m reads source row src[t][m] (rows == padding)

@@ -144,9 +144,62 @@ void test_bad_inputs_return_status_and_message() {
   wv_engine_release(e);
 }
 
+// Outputs of every thread count are the same bytes as the reference, and a threaded run allocates nothing.
+void test_threads_give_identical_outputs_and_allocate_nothing() {
+  for (const Fixture& f : kFixtures) {
+    wv_engine* e = load(f);
+    if (!e) continue;
+    for (int32_t threads : {1, 2, 3, 4, 7}) {
+      wv_session_options o = wv_session_options_default();
+      o.threads = threads;
+      wv_session* s = nullptr;
+      WV_CHECK_MSG(wv_session_create_with_options(e, &o, &s) == WV_OK, wv_last_error());
+      WV_CHECK_EQ(wv_session_threads(s), threads);
+      set_inputs(f, e, s);
+      WV_CHECK(wv_session_run(s) == WV_OK);
+      check_outputs(f, e, s);
+      const long before = g_allocations.load();
+      for (int i = 0; i < 20; ++i) WV_CHECK(wv_session_run(s) == WV_OK);
+      WV_CHECK_MSG(g_allocations.load() == before, std::string(f.stem) + ": a threaded run() allocated");
+      check_outputs(f, e, s);
+      wv_session_release(s);
+    }
+    size_t packed = 0;
+    WV_CHECK(wv_engine_packed_weight_bytes(e, &packed) == WV_OK);
+    WV_CHECK(packed > 0);
+    wv_engine_release(e);
+  }
+}
+
+void test_bad_session_options_are_refused_with_a_message() {
+  wv_engine* e = load(kFixtures[0]);
+  if (!e) return;
+  wv_session* s = nullptr;
+  wv_session_options o = wv_session_options_default();
+  for (int32_t threads : {0, -1, WV_MAX_THREADS + 1}) {
+    o.threads = threads;
+    WV_CHECK_EQ(int(wv_session_create_with_options(e, &o, &s)), int(WV_ERR_INVALID_ARGUMENT));
+    WV_CHECK(s == nullptr);
+    WV_CHECK(std::strstr(wv_last_error(), "threads") != nullptr);
+  }
+  o = wv_session_options_default();
+  o.device = 7;
+  WV_CHECK_EQ(int(wv_session_create_with_options(e, &o, &s)), int(WV_ERR_UNSUPPORTED));
+  WV_CHECK(std::strstr(wv_last_error(), "device") != nullptr);
+  o = wv_session_options_default();
+  o.struct_size = 2;
+  WV_CHECK_EQ(int(wv_session_create_with_options(e, &o, &s)), int(WV_ERR_INVALID_ARGUMENT));
+  WV_CHECK(wv_session_create_with_options(e, nullptr, &s) == WV_OK);  // NULL options: the defaults
+  WV_CHECK_EQ(wv_session_threads(s), 1);
+  wv_session_release(s);
+  wv_engine_release(e);
+}
+
 }  // namespace
 
 int main() {
+  test_threads_give_identical_outputs_and_allocate_nothing();
+  test_bad_session_options_are_refused_with_a_message();
   test_outputs_match_reference_and_run_allocates_nothing();
   test_sessions_on_threads_share_one_engine();
   test_session_keeps_engine_alive();

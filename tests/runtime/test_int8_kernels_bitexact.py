@@ -339,11 +339,11 @@ _RUNNER = r"""
 import json, sys
 import numpy as np
 import wayvert
-engine_path, inputs_path, out_dir = sys.argv[1:4]
+engine_path, inputs_path, out_dir, threads = sys.argv[1:5]
 e = wayvert.Engine.load(engine_path)
 with np.load(inputs_path) as z:
     inputs = {k: z[k] for k in z.files}
-out = e.session().run(inputs)
+out = e.session(threads=int(threads)).run(inputs)
 for i, (name, arr) in enumerate(out.items()):
     np.save(f"{out_dir}/{i}.npy", arr)
 print(json.dumps({"isa": wayvert.cpu_isa(), "outputs": list(out)}))
@@ -390,15 +390,16 @@ def _weights(rng: np.random.Generator, shape: tuple[int, ...]) -> tuple[np.ndarr
     return w, rng.uniform(0.002, 0.02, size=shape[0])
 
 
-def _run_in_subprocess(tmp: Path, engine: Path, inputs: Path, isa: str | None) -> tuple[str, list[bytes]]:
-    out_dir = tmp / (isa or "native")
+def _run_in_subprocess(tmp: Path, engine: Path, inputs: Path, isa: str | None,
+                       threads: int = 1) -> tuple[str, list[bytes]]:
+    out_dir = tmp / f"{isa or 'native'}-t{threads}"
     out_dir.mkdir()
     env = dict(os.environ)
     env.pop("WAYVERT_ISA", None)
     if isa is not None:
         env["WAYVERT_ISA"] = isa
     # cwd elsewhere: a repository-root cwd would import the source tree's wayvert, which has no _core
-    proc = subprocess.run([sys.executable, "-c", _RUNNER, str(engine), str(inputs), str(out_dir)], env=env,
+    proc = subprocess.run([sys.executable, "-c", _RUNNER, str(engine), str(inputs), str(out_dir), str(threads)], env=env,
                           cwd=str(tmp), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     info = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -429,8 +430,30 @@ def test_int8_outputs_are_identical_bytes_under_forced_scalar_isa(kit, tmp_path)
         assert p.read_bytes() == scalar[i], name
 
 
+KNOWN_ISAS = ("avx512vnni", "avx2", "i8mm", "neondot", "neon", "scalar")
+
+
 def test_process_reports_a_known_isa():
-    assert wayvert.cpu_isa() in ("avx2", "neon", "scalar")
+    assert wayvert.cpu_isa() in KNOWN_ISAS
+
+
+@pytest.mark.parametrize("isa,threads", [("avx512vnni", 1), ("avx512vnni", 3), ("avx2", 1), ("avx2", 2),
+                                         ("scalar", 2), (None, 4)])
+def test_int8_outputs_are_identical_bytes_for_every_isa_and_thread_count(kit, tmp_path, isa, threads):
+    """Each micro-kernel family this CPU runs, at several thread counts, gives the reference's bytes."""
+    rng = np.random.default_rng(11)
+    b, inputs = _int8_dispatch_graph(rng)
+    engine, inp = tmp_path / "e.wvrt", tmp_path / "in.npz"
+    b.write(engine)
+    np.savez(inp, **inputs)
+    got_isa, got = _run_in_subprocess(tmp_path, engine, inp, isa, threads)
+    if isa is not None and got_isa != isa:
+        pytest.skip(f"this CPU cannot run the {isa} micro-kernels (it ran {got_isa})")
+    ref = reference.run(b, inputs)
+    for i, name in enumerate(b.outputs):
+        p = tmp_path / f"ref{i}.npy"
+        np.save(p, ref[name])
+        assert p.read_bytes() == got[i], f"output {name} differs from the reference ({got_isa}, {threads} threads)"
 
 
 def test_reference_epilogue_helper_agrees_with_quant_on_one_channel():

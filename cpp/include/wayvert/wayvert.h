@@ -64,7 +64,8 @@ WV_API void wv_engine_format_version(uint32_t* major, uint32_t* minor);
 WV_API const char* wv_last_error(void);
 /* Symbolic name of a status code, e.g. "WV_ERR_ENGINE_FORMAT". */
 WV_API const char* wv_status_name(wv_status status);
-/* Instruction set the CPU kernels dispatched to: "avx2", "neon" or "scalar". */
+/* Instruction set of the int8 micro-kernels this process dispatched to: "avx512vnni", "avx2", "i8mm", "neondot",
+ * "neon" or "scalar" (WAYVERT_ISA=<name> forces one the CPU supports, e.g. "scalar" for the reference). */
 WV_API const char* wv_cpu_isa(void);
 
 /* Map and validate an engine file; weights stay in the mapping (zero copy). */
@@ -85,12 +86,33 @@ WV_API wv_status wv_engine_find_input(const wv_engine* engine, const char* name,
 WV_API wv_status wv_engine_find_output(const wv_engine* engine, const char* name, int32_t* index);
 /* Bytes of one session's arena as planned (lifetimes shared) and as if every value had its own buffer. */
 WV_API wv_status wv_engine_arena_bytes(const wv_engine* engine, size_t* planned, size_t* naive);
+/* Bytes of weights repacked at load for the CPU micro-kernels; held once per engine, shared by its sessions. */
+WV_API wv_status wv_engine_packed_weight_bytes(const wv_engine* engine, size_t* bytes);
 /* Number of operators in the execution plan, and the name of operator `index`. */
 WV_API int32_t wv_engine_op_count(const wv_engine* engine);
 WV_API const char* wv_engine_op_name(const wv_engine* engine, int32_t index);
 
-/* Create an execution context: its own arena and recurrent state. All memory is taken here. */
+#define WV_DEVICE_CPU 0
+#define WV_MAX_THREADS 64
+
+/* How a session runs. Start from wv_session_options_default() and change fields; struct_size lets later
+ * versions add fields without breaking callers built against this one. */
+typedef struct wv_session_options {
+  uint32_t struct_size; /* sizeof(wv_session_options) */
+  int32_t threads;      /* intra-op threads including the caller's, 1..WV_MAX_THREADS. Default 1: the run stays
+                           on the calling thread, which is what a vehicle loop with its own scheduling expects;
+                           more threads lower one run's latency (docs/threads.md). */
+  int32_t device;       /* WV_DEVICE_CPU (the only device of this build) */
+} wv_session_options;
+
+WV_API wv_session_options wv_session_options_default(void);
+/* Create an execution context: its own arena, recurrent state and threads. All memory is taken here. */
 WV_API wv_status wv_session_create(wv_engine* engine, wv_session** out);
+/* The same with options (NULL: the defaults); bad options give WV_ERR_INVALID_ARGUMENT or WV_ERR_UNSUPPORTED. */
+WV_API wv_status wv_session_create_with_options(wv_engine* engine, const wv_session_options* options,
+                                                wv_session** out);
+/* Intra-op threads of the session (including the caller's), 0 for NULL. */
+WV_API int32_t wv_session_threads(const wv_session* session);
 WV_API void wv_session_release(wv_session* session);
 /* Copy one input in; `bytes` must equal the spec's size. */
 WV_API wv_status wv_session_set_input(wv_session* session, int32_t index, const void* data, size_t bytes);

@@ -6,6 +6,7 @@
 #include "capi/last_error.hpp"
 #include "engine/format.hpp"
 #include "kernels/cpu/gemm.hpp"
+#include "kernels/cpu/qgemm/ukernel.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/session.hpp"
 #include "wayvert/wayvert.h"
@@ -76,7 +77,7 @@ void wv_engine_format_version(uint32_t* major, uint32_t* minor) {
   if (minor) *minor = wv::format::kMinor;
 }
 const char* wv_last_error(void) { return wv::capi::last_error().c_str(); }
-const char* wv_cpu_isa(void) { return wv::kernels::active_isa(); }
+const char* wv_cpu_isa(void) { return wv::kernels::qgemm::select_ukernel().isa; }
 
 const char* wv_status_name(wv_status s) {
   switch (s) {
@@ -138,11 +139,38 @@ const char* wv_engine_op_name(const wv_engine* e, int32_t i) {
   return e->impl->graph().ops[size_t(i)].name.c_str();
 }
 
-wv_status wv_session_create(wv_engine* e, wv_session** out) {
+wv_status wv_engine_packed_weight_bytes(const wv_engine* e, size_t* bytes) {
+  if (e == nullptr || bytes == nullptr) return fail(WV_ERR_INVALID_ARGUMENT, "engine or bytes pointer is NULL");
+  *bytes = e->impl->packed_weight_bytes();
+  return WV_OK;
+}
+
+wv_session_options wv_session_options_default(void) {
+  wv_session_options o;
+  o.struct_size = sizeof(wv_session_options);
+  o.threads = 1;
+  o.device = WV_DEVICE_CPU;
+  return o;
+}
+
+wv_status wv_session_create(wv_engine* e, wv_session** out) { return wv_session_create_with_options(e, nullptr, out); }
+
+wv_status wv_session_create_with_options(wv_engine* e, const wv_session_options* options, wv_session** out) {
   return guarded([&] {
     if (e == nullptr || out == nullptr) return fail(WV_ERR_INVALID_ARGUMENT, "engine or out pointer is NULL");
     *out = nullptr;
-    auto s = wv::Session::create(e->impl);
+    wv::SessionOptions so;
+    if (options != nullptr) {
+      if (options->struct_size < sizeof(uint32_t) + 2 * sizeof(int32_t))
+        return fail(WV_ERR_INVALID_ARGUMENT, "wv_session_options.struct_size is " +
+                                                 std::to_string(options->struct_size) +
+                                                 "; start from wv_session_options_default()");
+      if (options->device != WV_DEVICE_CPU)
+        return fail(WV_ERR_UNSUPPORTED, "device " + std::to_string(options->device) +
+                                            " is not available in this build (only WV_DEVICE_CPU)");
+      so.threads = options->threads;
+    }
+    auto s = wv::Session::create(e->impl, so);
     if (!s.ok()) return fail(s.status());
     *out = new wv_session{s.take()};
     return WV_OK;
@@ -150,6 +178,8 @@ wv_status wv_session_create(wv_engine* e, wv_session** out) {
 }
 
 void wv_session_release(wv_session* s) { delete s; }
+
+int32_t wv_session_threads(const wv_session* s) { return s ? int32_t(s->impl->threads()) : 0; }
 
 wv_status wv_session_set_input(wv_session* s, int32_t index, const void* data, size_t bytes) {
   return guarded([&] {

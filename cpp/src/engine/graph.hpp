@@ -25,6 +25,10 @@ struct Shape {
   std::string str() const;  // "[1, 3, 64, 64]"
 };
 
+// Physical order of a rank-4 activation's elements in the arena. Files and the API always speak NCHW;
+// plan/layout.cpp lets int8 values that only flow between convolutions and adds live as NHWC.
+enum class Layout : uint8_t { nchw, nhwc };
+
 struct Value {
   std::string name;
   DType dtype = DType::f32;
@@ -34,6 +38,7 @@ struct Value {
   int32_t zero_point = 0;
   const void* data = nullptr;  // constants: points into the mapped tensors section
   size_t bytes = 0;            // elements x dtype size
+  Layout layout = Layout::nchw;  // set by plan/layout.cpp before kernels are created
   std::string describe() const;  // "'conv1.out' int8 [1, 8, 32, 32]"
 };
 

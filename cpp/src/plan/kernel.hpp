@@ -38,11 +38,18 @@ class OpView {
   int index_;
 };
 
+class ThreadPool;
+
 // Buffers bound to one op in one session; fixed when the session is created.
 struct OpBuffers {
   const void* const* in = nullptr;  // one per input slot (nullptr for absent optional inputs)
   void* const* out = nullptr;
   void* scratch = nullptr;  // scratch_bytes() bytes, 64-byte aligned, shared with other ops' scratch
+  ThreadPool* pool = nullptr;  // the session's intra-op threads (never null while running)
+  // thread_scratch_bytes() bytes for each pool thread t at thread_scratch + t * thread_scratch_stride, 64-byte aligned.
+  unsigned char* thread_scratch = nullptr;
+  size_t thread_scratch_stride = 0;
+  void* thread_scratch_of(int thread) const { return thread_scratch + size_t(thread) * thread_scratch_stride; }
 };
 
 // A created kernel: weights packed, shapes checked. run() cannot fail and allocates nothing.
@@ -51,14 +58,22 @@ class PreparedOp {
   virtual ~PreparedOp() = default;
   virtual void run(const OpBuffers& b) const = 0;
   size_t scratch_bytes() const { return scratch_bytes_; }
+  // Private scratch each intra-op thread needs while this op runs (tile buffers, indirection pointers).
+  size_t thread_scratch_bytes() const { return thread_scratch_bytes_; }
+  // Bytes of weights repacked at load for this op's micro-kernels (shared by every session).
+  size_t packed_bytes() const { return packed_bytes_; }
   // Multiply-accumulates (or elements touched) per run, for reports.
   int64_t work() const { return work_; }
   // Set by the kernel's create function.
   void set_scratch_bytes(size_t bytes) { scratch_bytes_ = bytes; }
   void set_work(int64_t work) { work_ = work; }
+  void set_thread_scratch_bytes(size_t bytes) { thread_scratch_bytes_ = bytes; }
+  void set_packed_bytes(size_t bytes) { packed_bytes_ = bytes; }
 
  private:
   size_t scratch_bytes_ = 0;
+  size_t thread_scratch_bytes_ = 0;
+  size_t packed_bytes_ = 0;
   int64_t work_ = 0;
 };
 

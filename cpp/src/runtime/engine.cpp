@@ -1,6 +1,7 @@
 #include "runtime/engine.hpp"
 
 #include "engine/format.hpp"
+#include "plan/layout.hpp"
 #include "plan/memory_plan.hpp"
 
 namespace wv {
@@ -13,6 +14,7 @@ Result<std::shared_ptr<const Engine>> Engine::load(std::unique_ptr<FileBytes> by
   auto graph = decode_graph(e->file_.graph, e->file_.tensors);
   if (!graph.ok()) return Status(graph.status().code(), what + ": " + graph.status().message());
   e->graph_ = graph.take();
+  assign_layouts(e->graph_);
   const Graph& g = e->graph_;
 
   // Create kernels in execution order.
@@ -30,6 +32,8 @@ Result<std::shared_ptr<const Engine>> Engine::load(std::unique_ptr<FileBytes> by
     auto op = k->create(OpView(g, int(i)));
     if (!op.ok()) return Status(op.status().code(), what + ": " + op.status().message());
     e->ops_.push_back(op.take());
+    e->packed_bytes_ += e->ops_.back()->packed_bytes();
+    e->thread_scratch_bytes_ = std::max(e->thread_scratch_bytes_, e->ops_.back()->thread_scratch_bytes());
   }
 
   // Lifetimes: inputs and states live for the whole run (a session can run again without new inputs; state

@@ -27,6 +27,10 @@ class Engine {
   size_t scratch_offset(int op) const { return scratch_offsets_[size_t(op)]; }
   size_t arena_bytes() const { return arena_bytes_; }
   size_t naive_arena_bytes() const { return naive_bytes_; }
+  // Weights repacked at load for the micro-kernels, held once per engine and shared by its sessions.
+  size_t packed_weight_bytes() const { return packed_bytes_; }
+  // Private scratch each intra-op thread of a session needs (the largest any op asks for).
+  size_t thread_scratch_bytes() const { return thread_scratch_bytes_; }
 
   static constexpr size_t kNotInArena = ~size_t(0);
   // A file of a few hundred bytes can declare huge tensors; refuse plans beyond what an embedded target has.
@@ -41,6 +45,8 @@ class Engine {
   std::vector<size_t> scratch_offsets_;
   size_t arena_bytes_ = 0;
   size_t naive_bytes_ = 0;
+  size_t packed_bytes_ = 0;
+  size_t thread_scratch_bytes_ = 0;
 };
 
 }  // namespace wv

@@ -6,7 +6,10 @@
 
 namespace wv {
 
-Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Engine> engine) {
+Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Engine> engine, const SessionOptions& options) {
+  if (options.threads < 1 || options.threads > SessionOptions::kMaxThreads)
+    return Status(Code::invalid_argument, "threads must be in 1.." + std::to_string(SessionOptions::kMaxThreads) +
+                                              ", got " + std::to_string(options.threads));
   std::unique_ptr<Session> s(new Session(std::move(engine)));
   const Engine& e = *s->engine_;
   const Graph& g = e.graph();
@@ -15,6 +18,13 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Engine> e
   s->arena_ = static_cast<unsigned char*>(std::aligned_alloc(64, alloc));
   if (s->arena_ == nullptr)
     return Status(Code::out_of_memory, "cannot allocate a " + std::to_string(alloc) + "-byte arena");
+  const size_t per_thread = (e.thread_scratch_bytes() + 63) / 64 * 64;
+  const size_t ts_alloc = std::max<size_t>(64, per_thread * size_t(options.threads));
+  s->thread_scratch_ = static_cast<unsigned char*>(std::aligned_alloc(64, ts_alloc));
+  if (s->thread_scratch_ == nullptr)
+    return Status(Code::out_of_memory, "cannot allocate " + std::to_string(ts_alloc) + " bytes of thread scratch");
+  std::memset(s->thread_scratch_, 0, ts_alloc);
+  s->pool_ = std::make_unique<ThreadPool>(options.threads);
 
   size_t n_in = 0, n_out = 0;
   for (const Op& op : g.ops) {
@@ -32,13 +42,20 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Engine> e
     b.out = s->out_ptrs_.data() + s->out_ptrs_.size();
     for (int32_t id : op.outputs) s->out_ptrs_.push_back(s->value_ptr(id));
     b.scratch = e.ops()[i]->scratch_bytes() ? s->arena_ + e.scratch_offset(int(i)) : nullptr;
+    b.pool = s->pool_.get();
+    b.thread_scratch = s->thread_scratch_;
+    b.thread_scratch_stride = per_thread;
     s->bound_.push_back(b);
   }
   s->reset();
   return s;
 }
 
-Session::~Session() { std::free(arena_); }
+Session::~Session() {
+  pool_.reset();  // joins the workers before their scratch goes
+  std::free(thread_scratch_);
+  std::free(arena_);
+}
 
 void* Session::value_ptr(int value) const {
   const Value& v = engine_->graph().values[size_t(value)];

@@ -7,17 +7,26 @@
 
 #include "core/status.hpp"
 #include "runtime/engine.hpp"
+#include "runtime/thread_pool.hpp"
 
 namespace wv {
 
+// How a session runs. Defaults: one thread (the caller's), the behaviour every integrator gets unless asked.
+struct SessionOptions {
+  int threads = 1;  // intra-op threads including the caller's, 1..kMaxThreads
+  static constexpr int kMaxThreads = 64;
+};
+
 class Session {
  public:
-  static Result<std::unique_ptr<Session>> create(std::shared_ptr<const Engine> engine);
+  static Result<std::unique_ptr<Session>> create(std::shared_ptr<const Engine> engine,
+                                                 const SessionOptions& options = SessionOptions());
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
   const Engine& engine() const { return *engine_; }
+  int threads() const { return pool_->threads(); }
   // Copy graph input `index` in; `bytes` must match its spec exactly.
   Status set_input(int index, const void* data, size_t bytes);
   // Check float inputs are finite, then execute every op in order.
@@ -37,6 +46,8 @@ class Session {
   std::vector<const void*> in_ptrs_;  // all ops' input slots, concatenated
   std::vector<void*> out_ptrs_;
   std::vector<OpBuffers> bound_;
+  std::unique_ptr<ThreadPool> pool_;
+  unsigned char* thread_scratch_ = nullptr;
 };
 
 }  // namespace wv

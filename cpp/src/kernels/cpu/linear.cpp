@@ -1,12 +1,13 @@
 // linear: y[..., Co] = x[..., K] W^T with the fused epilogue, float32 and int8.
 //   inputs: 0 x [..., K], 1 weight [Co, K], 2 bias, 3 multiplier, 4 shift, 5 residual, 6 LUT
-// Rows of x are the GEMM's M dimension so the output comes out row-major with no transpose;
-// the weight is repacked once at load (pair-interleaved int16, or transposed float).
+// Rows of x are the GEMM's M dimension so the output comes out row-major with no transpose. int8 runs on the
+// same packed micro-kernels as conv2d (one tap); float repacks the weight transposed once at load.
 #include <algorithm>
 #include <vector>
 
 #include "kernels/cpu/epilogue.hpp"
 #include "kernels/cpu/gemm.hpp"
+#include "kernels/cpu/qgemm/igemm_driver.hpp"
 #include "kernels/cpu/requantize_row.hpp"
 
 namespace wv::kernels {
@@ -14,34 +15,26 @@ namespace {
 
 class LinearS8 final : public PreparedOp {
  public:
-  int64_t rows = 0, K = 0, Kp = 0, Co = 0, tile = 0;
+  int64_t rows = 0, K = 0, Co = 0;
   int32_t zero = 0;
-  std::vector<int16_t> weights;  // [Kp/2][Co][2]
-  QuantEpilogue ep;
-  GemmS16Fn gemm = nullptr;
+  const qgemm::Ukernel* uk = nullptr;
+  qgemm::PackedWeights packed;  // bias and the input zero point folded in
+  QuantEpilogue ep;             // so ep.bias is null
   QuantRowFn quant_row = nullptr;
 
-  size_t a_bytes() const { return size_t((tile * Kp * 2 + 63) / 64 * 64); }
   void run(const OpBuffers& b) const override {
     const int8_t* x = static_cast<const int8_t*>(b.in[0]);
     const int8_t* r = ep.residual ? static_cast<const int8_t*>(b.in[kSlotResidual]) : nullptr;
     int8_t* y = static_cast<int8_t*>(b.out[0]);
-    int16_t* a = static_cast<int16_t*>(b.scratch);
-    int32_t* acc = reinterpret_cast<int32_t*>(static_cast<char*>(b.scratch) + a_bytes());
-    for (int64_t r0 = 0; r0 < rows; r0 += tile) {
-      const int64_t nt = std::min(tile, rows - r0);
-      for (int64_t i = 0; i < nt; ++i) {
-        const int8_t* xr = x + (r0 + i) * K;
-        int16_t* ar = a + i * Kp;
-        for (int64_t k = 0; k < K; ++k) ar[k] = int16_t(xr[k] - zero);
-        for (int64_t k = K; k < Kp; ++k) ar[k] = 0;
-      }
-      gemm(int(nt), int(Co), int(Kp), a, weights.data(), acc, int(Co));
-      for (int64_t i = 0; i < nt; ++i) {
-        const int64_t base = (r0 + i) * Co;
-        quant_row(ep, acc + i * Co, Co, 0, 1, r ? r + base : nullptr, y + base);
-      }
-    }
+    const unsigned char* a = static_cast<const unsigned char*>(b.scratch);
+    const size_t row_bytes = size_t(packed.kc) * qgemm::a_element_bytes(uk->a_format);
+    qgemm::prepare_rows_parallel(b, uk->a_format, x, K, 1, K, packed.kc, zero, rows, b.scratch);
+    auto fill_row = [&](int64_t i, const void** ptrs, int64_t) { ptrs[0] = a + size_t(i) * row_bytes; };
+    auto store = [&](int64_t i, int64_t n0, int64_t cols, const int32_t* c) {
+      const int64_t base = i * Co + n0;
+      quant_row(ep, c, cols, int(n0), 1, r ? r + base : nullptr, y + base);
+    };
+    qgemm::run_igemm(b, *uk, packed, rows, Co, fill_row, store);
   }
 };
 
@@ -85,15 +78,14 @@ Result<std::unique_ptr<PreparedOp>> create(const OpView& op) {
     if (w.dtype != DType::i8) return op.error("int8 input needs int8 weights, got " + w.describe());
     auto k = std::make_unique<LinearS8>();
     WV_RETURN_IF_ERROR(make_quant_epilogue(op, Co, &k->ep));
-    k->rows = rows; k->K = K; k->Co = Co; k->Kp = (K + 1) / 2 * 2; k->zero = x.zero_point;
-    k->weights.assign(size_t(k->Kp * Co), 0);
-    const int8_t* wq = static_cast<const int8_t*>(w.data);
-    for (int64_t c = 0; c < Co; ++c)
-      for (int64_t kk = 0; kk < K; ++kk) k->weights[size_t((kk / 2) * Co * 2 + c * 2 + kk % 2)] = wq[c * K + kk];
-    k->tile = std::min<int64_t>(rows, std::max<int64_t>(4, (64 * 1024) / (k->Kp * 2 + Co * 4)));
-    k->gemm = select_gemm_s16();
+    k->rows = rows; k->K = K; k->Co = Co; k->zero = x.zero_point;
+    k->uk = &qgemm::select_ukernel();
+    k->packed = qgemm::pack_weights(*k->uk, static_cast<const int8_t*>(w.data), k->ep.bias, Co, 1, K, k->zero);
+    k->ep.bias = nullptr;
     k->quant_row = select_quant_row();
-    k->set_scratch_bytes(k->a_bytes() + size_t(k->tile * Co * 4));
+    k->set_scratch_bytes(qgemm::align64(size_t(rows * k->packed.kc) * qgemm::a_element_bytes(k->uk->a_format)));
+    k->set_thread_scratch_bytes(qgemm::driver_thread_scratch(*k->uk, 1));
+    k->set_packed_bytes(k->packed.bytes.size());
     k->set_work(rows * Co * K);
     return std::unique_ptr<PreparedOp>(std::move(k));
   }

@@ -94,19 +94,12 @@ PackedWeights pack_weights(const Ukernel& uk, const int8_t* w, const int32_t* bi
   return p;
 }
 
-void prepare_rows(AFormat f, const int8_t* x, int64_t C, int64_t kc, int32_t z, int64_t r0, int64_t r1, void* dst) {
+void prepare_rows(AFormat f, const int8_t* x, int64_t row_stride, int64_t chan_stride, int64_t C, int64_t kc,
+                  int32_t z, int64_t r0, int64_t r1, void* dst) {
   if (f == AFormat::s16_centered)
-    prepare_typed<int16_t>(f, x, C, 1, C, kc, z, r0, r1, static_cast<int16_t*>(dst));
+    prepare_typed<int16_t>(f, x, row_stride, chan_stride, C, kc, z, r0, r1, static_cast<int16_t*>(dst));
   else
-    prepare_typed<uint8_t>(f, x, C, 1, C, kc, z, r0, r1, static_cast<uint8_t*>(dst));
-}
-
-void prepare_rows_planar(AFormat f, const int8_t* x, int64_t plane, int64_t C, int64_t kc, int32_t z, int64_t r0,
-                         int64_t r1, void* dst) {
-  if (f == AFormat::s16_centered)
-    prepare_typed<int16_t>(f, x, 1, plane, C, kc, z, r0, r1, static_cast<int16_t*>(dst));
-  else
-    prepare_typed<uint8_t>(f, x, 1, plane, C, kc, z, r0, r1, static_cast<uint8_t*>(dst));
+    prepare_typed<uint8_t>(f, x, row_stride, chan_stride, C, kc, z, r0, r1, static_cast<uint8_t*>(dst));
 }
 
 void fill_padding_row(AFormat f, int64_t kc, int32_t z, void* dst) {

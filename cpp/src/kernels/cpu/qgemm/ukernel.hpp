@@ -59,12 +59,11 @@ struct PackedWeights {
 PackedWeights pack_weights(const Ukernel& uk, const int8_t* w, const int32_t* bias, int64_t N, int64_t ks, int64_t C,
                            int32_t z);
 
-// Convert rows of int8 activations into the A format: dst row r (stride kc elements) = f(x[r*C + c]) for c < C,
-// and the padding value for C <= c < kc. Rows [r0, r1).
-void prepare_rows(AFormat f, const int8_t* x, int64_t C, int64_t kc, int32_t z, int64_t r0, int64_t r1, void* dst);
-// The same from an NCHW plane stack (x[c * plane + r]): a transposing copy into NHWC rows.
-void prepare_rows_planar(AFormat f, const int8_t* x, int64_t plane, int64_t C, int64_t kc, int32_t z, int64_t r0,
-                         int64_t r1, void* dst);
+// Convert rows of int8 activations into the A format: dst row r (stride kc elements) holds f(x[r * row_stride +
+// c * chan_stride]) for c < C and the padding value for C <= c < kc. Rows [r0, r1). chan_stride 1 reads NHWC
+// rows in place; row_stride 1 and chan_stride = H*W transposes an NCHW plane stack.
+void prepare_rows(AFormat f, const int8_t* x, int64_t row_stride, int64_t chan_stride, int64_t C, int64_t kc,
+                  int32_t z, int64_t r0, int64_t r1, void* dst);
 // One row of kc elements that reads as x = z (what a padding tap contributes: nothing).
 void fill_padding_row(AFormat f, int64_t kc, int32_t z, void* dst);
 

@@ -1,0 +1,115 @@
+// int8 conv2d as an indirect GEMM (every convolution but depthwise): the input is converted once into the
+// micro-kernel's A format as NHWC rows (a straight pass from an NHWC input, a transposing one from NCHW), plus
+// one padding row; each output pixel then reads its taps through pointers into those rows, so a 3x3 conv
+// needs no im2col and a 1x1 conv is a plain GEMM. The weights were packed at load with the bias and the input
+// zero point folded in (qgemm/pack.cpp); the requantize epilogue runs on each register tile as it completes.
+#include <algorithm>
+#include <vector>
+
+#include "kernels/cpu/conv2d_shape.hpp"
+#include "kernels/cpu/epilogue.hpp"
+#include "kernels/cpu/qgemm/igemm_driver.hpp"
+#include "kernels/cpu/requantize_row.hpp"
+
+namespace wv::kernels {
+namespace {
+
+using qgemm::align64;
+
+class Conv2dS8Igemm final : public PreparedOp {
+ public:
+  ConvShape s{};
+  int32_t zero = 0;
+  const qgemm::Ukernel* uk = nullptr;
+  std::vector<qgemm::PackedWeights> packed;  // one per group
+  QuantEpilogue ep;                          // bias folded into the packed weights, so ep.bias is null
+  QuantRowFn quant_row = nullptr;
+  bool in_nhwc = false, out_nhwc = false;
+  size_t group_bytes = 0;  // one group's A rows: (H * W + 1) rows of kc elements, the last one padding
+
+  void run(const OpBuffers& b) const override {
+    const int8_t* x = static_cast<const int8_t*>(b.in[0]);
+    const int8_t* r = ep.residual ? static_cast<const int8_t*>(b.in[kSlotResidual]) : nullptr;
+    int8_t* y = static_cast<int8_t*>(b.out[0]);
+    unsigned char* a_all = static_cast<unsigned char*>(b.scratch);
+    const int64_t HW = s.H * s.W, P = s.P(), kc = packed[0].kc;
+    const size_t row_bytes = size_t(kc) * qgemm::a_element_bytes(uk->a_format);
+    for (int64_t n = 0; n < s.N; ++n) {
+      const int8_t* xn = x + n * s.C * HW;
+      for (int64_t g = 0; g < s.groups; ++g) {
+        unsigned char* a = a_all + size_t(g) * group_bytes;
+        if (in_nhwc)
+          qgemm::prepare_rows_parallel(b, uk->a_format, xn + g * s.Cig, s.C, 1, s.Cig, kc, zero, HW, a);
+        else
+          qgemm::prepare_rows_parallel(b, uk->a_format, xn + g * s.Cig * HW, 1, HW, s.Cig, kc, zero, HW, a);
+        qgemm::fill_padding_row(uk->a_format, kc, zero, a + size_t(HW) * row_bytes);
+      }
+      for (int64_t g = 0; g < s.groups; ++g) {
+        const unsigned char* a = a_all + size_t(g) * group_bytes;
+        const unsigned char* pad = a + size_t(HW) * row_bytes;
+        auto fill_row = [&](int64_t p, const void** ptrs, int64_t stride) {
+          const int64_t oy = p / s.Wo, ox = p % s.Wo;
+          for (int64_t ky = 0, t = 0; ky < s.kh; ++ky) {
+            const int64_t iy = s.in_y(oy, ky);
+            for (int64_t kx = 0; kx < s.kw; ++kx, ++t) {
+              const int64_t ix = s.in_x(ox, kx);
+              const bool inside = iy >= 0 && iy < s.H && ix >= 0 && ix < s.W;
+              ptrs[t * stride] = inside ? a + size_t(iy * s.W + ix) * row_bytes : pad;
+            }
+          }
+        };
+        auto store = [&](int64_t p, int64_t n0, int64_t cols, const int32_t* c) {
+          const int64_t co0 = g * s.Cog + n0;
+          if (out_nhwc) {
+            const int64_t base = (n * P + p) * s.Co + co0;
+            quant_row(ep, c, cols, int(co0), 1, r ? r + base : nullptr, y + base);
+          } else {
+            for (int64_t j = 0; j < cols; ++j) {
+              const int64_t at = (n * s.Co + co0 + j) * P + p;
+              y[at] = ep.apply(c[j], int(co0 + j), r ? r[at] : int8_t(0));
+            }
+          }
+        };
+        qgemm::run_igemm(b, *uk, packed[size_t(g)], P, s.Cog, fill_row, store);
+      }
+    }
+  }
+};
+
+}  // namespace
+
+Result<std::unique_ptr<PreparedOp>> create_conv2d_s8_igemm(const OpView& op, const ConvShape& s) {
+  auto k = std::make_unique<Conv2dS8Igemm>();
+  k->s = s;
+  WV_RETURN_IF_ERROR(make_quant_epilogue(op, s.Co, &k->ep));
+  const int32_t* bias = k->ep.bias;
+  k->ep.bias = nullptr;
+  k->zero = op.in(0).zero_point;
+  k->uk = &qgemm::select_ukernel();
+  k->quant_row = select_quant_row();
+  k->in_nhwc = op.in(0).layout == Layout::nhwc;
+  k->out_nhwc = op.out(0).layout == Layout::nhwc;
+  // weight [Co][Cig][kh][kw] -> per group [Cog][tap][Cig], the order the packing reads
+  const int8_t* w = static_cast<const int8_t*>(op.in(1).data);
+  const int64_t taps = s.taps();
+  std::vector<int8_t> reordered(size_t(s.Cog * taps * s.Cig));
+  size_t packed_bytes = 0;
+  for (int64_t g = 0; g < s.groups; ++g) {
+    for (int64_t c = 0; c < s.Cog; ++c)
+      for (int64_t t = 0; t < taps; ++t)
+        for (int64_t ci = 0; ci < s.Cig; ++ci)
+          reordered[size_t((c * taps + t) * s.Cig + ci)] = w[((g * s.Cog + c) * s.Cig + ci) * taps + t];
+    k->packed.push_back(qgemm::pack_weights(*k->uk, reordered.data(), bias ? bias + g * s.Cog : nullptr, s.Cog, taps,
+                                            s.Cig, k->zero));
+    packed_bytes += k->packed.back().bytes.size();
+  }
+  const int64_t kc = k->packed[0].kc;
+  k->group_bytes = align64(size_t((s.H * s.W + 1) * kc) * qgemm::a_element_bytes(k->uk->a_format));
+  k->set_scratch_bytes(k->group_bytes * size_t(s.groups));
+  k->set_thread_scratch_bytes(qgemm::driver_thread_scratch(*k->uk, taps));
+  k->set_packed_bytes(packed_bytes);
+  k->set_work(s.N * s.Co * s.P() * s.K);
+  return std::unique_ptr<PreparedOp>(std::move(k));
+}
+
+}  // namespace wv::kernels

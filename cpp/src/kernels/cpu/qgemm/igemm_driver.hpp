@@ -1,0 +1,70 @@
+// The driver of the int8 micro-kernels: cuts an M x N indirect GEMM into tasks of row blocks x column blocks,
+// runs them on the session's threads, and hands each finished register tile to the caller's epilogue while
+// it is still in L1. Every output element is computed by exactly one task with the same arithmetic, so the
+// result is bit-identical for any thread count.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+
+#include "kernels/cpu/qgemm/ukernel.hpp"
+#include "plan/kernel.hpp"
+#include "runtime/thread_pool.hpp"
+
+namespace wv::kernels::qgemm {
+
+inline size_t align64(size_t n) { return (n + 63) / 64 * 64; }
+
+// Per-thread scratch the driver needs: ks * mr row pointers and one mr x nr int32 tile.
+inline size_t driver_thread_scratch(const Ukernel& uk, int64_t ks) {
+  return align64(size_t(ks * uk.mr) * sizeof(void*)) + align64(size_t(uk.mr * uk.nr) * sizeof(int32_t));
+}
+
+// Column blocks per task: the packed weights one task sweeps stay within about half of L2.
+inline int64_t columns_per_task(const PackedWeights& w) {
+  return std::max<int64_t>(1, int64_t(256 * 1024 / std::max<size_t>(1, w.block_bytes)));
+}
+
+// fill_row(row, ptrs, stride): write the ks tap pointers of GEMM row `row` to ptrs[t * stride], t < ks.
+// store(row, n0, n_count, c): c holds the row's accumulators for columns [n0, n0 + n_count).
+template <typename FillRow, typename Store>
+void run_igemm(const OpBuffers& b, const Ukernel& uk, const PackedWeights& w, int64_t M, int64_t N, FillRow fill_row,
+               Store store) {
+  const int64_t mr = uk.mr, nr = uk.nr, ks = w.ks;
+  const int64_t m_blocks = (M + mr - 1) / mr;
+  const int64_t n_per = std::min<int64_t>(w.blocks, columns_per_task(w));
+  const int64_t n_tasks = (w.blocks + n_per - 1) / n_per;
+  // Enough row tasks to balance the threads, few enough that each reuses its pointers across column blocks
+  // and that a small layer is not cut finer than a hand-off between threads is worth (~64 K MACs a task).
+  const int64_t macs = M * N * w.kc * ks;
+  const int64_t want = std::clamp<int64_t>(macs >> 16, 1, int64_t(b.pool->threads()) * 4);
+  const int64_t m_tasks = std::clamp<int64_t>((want + n_tasks - 1) / n_tasks, 1, m_blocks);
+  const int64_t m_per = (m_blocks + m_tasks - 1) / m_tasks;
+  const int64_t tasks = ((m_blocks + m_per - 1) / m_per) * n_tasks;
+  b.pool->parallel_for(tasks, [&](int64_t task, int thread) {
+    unsigned char* ts = static_cast<unsigned char*>(b.thread_scratch_of(thread));
+    const void** ptrs = reinterpret_cast<const void**>(ts);
+    int32_t* c = reinterpret_cast<int32_t*>(ts + align64(size_t(ks * mr) * sizeof(void*)));
+    const int64_t mt = task / n_tasks, nt = task % n_tasks;
+    const int64_t mb_end = std::min(m_blocks, (mt + 1) * m_per), nb_end = std::min(w.blocks, (nt + 1) * n_per);
+    for (int64_t mb = mt * m_per; mb < mb_end; ++mb) {
+      const int64_t m0 = mb * mr, rows = std::min(mr, M - m0);
+      for (int64_t m = 0; m < mr; ++m) fill_row(m0 + std::min(m, rows - 1), ptrs + m, mr);
+      for (int64_t nb = nt * n_per; nb < nb_end; ++nb) {
+        uk.run(size_t(w.kc), size_t(ks), ptrs, w.block(nb), c);
+        const int64_t n0 = nb * nr, cols = std::min(nr, N - n0);
+        for (int64_t m = 0; m < rows; ++m) store(m0 + m, n0, cols, c + m * nr);
+      }
+    }
+  });
+}
+
+// Convert rows [0, rows) of activations into the A format on the pool (see prepare_rows).
+inline void prepare_rows_parallel(const OpBuffers& b, AFormat f, const int8_t* x, int64_t row_stride,
+                                  int64_t chan_stride, int64_t C, int64_t kc, int32_t z, int64_t rows, void* dst) {
+  const int64_t chunk = std::max<int64_t>(64, (rows + 4 * b.pool->threads() - 1) / (4 * b.pool->threads()));
+  b.pool->parallel_for((rows + chunk - 1) / chunk, [&](int64_t task, int) {
+    prepare_rows(f, x, row_stride, chan_stride, C, kc, z, task * chunk, std::min(rows, (task + 1) * chunk), dst);
+  });
+}
+
+}  // namespace wv::kernels::qgemm
