@@ -3,6 +3,7 @@
 // vary (padding taps included), and extreme values (x, w at -128/127, z at both ends) are pinned.
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -83,9 +84,43 @@ void check_ukernel(const Ukernel& uk) {
   check_case(uk, rng, int64_t(uk.nr), 16, 1024, 127, 2);
 }
 
+// prepare_rows against its definition: NHWC rows and NCHW planes, every format, padded channel counts.
+void check_prepare_rows() {
+  std::mt19937 rng(99);
+  const AFormat formats[] = {AFormat::s16_centered, AFormat::u8_offset, AFormat::s8_raw};
+  for (AFormat f : formats)
+    for (int64_t C : {1, 2, 3, 4, 5, 16, 19})
+      for (int64_t kr : {1, 2, 4, 8})
+        for (int32_t z : {-128, 0, 37, 127})
+          for (int planar = 0; planar < 2; ++planar) {
+            const int64_t kc = (C + kr - 1) / kr * kr, rows = 53, r0 = 3, r1 = 50;
+            std::vector<int8_t> x(size_t(rows * C));
+            for (auto& v : x) v = draw(rng, 0);
+            const size_t es = a_element_bytes(f);
+            std::vector<uint8_t> got(size_t(rows * kc) * es, 0xEE), want(size_t(rows * kc) * es, 0xEE);
+            if (planar) prepare_rows(f, x.data(), 1, rows, C, kc, z, r0, r1, got.data());
+            else prepare_rows(f, x.data(), C, 1, C, kc, z, r0, r1, got.data());
+            for (int64_t r = r0; r < r1; ++r)
+              for (int64_t c = 0; c < kc; ++c) {
+                const int32_t xv = c < C ? x[size_t(planar ? c * rows + r : r * C + c)] : z;  // padding reads x = z
+                int32_t v = f == AFormat::s16_centered ? xv - z : (f == AFormat::u8_offset ? xv + 128 : xv);
+                if (es == 2) {
+                  const int16_t s16 = int16_t(v);
+                  std::memcpy(want.data() + size_t(r * kc + c) * 2, &s16, 2);
+                } else {
+                  want[size_t(r * kc + c)] = uint8_t(v & 0xFF);
+                }
+              }
+            WV_CHECK_MSG(got == want, "prepare_rows format " + std::to_string(int(f)) + " C=" + std::to_string(C) +
+                                          " kc=" + std::to_string(kc) + " z=" + std::to_string(z) +
+                                          (planar ? " planar" : " rows"));
+          }
+}
+
 }  // namespace
 
 int main() {
+  check_prepare_rows();
   int ran = 0;
   for (const Ukernel* uk : all_ukernels()) {
     if (!uk->supported()) {

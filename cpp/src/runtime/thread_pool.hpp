@@ -37,19 +37,21 @@ class ThreadPool {
   using Trampoline = void (*)(void*, int64_t, int);
   void run_tasks(int64_t tasks, Trampoline call, void* ctx);
   void worker_main(int slot);
-  void drain(int slot);
+  // Claims and runs tasks of generation `gen` until none is left; a worker that wakes late for a generation the
+  // caller already finished claims nothing, so nobody ever waits on a thread the OS has not scheduled.
+  void drain(uint32_t gen, int slot);
 
+  // The task counter: generation (high 32 bits), next task (16 bits), task count (low 16 bits), claimed by CAS.
+  static constexpr int64_t kMaxTasksPerRound = 0xFFFF;
+  std::atomic<uint64_t> state_{0};
+  std::atomic<int64_t> done_{0};
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_;      // workers sleep here between ops
-  std::condition_variable finished_;  // the caller sleeps here when workers are slow to finish
+  std::condition_variable finished_;  // the caller sleeps here when a worker still runs a task
   bool caller_waiting_ = false;       // guarded by mutex_
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<int64_t> next_{0};
-  std::atomic<int> busy_{0};
-  std::atomic<bool> stop_{false};
-  int64_t tasks_ = 0;
-  Trampoline call_ = nullptr;
+  std::atomic<bool> stop_{false};     // set under mutex_ (so a sleeping worker cannot miss it)
+  Trampoline call_ = nullptr;         // valid while a task of the current generation is unfinished
   void* ctx_ = nullptr;
 };
 

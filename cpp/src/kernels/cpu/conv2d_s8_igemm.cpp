@@ -23,7 +23,7 @@ class Conv2dS8Igemm final : public PreparedOp {
   const qgemm::Ukernel* uk = nullptr;
   std::vector<qgemm::PackedWeights> packed;  // one per group
   QuantEpilogue ep;                          // bias folded into the packed weights, so ep.bias is null
-  QuantRowFn quant_row = nullptr;
+  QuantTileFn quant_tile = nullptr;
   bool in_nhwc = false, out_nhwc = false;
   size_t group_bytes = 0;  // one group's A rows: (H * W + 1) rows of kc elements, the last one padding
 
@@ -58,16 +58,17 @@ class Conv2dS8Igemm final : public PreparedOp {
             }
           }
         };
-        auto store = [&](int64_t p, int64_t n0, int64_t cols, const int32_t* c) {
+        auto store = [&](int64_t p0, int64_t rows, int64_t n0, int64_t cols, const int32_t* c) {
           const int64_t co0 = g * s.Cog + n0;
           if (out_nhwc) {
-            const int64_t base = (n * P + p) * s.Co + co0;
-            quant_row(ep, c, cols, int(co0), 1, r ? r + base : nullptr, y + base);
+            const int64_t base = (n * P + p0) * s.Co + co0;
+            quant_tile(ep, c, uk->nr, rows, cols, int(co0), r ? r + base : nullptr, y + base, s.Co);
           } else {
-            for (int64_t j = 0; j < cols; ++j) {
-              const int64_t at = (n * s.Co + co0 + j) * P + p;
-              y[at] = ep.apply(c[j], int(co0 + j), r ? r[at] : int8_t(0));
-            }
+            for (int64_t m = 0; m < rows; ++m)
+              for (int64_t j = 0; j < cols; ++j) {
+                const int64_t at = (n * s.Co + co0 + j) * P + p0 + m;
+                y[at] = ep.apply(c[m * uk->nr + j], int(co0 + j), r ? r[at] : int8_t(0));
+              }
           }
         };
         qgemm::run_igemm(b, *uk, packed[size_t(g)], P, s.Cog, fill_row, store);
@@ -86,7 +87,7 @@ Result<std::unique_ptr<PreparedOp>> create_conv2d_s8_igemm(const OpView& op, con
   k->ep.bias = nullptr;
   k->zero = op.in(0).zero_point;
   k->uk = &qgemm::select_ukernel();
-  k->quant_row = select_quant_row();
+  k->quant_tile = select_quant_tile();
   k->in_nhwc = op.in(0).layout == Layout::nhwc;
   k->out_nhwc = op.out(0).layout == Layout::nhwc;
   // weight [Co][Cig][kh][kw] -> per group [Cog][tap][Cig], the order the packing reads

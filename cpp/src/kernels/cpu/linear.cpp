@@ -20,7 +20,7 @@ class LinearS8 final : public PreparedOp {
   const qgemm::Ukernel* uk = nullptr;
   qgemm::PackedWeights packed;  // bias and the input zero point folded in
   QuantEpilogue ep;             // so ep.bias is null
-  QuantRowFn quant_row = nullptr;
+  QuantTileFn quant_tile = nullptr;
 
   void run(const OpBuffers& b) const override {
     const int8_t* x = static_cast<const int8_t*>(b.in[0]);
@@ -30,9 +30,9 @@ class LinearS8 final : public PreparedOp {
     const size_t row_bytes = size_t(packed.kc) * qgemm::a_element_bytes(uk->a_format);
     qgemm::prepare_rows_parallel(b, uk->a_format, x, K, 1, K, packed.kc, zero, rows, b.scratch);
     auto fill_row = [&](int64_t i, const void** ptrs, int64_t) { ptrs[0] = a + size_t(i) * row_bytes; };
-    auto store = [&](int64_t i, int64_t n0, int64_t cols, const int32_t* c) {
-      const int64_t base = i * Co + n0;
-      quant_row(ep, c, cols, int(n0), 1, r ? r + base : nullptr, y + base);
+    auto store = [&](int64_t i0, int64_t count, int64_t n0, int64_t cols, const int32_t* c) {
+      const int64_t base = i0 * Co + n0;
+      quant_tile(ep, c, uk->nr, count, cols, int(n0), r ? r + base : nullptr, y + base, Co);
     };
     qgemm::run_igemm(b, *uk, packed, rows, Co, fill_row, store);
   }
@@ -82,7 +82,7 @@ Result<std::unique_ptr<PreparedOp>> create(const OpView& op) {
     k->uk = &qgemm::select_ukernel();
     k->packed = qgemm::pack_weights(*k->uk, static_cast<const int8_t*>(w.data), k->ep.bias, Co, 1, K, k->zero);
     k->ep.bias = nullptr;
-    k->quant_row = select_quant_row();
+    k->quant_tile = select_quant_tile();
     k->set_scratch_bytes(qgemm::align64(size_t(rows * k->packed.kc) * qgemm::a_element_bytes(k->uk->a_format)));
     k->set_thread_scratch_bytes(qgemm::driver_thread_scratch(*k->uk, 1));
     k->set_packed_bytes(k->packed.bytes.size());

@@ -98,4 +98,10 @@ void quant_row_avx2(const QuantEpilogue& ep, const int32_t* acc, int64_t n, int 
   quant_row_scalar(ep, acc + i, n - i, channel0 + int(i) * channel_step, channel_step, residual ? residual + i : nullptr, y + i);
 }
 
+void quant_tile_avx2(const QuantEpilogue& ep, const int32_t* c, int64_t ldc, int64_t rows, int64_t n, int channel0,
+                     const int8_t* residual, int8_t* y, int64_t ldy) {
+  for (int64_t m = 0; m < rows; ++m)
+    quant_row_avx2(ep, c + m * ldc, n, channel0, 1, residual ? residual + m * ldy : nullptr, y + m * ldy);
+}
+
 }  // namespace wv::kernels

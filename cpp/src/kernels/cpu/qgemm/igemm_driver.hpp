@@ -25,7 +25,8 @@ inline int64_t columns_per_task(const PackedWeights& w) {
 }
 
 // fill_row(row, ptrs, stride): write the ks tap pointers of GEMM row `row` to ptrs[t * stride], t < ks.
-// store(row, n0, n_count, c): c holds the row's accumulators for columns [n0, n0 + n_count).
+// store(row0, rows, n0, cols, c): c (row stride nr) holds the tile's accumulators, rows [row0, row0 + rows) x
+// columns [n0, n0 + cols).
 template <typename FillRow, typename Store>
 void run_igemm(const OpBuffers& b, const Ukernel& uk, const PackedWeights& w, int64_t M, int64_t N, FillRow fill_row,
                Store store) {
@@ -52,7 +53,7 @@ void run_igemm(const OpBuffers& b, const Ukernel& uk, const PackedWeights& w, in
       for (int64_t nb = nt * n_per; nb < nb_end; ++nb) {
         uk.run(size_t(w.kc), size_t(ks), ptrs, w.block(nb), c);
         const int64_t n0 = nb * nr, cols = std::min(nr, N - n0);
-        for (int64_t m = 0; m < rows; ++m) store(m0 + m, n0, cols, c + m * nr);
+        store(m0, rows, n0, cols, c);
       }
     }
   });

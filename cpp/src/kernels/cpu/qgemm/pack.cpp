@@ -1,5 +1,8 @@
 // Weight packing and activation preparation for the int8 micro-kernels (ukernel.hpp), shared by every ISA.
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "kernels/cpu/qgemm/ukernel.hpp"
 
@@ -60,21 +63,77 @@ E convert(AFormat f, int8_t x, int32_t z) {
   return E(0);
 }
 
+// Per-row loop for NHWC sources (contiguous channels, vectorised by the compiler). The attribute keeps GCC
+// from turning the few padding stores of each row into a memset call per row.
 template <typename E>
-void prepare_typed(AFormat f, const int8_t* x, int64_t row_stride, int64_t chan_stride, int64_t C, int64_t kc,
-                   int32_t z, int64_t r0, int64_t r1, E* dst) {
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+void prepare_rows_typed(AFormat f, const int8_t* x, int64_t row_stride, int64_t C, int64_t kc, int32_t z, int64_t r0,
+                        int64_t r1, E* dst) {
   const E pad = E(padding_value(f, z));
   for (int64_t r = r0; r < r1; ++r) {
     E* d = dst + r * kc;
     const int8_t* s = x + r * row_stride;
-    if (chan_stride == 1) {
-      for (int64_t c = 0; c < C; ++c) d[c] = convert<E>(f, s[c], z);  // contiguous: vectorised by the compiler
-    } else {
-      for (int64_t c = 0; c < C; ++c) d[c] = convert<E>(f, s[c * chan_stride], z);
-    }
+    for (int64_t c = 0; c < C; ++c) d[c] = convert<E>(f, s[c], z);
     for (int64_t c = C; c < kc; ++c) d[c] = pad;
   }
 }
+
+// Plane-major loop for NCHW sources: reads each plane contiguously, writes with the row stride.
+template <typename E>
+void prepare_planes_typed(AFormat f, const int8_t* x, int64_t row_stride, int64_t plane, int64_t C, int64_t kc,
+                          int32_t z, int64_t r0, int64_t r1, E* dst) {
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t r = r0; r < r1; ++r) dst[r * kc + c] = convert<E>(f, x[c * plane + r * row_stride], z);
+  const E pad = E(padding_value(f, z));
+  for (int64_t c = C; c < kc; ++c)
+    for (int64_t r = r0; r < r1; ++r) dst[r * kc + c] = pad;
+}
+
+#if defined(__SSE2__)
+// The common stem: an NCHW image of up to 4 channels into 4-element rows (kc == 4), 16 pixels (byte formats)
+// or 8 pixels (int16) per step by interleaving the planes with unpack instructions. Returns the rows done.
+int64_t prepare_planes_k4_sse2(AFormat f, const int8_t* x, int64_t plane, int64_t C, int32_t z, int64_t r0,
+                               int64_t r1, void* dst) {
+  const __m128i pad8 = _mm_set1_epi8(char(padding_value(f, z)));
+  const __m128i flip = _mm_set1_epi8(f == AFormat::u8_offset ? char(0x80) : 0);
+  const __m128i zero16 = _mm_set1_epi16(int16_t(z));
+  int64_t r = r0;
+  if (f != AFormat::s16_centered) {
+    for (; r + 16 <= r1; r += 16) {
+      __m128i ch[4];
+      for (int64_t c = 0; c < 4; ++c)
+        ch[c] = c < C ? _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + c * plane + r)), flip) : pad8;
+      const __m128i lo01 = _mm_unpacklo_epi8(ch[0], ch[1]), hi01 = _mm_unpackhi_epi8(ch[0], ch[1]);
+      const __m128i lo23 = _mm_unpacklo_epi8(ch[2], ch[3]), hi23 = _mm_unpackhi_epi8(ch[2], ch[3]);
+      __m128i* d = reinterpret_cast<__m128i*>(static_cast<uint8_t*>(dst) + r * 4);
+      _mm_storeu_si128(d + 0, _mm_unpacklo_epi16(lo01, lo23));
+      _mm_storeu_si128(d + 1, _mm_unpackhi_epi16(lo01, lo23));
+      _mm_storeu_si128(d + 2, _mm_unpacklo_epi16(hi01, hi23));
+      _mm_storeu_si128(d + 3, _mm_unpackhi_epi16(hi01, hi23));
+    }
+  } else {
+    for (; r + 8 <= r1; r += 8) {
+      __m128i ch[4];
+      for (int64_t c = 0; c < 4; ++c) {
+        if (c < C) {
+          const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(x + c * plane + r));
+          ch[c] = _mm_sub_epi16(_mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8), zero16);
+        } else {
+          ch[c] = _mm_setzero_si128();
+        }
+      }
+      const __m128i lo01 = _mm_unpacklo_epi16(ch[0], ch[1]), hi01 = _mm_unpackhi_epi16(ch[0], ch[1]);
+      const __m128i lo23 = _mm_unpacklo_epi16(ch[2], ch[3]), hi23 = _mm_unpackhi_epi16(ch[2], ch[3]);
+      __m128i* d = reinterpret_cast<__m128i*>(static_cast<int16_t*>(dst) + r * 4);
+      _mm_storeu_si128(d + 0, _mm_unpacklo_epi32(lo01, lo23));
+      _mm_storeu_si128(d + 1, _mm_unpackhi_epi32(lo01, lo23));
+      _mm_storeu_si128(d + 2, _mm_unpacklo_epi32(hi01, hi23));
+      _mm_storeu_si128(d + 3, _mm_unpackhi_epi32(hi01, hi23));
+    }
+  }
+  return r - r0;
+}
+#endif
 
 }  // namespace
 
@@ -96,10 +155,18 @@ PackedWeights pack_weights(const Ukernel& uk, const int8_t* w, const int32_t* bi
 
 void prepare_rows(AFormat f, const int8_t* x, int64_t row_stride, int64_t chan_stride, int64_t C, int64_t kc,
                   int32_t z, int64_t r0, int64_t r1, void* dst) {
-  if (f == AFormat::s16_centered)
-    prepare_typed<int16_t>(f, x, row_stride, chan_stride, C, kc, z, r0, r1, static_cast<int16_t*>(dst));
-  else
-    prepare_typed<uint8_t>(f, x, row_stride, chan_stride, C, kc, z, r0, r1, static_cast<uint8_t*>(dst));
+  const bool wide = f == AFormat::s16_centered;
+  if (chan_stride == 1) {
+    if (wide) prepare_rows_typed<int16_t>(f, x, row_stride, C, kc, z, r0, r1, static_cast<int16_t*>(dst));
+    else prepare_rows_typed<uint8_t>(f, x, row_stride, C, kc, z, r0, r1, static_cast<uint8_t*>(dst));
+    return;
+  }
+  // Planes (NCHW): element c of row r is x[c * chan_stride + r * row_stride].
+#if defined(__SSE2__)
+  if (kc == 4 && C <= 4 && row_stride == 1) r0 += prepare_planes_k4_sse2(f, x, chan_stride, C, z, r0, r1, dst);
+#endif
+  if (wide) prepare_planes_typed<int16_t>(f, x, row_stride, chan_stride, C, kc, z, r0, r1, static_cast<int16_t*>(dst));
+  else prepare_planes_typed<uint8_t>(f, x, row_stride, chan_stride, C, kc, z, r0, r1, static_cast<uint8_t*>(dst));
 }
 
 void fill_padding_row(AFormat f, int64_t kc, int32_t z, void* dst) {

@@ -21,7 +21,9 @@ constexpr int kMR = 8, kNR = 16, kKR = 4;
 
 bool supported() {
   __builtin_cpu_init();  // libgcc also requires the OS to save the zmm state (XGETBV)
+  // (VL and DQ too: the tile epilogue chosen with this kernel, requantize_avx512.cpp, is built with them)
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
          __builtin_cpu_supports("avx512vnni");
 }
 
