@@ -26,6 +26,7 @@ class Conv2dS8Igemm final : public PreparedOp {
   QuantTileFn quant_tile = nullptr;
   bool in_nhwc = false, out_nhwc = false;
   size_t group_bytes = 0;  // one group's A rows: (H * W + 1) rows of kc elements, the last one padding
+  std::vector<size_t> tap_offset;  // bytes from tap (0, 0) to tap t in the A rows, for pixels away from the border
 
   void run(const OpBuffers& b) const override {
     const int8_t* x = static_cast<const int8_t*>(b.in[0]);
@@ -47,14 +48,28 @@ class Conv2dS8Igemm final : public PreparedOp {
       for (int64_t g = 0; g < s.groups; ++g) {
         const unsigned char* a = a_all + size_t(g) * group_bytes;
         const unsigned char* pad = a + size_t(HW) * row_bytes;
-        auto fill_row = [&](int64_t p, const void** ptrs, int64_t stride) {
-          const int64_t oy = p / s.Wo, ox = p % s.Wo;
-          for (int64_t ky = 0, t = 0; ky < s.kh; ++ky) {
-            const int64_t iy = s.in_y(oy, ky);
-            for (int64_t kx = 0; kx < s.kw; ++kx, ++t) {
-              const int64_t ix = s.in_x(ox, kx);
-              const bool inside = iy >= 0 && iy < s.H && ix >= 0 && ix < s.W;
-              ptrs[t * stride] = inside ? a + size_t(iy * s.W + ix) * row_bytes : pad;
+        auto fill_rows = [&](int64_t p0, int64_t rows, const void** ptrs) {
+          const int64_t mr = uk->mr, ks = s.taps();
+          int64_t oy = p0 / s.Wo, ox = p0 % s.Wo;
+          for (int64_t m = 0; m < mr; ++m) {
+            if (m < rows) {
+              const int64_t iy0 = s.in_y(oy, 0), ix0 = s.in_x(ox, 0);
+              if (iy0 >= 0 && iy0 + s.dh * (s.kh - 1) < s.H && ix0 >= 0 && ix0 + s.dw * (s.kw - 1) < s.W) {
+                const unsigned char* base = a + size_t(iy0 * s.W + ix0) * row_bytes;  // every tap inside
+                for (int64_t t = 0; t < ks; ++t) ptrs[t * mr + m] = base + tap_offset[size_t(t)];
+              } else {
+                for (int64_t ky = 0, t = 0; ky < s.kh; ++ky) {
+                  const int64_t iy = iy0 + ky * s.dh;
+                  for (int64_t kx = 0; kx < s.kw; ++kx, ++t) {
+                    const int64_t ix = ix0 + kx * s.dw;
+                    const bool inside = iy >= 0 && iy < s.H && ix >= 0 && ix < s.W;
+                    ptrs[t * mr + m] = inside ? a + size_t(iy * s.W + ix) * row_bytes : pad;
+                  }
+                }
+              }
+              if (++ox == s.Wo) { ox = 0; ++oy; }
+            } else {
+              for (int64_t t = 0; t < ks; ++t) ptrs[t * mr + m] = ptrs[t * mr + rows - 1];
             }
           }
         };
@@ -71,7 +86,7 @@ class Conv2dS8Igemm final : public PreparedOp {
               }
           }
         };
-        qgemm::run_igemm(b, *uk, packed[size_t(g)], P, s.Cog, fill_row, store);
+        qgemm::run_igemm(b, *uk, packed[size_t(g)], P, s.Cog, fill_rows, store);
       }
     }
   }
@@ -105,6 +120,9 @@ Result<std::unique_ptr<PreparedOp>> create_conv2d_s8_igemm(const OpView& op, con
     packed_bytes += k->packed.back().bytes.size();
   }
   const int64_t kc = k->packed[0].kc;
+  const size_t row_bytes = size_t(kc) * qgemm::a_element_bytes(k->uk->a_format);
+  for (int64_t ky = 0; ky < s.kh; ++ky)
+    for (int64_t kx = 0; kx < s.kw; ++kx) k->tap_offset.push_back(size_t(ky * s.dh * s.W + kx * s.dw) * row_bytes);
   k->group_bytes = align64(size_t((s.H * s.W + 1) * kc) * qgemm::a_element_bytes(k->uk->a_format));
   k->set_scratch_bytes(k->group_bytes * size_t(s.groups));
   k->set_thread_scratch_bytes(qgemm::driver_thread_scratch(*k->uk, taps));

@@ -29,12 +29,14 @@ class LinearS8 final : public PreparedOp {
     const unsigned char* a = static_cast<const unsigned char*>(b.scratch);
     const size_t row_bytes = size_t(packed.kc) * qgemm::a_element_bytes(uk->a_format);
     qgemm::prepare_rows_parallel(b, uk->a_format, x, K, 1, K, packed.kc, zero, rows, b.scratch);
-    auto fill_row = [&](int64_t i, const void** ptrs, int64_t) { ptrs[0] = a + size_t(i) * row_bytes; };
+    auto fill_rows = [&](int64_t i0, int64_t count, const void** ptrs) {
+      for (int64_t m = 0; m < uk->mr; ++m) ptrs[m] = a + size_t(i0 + std::min(m, count - 1)) * row_bytes;
+    };
     auto store = [&](int64_t i0, int64_t count, int64_t n0, int64_t cols, const int32_t* c) {
       const int64_t base = i0 * Co + n0;
       quant_tile(ep, c, uk->nr, count, cols, int(n0), r ? r + base : nullptr, y + base, Co);
     };
-    qgemm::run_igemm(b, *uk, packed, rows, Co, fill_row, store);
+    qgemm::run_igemm(b, *uk, packed, rows, Co, fill_rows, store);
   }
 };
 

@@ -24,11 +24,12 @@ inline int64_t columns_per_task(const PackedWeights& w) {
   return std::max<int64_t>(1, int64_t(256 * 1024 / std::max<size_t>(1, w.block_bytes)));
 }
 
-// fill_row(row, ptrs, stride): write the ks tap pointers of GEMM row `row` to ptrs[t * stride], t < ks.
+// fill_rows(row0, rows, ptrs): write the ks tap pointers of GEMM rows row0 + m to ptrs[t * mr + m] for m < mr,
+// where rows m >= `rows` (past the problem's end) repeat row `rows - 1`.
 // store(row0, rows, n0, cols, c): c (row stride nr) holds the tile's accumulators, rows [row0, row0 + rows) x
 // columns [n0, n0 + cols).
-template <typename FillRow, typename Store>
-void run_igemm(const OpBuffers& b, const Ukernel& uk, const PackedWeights& w, int64_t M, int64_t N, FillRow fill_row,
+template <typename FillRows, typename Store>
+void run_igemm(const OpBuffers& b, const Ukernel& uk, const PackedWeights& w, int64_t M, int64_t N, FillRows fill_rows,
                Store store) {
   const int64_t mr = uk.mr, nr = uk.nr, ks = w.ks;
   const int64_t m_blocks = (M + mr - 1) / mr;
@@ -49,7 +50,7 @@ void run_igemm(const OpBuffers& b, const Ukernel& uk, const PackedWeights& w, in
     const int64_t mb_end = std::min(m_blocks, (mt + 1) * m_per), nb_end = std::min(w.blocks, (nt + 1) * n_per);
     for (int64_t mb = mt * m_per; mb < mb_end; ++mb) {
       const int64_t m0 = mb * mr, rows = std::min(mr, M - m0);
-      for (int64_t m = 0; m < mr; ++m) fill_row(m0 + std::min(m, rows - 1), ptrs + m, mr);
+      fill_rows(m0, rows, ptrs);
       for (int64_t nb = nt * n_per; nb < nb_end; ++nb) {
         uk.run(size_t(w.kc), size_t(ks), ptrs, w.block(nb), c);
         const int64_t n0 = nb * nr, cols = std::min(nr, N - n0);

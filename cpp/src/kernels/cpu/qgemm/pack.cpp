@@ -53,38 +53,35 @@ void pack_typed(const Ukernel& uk, const int8_t* w, const int32_t* bias, int64_t
   }
 }
 
-template <typename E>
-E convert(AFormat f, int8_t x, int32_t z) {
-  switch (f) {
-    case AFormat::s16_centered: return E(int32_t(x) - z);
-    case AFormat::u8_offset: return E(uint8_t(x) ^ 0x80u);
-    case AFormat::s8_raw: return E(x);
-  }
-  return E(0);
+template <AFormat F, typename E>
+inline E convert(int8_t x, int32_t z) {
+  if constexpr (F == AFormat::s16_centered) return E(int32_t(x) - z);
+  else if constexpr (F == AFormat::u8_offset) return E(uint8_t(x) ^ 0x80u);
+  else return E(x);
 }
 
 // Per-row loop for NHWC sources (contiguous channels, vectorised by the compiler). The attribute keeps GCC
 // from turning the few padding stores of each row into a memset call per row.
-template <typename E>
+template <AFormat F, typename E>
 __attribute__((optimize("no-tree-loop-distribute-patterns")))
-void prepare_rows_typed(AFormat f, const int8_t* x, int64_t row_stride, int64_t C, int64_t kc, int32_t z, int64_t r0,
+void prepare_rows_typed(const int8_t* x, int64_t row_stride, int64_t C, int64_t kc, int32_t z, int64_t r0,
                         int64_t r1, E* dst) {
-  const E pad = E(padding_value(f, z));
+  const E pad = E(padding_value(F, z));
   for (int64_t r = r0; r < r1; ++r) {
     E* d = dst + r * kc;
     const int8_t* s = x + r * row_stride;
-    for (int64_t c = 0; c < C; ++c) d[c] = convert<E>(f, s[c], z);
+    for (int64_t c = 0; c < C; ++c) d[c] = convert<F, E>(s[c], z);
     for (int64_t c = C; c < kc; ++c) d[c] = pad;
   }
 }
 
 // Plane-major loop for NCHW sources: reads each plane contiguously, writes with the row stride.
-template <typename E>
-void prepare_planes_typed(AFormat f, const int8_t* x, int64_t row_stride, int64_t plane, int64_t C, int64_t kc,
+template <AFormat F, typename E>
+void prepare_planes_typed(const int8_t* x, int64_t row_stride, int64_t plane, int64_t C, int64_t kc,
                           int32_t z, int64_t r0, int64_t r1, E* dst) {
   for (int64_t c = 0; c < C; ++c)
-    for (int64_t r = r0; r < r1; ++r) dst[r * kc + c] = convert<E>(f, x[c * plane + r * row_stride], z);
-  const E pad = E(padding_value(f, z));
+    for (int64_t r = r0; r < r1; ++r) dst[r * kc + c] = convert<F, E>(x[c * plane + r * row_stride], z);
+  const E pad = E(padding_value(F, z));
   for (int64_t c = C; c < kc; ++c)
     for (int64_t r = r0; r < r1; ++r) dst[r * kc + c] = pad;
 }
@@ -153,20 +150,34 @@ PackedWeights pack_weights(const Ukernel& uk, const int8_t* w, const int32_t* bi
   return p;
 }
 
+namespace {
+
+template <AFormat F, typename E>
+void prepare_as(const int8_t* x, int64_t row_stride, int64_t chan_stride, int64_t C, int64_t kc, int32_t z, int64_t r0,
+                int64_t r1, void* dst) {
+  E* d = static_cast<E*>(dst);
+  if (chan_stride == 1 && row_stride == C && kc == C)  // NHWC without padding: one flat stream
+    prepare_rows_typed<F, E>(x + r0 * C, 0, (r1 - r0) * C, (r1 - r0) * C, z, 0, 1, d + r0 * C);
+  else if (chan_stride == 1)
+    prepare_rows_typed<F, E>(x, row_stride, C, kc, z, r0, r1, d);
+  else
+    prepare_planes_typed<F, E>(x, row_stride, chan_stride, C, kc, z, r0, r1, d);
+}
+
+}  // namespace
+
 void prepare_rows(AFormat f, const int8_t* x, int64_t row_stride, int64_t chan_stride, int64_t C, int64_t kc,
                   int32_t z, int64_t r0, int64_t r1, void* dst) {
-  const bool wide = f == AFormat::s16_centered;
-  if (chan_stride == 1) {
-    if (wide) prepare_rows_typed<int16_t>(f, x, row_stride, C, kc, z, r0, r1, static_cast<int16_t*>(dst));
-    else prepare_rows_typed<uint8_t>(f, x, row_stride, C, kc, z, r0, r1, static_cast<uint8_t*>(dst));
-    return;
-  }
-  // Planes (NCHW): element c of row r is x[c * chan_stride + r * row_stride].
 #if defined(__SSE2__)
-  if (kc == 4 && C <= 4 && row_stride == 1) r0 += prepare_planes_k4_sse2(f, x, chan_stride, C, z, r0, r1, dst);
+  // Planes (NCHW) of a small-channel stem: element c of row r is x[c * chan_stride + r].
+  if (chan_stride != 1 && kc == 4 && C <= 4 && row_stride == 1)
+    r0 += prepare_planes_k4_sse2(f, x, chan_stride, C, z, r0, r1, dst);
 #endif
-  if (wide) prepare_planes_typed<int16_t>(f, x, row_stride, chan_stride, C, kc, z, r0, r1, static_cast<int16_t*>(dst));
-  else prepare_planes_typed<uint8_t>(f, x, row_stride, chan_stride, C, kc, z, r0, r1, static_cast<uint8_t*>(dst));
+  switch (f) {
+    case AFormat::s16_centered: return prepare_as<AFormat::s16_centered, int16_t>(x, row_stride, chan_stride, C, kc, z, r0, r1, dst);
+    case AFormat::u8_offset: return prepare_as<AFormat::u8_offset, uint8_t>(x, row_stride, chan_stride, C, kc, z, r0, r1, dst);
+    case AFormat::s8_raw: return prepare_as<AFormat::s8_raw, uint8_t>(x, row_stride, chan_stride, C, kc, z, r0, r1, dst);
+  }
 }
 
 void fill_padding_row(AFormat f, int64_t kc, int32_t z, void* dst) {
