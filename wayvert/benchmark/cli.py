@@ -57,7 +57,8 @@ def add_command(sub: Any) -> None:
     b.add_argument("--compare", type=lambda s: _csv(str, s), default=[], metavar="PEERS",
                    help="comma-separated peers: onnxruntime (fp32 and int8 static QDQ), torch (eager fp32)")
     b.add_argument("--threads", type=lambda s: _csv(int, s), default=[1], metavar="N[,N]",
-                   help="thread counts (default 1); wayvert runs N sessions at once, peers N intra-op threads")
+                   help="thread counts (default 1): N intra-op threads for wayvert and the peers; wayvert also gets a"
+                        " throughput row of N one-thread sessions at once")
     b.add_argument("--iterations", type=int, default=200, help="timed calls per row (default 200)")
     b.add_argument("--feeds", type=int, default=8, help="distinct inputs cycled through (default 8)")
     b.add_argument("--no-memory", action="store_true", help="skip the resident-memory probes (one process each)")

@@ -34,7 +34,7 @@ def _loader(runtime: str, model: str, threads: int) -> Callable[[], Callable[[],
 
         def load_wayvert() -> Callable[[], Any]:
             engine = wayvert.Engine.load(model)
-            session = engine.session()
+            session = engine.session(threads=threads)
             feeds = {s.name: np.zeros(s.shape, np.dtype(s.dtype)) for s in engine.inputs}
             return lambda: session.run(feeds)
         return load_wayvert
