@@ -28,6 +28,7 @@ def engine_summary(engine: Engine) -> dict[str, Any]:
         "ops": op_table(engine),
         "arena_bytes": engine.arena_bytes,
         "naive_arena_bytes": engine.naive_arena_bytes,
+        "packed_weight_bytes": engine.packed_weight_bytes,
         "cpu_isa": cpu_isa(),
         # What the calibration gates recorded, also at the top level for scripts (absent for hand-built engines).
         **{k: engine.meta[k] for k in ("quantization", "accuracy", "profile") if k in engine.meta},
@@ -81,6 +82,8 @@ def describe_engine(path: str, as_json: bool = False) -> str:
     lines.append("ops      (MFLOP: 2 per MAC + elementwise; KiB: every tensor read or written once, float32 at 4 B)")
     lines += _format_ops(s["ops"]) if s["ops"] else ["  (not available: the engine was not loaded from a file)"]
     lines.append(f"arena    {s['arena_bytes']:,} bytes planned ({s['naive_arena_bytes']:,} if no buffer were shared)")
+    lines.append(f"packed   {s['packed_weight_bytes']:,} bytes of weights repacked at load for the {s['cpu_isa']} kernels "
+                 "(once per engine, shared by its sessions)")
     lines.append(f"kernels  {s['cpu_isa']}")
     for key in ("quantization", "accuracy", "profile"):
         if key in s["meta"]:

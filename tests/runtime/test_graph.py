@@ -127,3 +127,17 @@ def test_twin_lists_every_engine_input_even_unused():
     b.input("spare", "float32", (1, 2))
     b.output(ops.linear(b, x, np.ones((2, 3), np.float32), None))
     assert [n for n, _ in float_network(b).inputs] == ["x", "spare"]
+
+
+def test_inspect_reports_the_weights_packed_at_load(convnet):
+    _, _, path = convnet
+    engine = wayvert.Engine.load(path)
+    s = engine_summary(engine)
+    consts = engine_constants(path)
+    # every int8 conv/linear weight is held once more, repacked (int8 or widened int16, padded to the tile)
+    int8_weights = sum(consts[op.inputs[1].name].size for op in engine_ops(path)
+                       if op.op_type in ("conv2d", "linear") and op.inputs[1] is not None
+                       and consts[op.inputs[1].name].dtype == np.int8)
+    assert int8_weights > 0
+    assert s["packed_weight_bytes"] == engine.packed_weight_bytes
+    assert int8_weights <= engine.packed_weight_bytes <= 4 * int8_weights + 64 * 1024
