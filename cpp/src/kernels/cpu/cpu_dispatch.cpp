@@ -32,18 +32,6 @@ Isa active() {
 
 }  // namespace
 
-GemmS16Fn select_gemm_s16() {
-  switch (active()) {
-#if defined(WV_HAVE_AVX2_KERNELS)
-    case Isa::kAvx2: return &gemm_s16_avx2;
-#endif
-#if defined(__aarch64__)
-    case Isa::kNeon: return &gemm_s16_neon;
-#endif
-    default: return &gemm_s16_scalar;
-  }
-}
-
 GemmF32Fn select_gemm_f32() {
   switch (active()) {
 #if defined(WV_HAVE_AVX2_KERNELS)

@@ -1,16 +1,11 @@
 #pragma once
-// Matrix-multiply micro-kernels for the CPU backend: a portable scalar reference plus
-// ISA-specific variants (AVX2+FMA on x86-64, NEON on aarch64) chosen once at run time.
+// Float matrix-multiply kernels for the CPU backend (float conv2d / linear): a portable scalar reference
+// plus ISA-specific variants (AVX2+FMA on x86-64, NEON on aarch64) chosen once at run time, and the
+// process-wide ISA choice (active_isa) that other kernels follow. The int8 kernels use kernels/cpu/qgemm/.
 #include <cstdint>
 #include <cstddef>
 
 namespace wv::kernels {
-
-// C[M][N] (int32, row stride ldc) = A[M][Kp] (int16, row-major, row stride Kp, Kp even) x B,
-// where B is K-pair interleaved: B[(k/2)*N*2 + n*2 + (k%2)] holds element (k, n); exact integer arithmetic.
-// Exactness bound: with |A*B| products < 2^17 (int8 data minus zero point) and Kp < 2^14 every partial
-// sum stays below 2^31, so all variants agree bit for bit. C columns >= N are never touched.
-using GemmS16Fn = void (*)(int M, int N, int Kp, const int16_t* A, const int16_t* B, int32_t* C, int ldc);
 
 // C[M][N] (float, row stride ldc) = A[M][K] (row-major) x B[K][N] (row-major, row stride N).
 // Summation over k is in increasing k order per output for the scalar path; SIMD paths use a fixed order too,
@@ -19,24 +14,20 @@ using GemmS16Fn = void (*)(int M, int N, int Kp, const int16_t* A, const int16_t
 // row's result is also independent of how M is split across calls.) C columns >= N are never touched.
 using GemmF32Fn = void (*)(int M, int N, int K, const float* A, const float* B, float* C, int ldc);
 
-// Portable reference implementations (plain loops).
-void gemm_s16_scalar(int M, int N, int Kp, const int16_t* A, const int16_t* B, int32_t* C, int ldc);
+// Portable reference implementation (plain loops).
 void gemm_f32_scalar(int M, int N, int K, const float* A, const float* B, float* C, int ldc);
 
 #if defined(WV_HAVE_AVX2_KERNELS)
-// AVX2 (+FMA for f32) variants; call only when the CPU supports AVX2 and FMA (see select_*).
-void gemm_s16_avx2(int M, int N, int Kp, const int16_t* A, const int16_t* B, int32_t* C, int ldc);
+// AVX2+FMA variant; call only when the CPU supports AVX2 and FMA (see select_gemm_f32).
 void gemm_f32_avx2(int M, int N, int K, const float* A, const float* B, float* C, int ldc);
 #endif
 
 #if defined(__aarch64__)
-// NEON variants (always available on aarch64).
-void gemm_s16_neon(int M, int N, int Kp, const int16_t* A, const int16_t* B, int32_t* C, int ldc);
+// NEON variant (always available on aarch64).
 void gemm_f32_neon(int M, int N, int K, const float* A, const float* B, float* C, int ldc);
 #endif
 
 // Runtime dispatch: best variant for this CPU (checked once; WAYVERT_ISA=scalar env var forces the scalar path).
-GemmS16Fn select_gemm_s16();
 GemmF32Fn select_gemm_f32();
 const char* active_isa();   // "avx2", "neon" or "scalar"
 

@@ -1,4 +1,4 @@
-// NEON GEMM kernels for aarch64 (Advanced SIMD is mandatory there). Compiles to nothing elsewhere.
+// NEON float GEMM kernel for aarch64 (Advanced SIMD is mandatory there). Compiles to nothing elsewhere.
 #if defined(__aarch64__)
 
 #include <arm_neon.h>
@@ -18,77 +18,6 @@ constexpr int kPrefetchRows = 8;  // B rows ahead to prefetch while packing
 // prefetches never fault). Packing reads a short run from each B row, one full B row apart.
 inline void prefetch_ahead(const void* p, std::ptrdiff_t bytes) {
   __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(p) + bytes));
-}
-
-// ---------------------------------------------------------------- int16 x int16 -> int32
-// Micro-tile: 4 rows x 8 columns. One pair-row of 8 columns is two q registers:
-// (k,n)(k+1,n)(k,n+1)(k+1,n+1)... vmlal_s16 against the broadcast (A[k],A[k+1]) pair keeps even-k
-// and odd-k products in adjacent lanes; a final pairwise add (vpaddq_s32) folds them per column.
-constexpr int kS16MR = 4;
-constexpr int kS16NR = 8;
-constexpr int kS16KCP = 256;  // 256 pairs * 8 cols * 2 k * 2 bytes = 8 KiB packed panel
-
-// Copies kc pair-rows of nr (<= 8) columns into a dense 16-int16-per-pair panel, zero-padded.
-void pack_b_s16(int kc, int nr, const int16_t* b, std::ptrdiff_t bs, int16_t* out) {
-  for (int p = 0; p < kc; ++p, b += bs, out += 2 * kS16NR) {
-    prefetch_ahead(b, kPrefetchRows * bs * std::ptrdiff_t(sizeof(int16_t)));
-    if (nr == kS16NR) {
-      vst1q_s16(out, vld1q_s16(b));
-      vst1q_s16(out + 8, vld1q_s16(b + 8));
-    } else {
-      std::memset(out, 0, sizeof(int16_t) * 2 * kS16NR);
-      std::memcpy(out, b, sizeof(int16_t) * 2 * nr);
-    }
-  }
-}
-
-// c[R][8] (+)= a[R][2*kc] x panel (pair stride bs, int16 units); accumulate=false overwrites c.
-template <int R>
-void micro_s16(int kc, const int16_t* a, std::ptrdiff_t lda, const int16_t* b, std::ptrdiff_t bs, int32_t* c,
-               std::ptrdiff_t ldc, bool accumulate) {
-  // acc0/acc1: columns n..n+1 / n+2..n+3 with even-k and odd-k products in adjacent lanes;
-  // acc2/acc3: the same for n+4..n+7.
-  int32x4_t acc0[R], acc1[R], acc2[R], acc3[R];
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = acc2[r] = acc3[r] = vdupq_n_s32(0);
-#pragma GCC unroll 2
-  for (int p = 0; p < kc; ++p, b += bs) {
-    const int16x8_t b0 = vld1q_s16(b);      // columns n..n+3
-    const int16x8_t b1 = vld1q_s16(b + 8);  // columns n+4..n+7
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-      int32_t pair;
-      std::memcpy(&pair, a + r * lda + 2 * p, sizeof(pair));
-      const int16x8_t av = vreinterpretq_s16_s32(vdupq_n_s32(pair));
-      acc0[r] = vmlal_s16(acc0[r], vget_low_s16(b0), vget_low_s16(av));
-      acc1[r] = vmlal_high_s16(acc1[r], b0, av);
-      acc2[r] = vmlal_s16(acc2[r], vget_low_s16(b1), vget_low_s16(av));
-      acc3[r] = vmlal_high_s16(acc3[r], b1, av);
-    }
-  }
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) {
-    int32x4_t lo = vpaddq_s32(acc0[r], acc1[r]);
-    int32x4_t hi = vpaddq_s32(acc2[r], acc3[r]);
-    int32_t* cr = c + r * ldc;
-    if (accumulate) {
-      lo = vaddq_s32(lo, vld1q_s32(cr));
-      hi = vaddq_s32(hi, vld1q_s32(cr + 4));
-    }
-    vst1q_s32(cr, lo);
-    vst1q_s32(cr + 4, hi);
-  }
-}
-
-// Runs micro_s16 for a row count in 1..kS16MR (row tails of M).
-void micro_s16_rows(int rows, int kc, const int16_t* a, std::ptrdiff_t lda, const int16_t* b, std::ptrdiff_t bs,
-                    int32_t* c, std::ptrdiff_t ldc, bool accumulate) {
-  switch (rows) {
-    case 4: micro_s16<4>(kc, a, lda, b, bs, c, ldc, accumulate); break;
-    case 3: micro_s16<3>(kc, a, lda, b, bs, c, ldc, accumulate); break;
-    case 2: micro_s16<2>(kc, a, lda, b, bs, c, ldc, accumulate); break;
-    default: micro_s16<1>(kc, a, lda, b, bs, c, ldc, accumulate); break;
-  }
 }
 
 // ---------------------------------------------------------------- float
@@ -157,49 +86,6 @@ void micro_f32_rows(int rows, int kc, const float* a, std::ptrdiff_t lda, const 
 }
 
 }  // namespace
-
-// Bit-exact with gemm_s16_scalar (integer arithmetic; see the bound in gemm.hpp).
-void gemm_s16_neon(int M, int N, int Kp, const int16_t* A, const int16_t* B, int32_t* C, int ldc) {
-  if (M <= 0 || N <= 0) return;
-  const int pairs = Kp / 2;
-  if (pairs == 0) {
-    for (int m = 0; m < M; ++m) std::memset(C + std::ptrdiff_t(m) * ldc, 0, sizeof(int32_t) * N);
-    return;
-  }
-  alignas(16) int16_t panel[kS16KCP * 2 * kS16NR];
-  alignas(16) int32_t tile[kS16MR * kS16NR] = {};
-  const std::ptrdiff_t bs = std::ptrdiff_t(2) * N;
-  const bool direct = M <= kS16MR;
-  for (int n0 = 0; n0 < N; n0 += kS16NR) {
-    const int nr = min_i(kS16NR, N - n0);
-    for (int p0 = 0; p0 < pairs; p0 += kS16KCP) {
-      const int kc = min_i(kS16KCP, pairs - p0);
-      const bool accumulate = p0 > 0;
-      const int16_t* bsrc = B + p0 * bs + 2 * n0;
-      const int16_t* bp = panel;
-      std::ptrdiff_t bps = 2 * kS16NR;
-      if (direct && nr == kS16NR) {
-        bp = bsrc;
-        bps = bs;
-      } else {
-        pack_b_s16(kc, nr, bsrc, bs, panel);
-      }
-      for (int m0 = 0; m0 < M; m0 += kS16MR) {
-        const int mr = min_i(kS16MR, M - m0);
-        const int16_t* a = A + std::ptrdiff_t(m0) * Kp + 2 * p0;
-        int32_t* c = C + std::ptrdiff_t(m0) * ldc + n0;
-        if (nr == kS16NR) {
-          micro_s16_rows(mr, kc, a, Kp, bp, bps, c, ldc, accumulate);
-        } else {
-          if (accumulate)
-            for (int r = 0; r < mr; ++r) std::memcpy(tile + r * kS16NR, c + std::ptrdiff_t(r) * ldc, sizeof(int32_t) * nr);
-          micro_s16_rows(mr, kc, a, Kp, bp, bps, tile, kS16NR, accumulate);
-          for (int r = 0; r < mr; ++r) std::memcpy(c + std::ptrdiff_t(r) * ldc, tile + r * kS16NR, sizeof(int32_t) * nr);
-        }
-      }
-    }
-  }
-}
 
 // Each output is one FMA chain in increasing k order, whatever the tile/edge path or M split.
 void gemm_f32_neon(int M, int N, int K, const float* A, const float* B, float* C, int ldc) {
