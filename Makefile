@@ -45,7 +45,7 @@ asan-test:
 #   QEMU_CPU=cortex-a57               plain ARMv8.0: smlal is selected, and the sdot and smmla kernels must report
 #                                     themselves skipped (hwcaps), not die of SIGILL
 # The first run is the whole suite. The other two leave out $(AARCH64_SAME_ON_EVERY_CPU): test_camera_model (float
-# camera math, ~45 s of the ~50 s under qemu) and test_gemm (the int16/fp32 NEON GEMM, which needs nothing beyond
+# camera math, ~45 s of the ~50 s under qemu) and test_gemm (the fp32 NEON GEMM, which needs nothing beyond
 # ARMv8.0): neither depends on the emulated CPU's extensions, so running them again would only cost time.
 # The tools are installed when missing (sudo only when not root); where that cannot be done, one line says why and
 # the target succeeds. 1.5-2.5 minutes on 2 cores, build included (about one minute of it the qemu runs).

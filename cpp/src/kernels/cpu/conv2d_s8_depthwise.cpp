@@ -62,11 +62,13 @@ class Conv2dS8Depthwise final : public PreparedOp {
           if (out_nhwc) {
             const int64_t base = (n * P + p) * s.C;
             quant_row(ep, acc, s.C, 0, 1, r ? r + base : nullptr, y + base);
-          } else {
-            for (int64_t c = 0; c < s.C; ++c) {
-              const int64_t at = (n * s.C + c) * P + p;
-              y[at] = ep.apply(acc[c], int(c), r ? r[at] : int8_t(0));
-            }
+          } else {  // NCHW (where the NHWC region ends): requantize the pixel's channels, then scatter
+            int8_t* row = reinterpret_cast<int8_t*>(acc + Cp);
+            int8_t* res = row + Cp;
+            if (r)
+              for (int64_t c = 0; c < s.C; ++c) res[c] = r[(n * s.C + c) * P + p];
+            quant_row(ep, acc, s.C, 0, 1, r ? res : nullptr, row);
+            for (int64_t c = 0; c < s.C; ++c) y[(n * s.C + c) * P + p] = row[c];
           }
         }
       });
@@ -110,7 +112,8 @@ Result<std::unique_ptr<PreparedOp>> create_conv2d_s8_depthwise(const OpView& op,
   }
   k->ep.bias = nullptr;
   k->set_scratch_bytes(align64(size_t((s.H * s.W + 1) * k->Cp) * sizeof(int16_t)));
-  k->set_thread_scratch_bytes(align64(size_t(taps) * sizeof(void*)) + align64(size_t(k->Cp) * sizeof(int32_t)));
+  // pointers [taps], then acc [Cp] int32, then the NCHW path's requantized row and residual row [Cp] int8 each
+  k->set_thread_scratch_bytes(align64(size_t(taps) * sizeof(void*)) + align64(size_t(k->Cp) * (sizeof(int32_t) + 2)));
   k->set_packed_bytes((k->weights.size() * sizeof(int16_t)) + k->bias.size() * sizeof(int32_t));
   k->set_work(s.N * s.C * s.P() * taps);
   return std::unique_ptr<PreparedOp>(std::move(k));

@@ -15,6 +15,7 @@ namespace wv::kernels {
 namespace {
 
 using qgemm::align64;
+constexpr int64_t kMaxTile = 1024;  // mr * nr of every micro-kernel (ukernels.cpp) fits
 
 class Conv2dS8Igemm final : public PreparedOp {
  public:
@@ -78,12 +79,18 @@ class Conv2dS8Igemm final : public PreparedOp {
           if (out_nhwc) {
             const int64_t base = (n * P + p0) * s.Co + co0;
             quant_tile(ep, c, uk->nr, rows, cols, int(co0), r ? r + base : nullptr, y + base, s.Co);
-          } else {
-            for (int64_t m = 0; m < rows; ++m)
-              for (int64_t j = 0; j < cols; ++j) {
-                const int64_t at = (n * s.Co + co0 + j) * P + p0 + m;
-                y[at] = ep.apply(c[m * uk->nr + j], int(co0 + j), r ? r[at] : int8_t(0));
-              }
+          } else {  // NCHW (where the NHWC region ends): the tile is requantized as NHWC, then scattered
+            int8_t tile[kMaxTile], res[kMaxTile];
+            const int64_t base = (n * s.Co + co0) * P + p0;  // channel j, pixel m at base + j * P + m
+            const int8_t* res_tile = nullptr;
+            if (r) {
+              for (int64_t m = 0; m < rows; ++m)
+                for (int64_t j = 0; j < cols; ++j) res[m * cols + j] = r[base + j * P + m];
+              res_tile = res;
+            }
+            quant_tile(ep, c, uk->nr, rows, cols, int(co0), res_tile, tile, cols);
+            for (int64_t j = 0; j < cols; ++j)
+              for (int64_t m = 0; m < rows; ++m) y[base + j * P + m] = tile[m * cols + j];
           }
         };
         qgemm::run_igemm(b, *uk, packed[size_t(g)], P, s.Cog, fill_rows, store);
@@ -102,6 +109,7 @@ Result<std::unique_ptr<PreparedOp>> create_conv2d_s8_igemm(const OpView& op, con
   k->ep.bias = nullptr;
   k->zero = op.in(0).zero_point;
   k->uk = &qgemm::select_ukernel();
+  if (int64_t(k->uk->mr) * k->uk->nr > kMaxTile) return op.error("micro-kernel tile too large for the NCHW epilogue");
   k->quant_tile = select_quant_tile();
   k->in_nhwc = op.in(0).layout == Layout::nhwc;
   k->out_nhwc = op.out(0).layout == Layout::nhwc;
