@@ -13,48 +13,82 @@
 namespace wv::kernels {
 namespace {
 
-// round_half_away(p / 2^s) for 8 int64 lanes, s in [0, 62] per lane (s == 0: half is 0, no adjustment).
-inline __m512i shift_round(__m512i p, __m512i s) {
-  const __m512i one = _mm512_set1_epi64(1);
-  const __m512i half = _mm512_sllv_epi64(one, _mm512_sub_epi64(s, one));  // count -1 wraps to >= 64: 0
-  const __mmask8 adj = _mm512_cmplt_epi64_mask(p, _mm512_setzero_si512()) & _mm512_cmpgt_epi64_mask(s, _mm512_setzero_si512());
-  const __m512i q = _mm512_mask_sub_epi64(_mm512_add_epi64(p, half), adj, _mm512_add_epi64(p, half), one);
-  return _mm512_srav_epi64(q, s);
-}
-
-struct Channels {  // 8 channels' constants, widened to int64 lanes
-  __m512i m, s;
+// round_half_away(p / 2^s) for 8 int64 lanes: (p + half - [p < 0 and s > 0]) >> s, arithmetic. The per-lane
+// constants (half = 2^(s-1), 0 for s == 0; the s > 0 mask) are computed once per 8 channels of a tile.
+struct Shift {
+  __m512i s, half;
+  __mmask8 positive;
 };
 
-inline Channels channels(const int32_t* m, const int32_t* s, __mmask8 k) {
-  return {_mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, m)), _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, s))};
+inline Shift shift_of(__m512i s) {
+  const __m512i one = _mm512_set1_epi64(1);
+  return {s, _mm512_sllv_epi64(one, _mm512_sub_epi64(s, one)),  // count -1 wraps to >= 64: 0
+          _mm512_cmpgt_epi64_mask(s, _mm512_setzero_si512())};
+}
+
+inline __m512i shift_round(__m512i p, const Shift& sh) {
+  const __mmask8 adj = _mm512_mask_cmplt_epi64_mask(sh.positive, p, _mm512_setzero_si512());
+  const __m512i q = _mm512_add_epi64(p, sh.half);
+  return _mm512_srav_epi64(_mm512_mask_sub_epi64(q, adj, q, _mm512_set1_epi64(1)), sh.s);
 }
 
 }  // namespace
 
+namespace {
+
+struct Block8 {  // 8 channels' requantization constants as int64 lanes
+  __m512i m, bias;
+  Shift sh;
+};
+
+inline Block8 block_of(const QuantEpilogue& ep, int64_t c, __mmask8 k) {
+  return {_mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, ep.multiplier + c)),
+          ep.bias ? _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, ep.bias + c)) : _mm512_setzero_si512(),
+          shift_of(_mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, ep.shift + c)))};
+}
+
+inline __mmask8 lanes(int64_t left) { return __mmask8(left >= 8 ? 0xFF : ((1u << left) - 1)); }
+
+}  // namespace
+
+// Channels 16 at a time (two 8-lane int64 halves), rows inside, so each row's 16 results leave in one plain
+// 16-byte store (a masked byte store only for a tail). The epilogue's fields are copied to locals first: the
+// int8 stores may alias anything, and would otherwise force a reload of every field after each store.
 void quant_tile_avx512(const QuantEpilogue& ep, const int32_t* c, int64_t ldc, int64_t rows, int64_t n, int channel0,
                        const int8_t* residual, int8_t* y, int64_t ldy) {
   const __m512i zo = _mm512_set1_epi64(ep.out_zero), lo = _mm512_set1_epi64(ep.act_min), hi = _mm512_set1_epi64(ep.act_max);
-  const __m512i rm = _mm512_set1_epi64(ep.residual_multiplier), rs = _mm512_set1_epi64(ep.residual_shift);
-  const __m512i rz = _mm512_set1_epi64(ep.residual_zero), eight = _mm512_set1_epi64(8);
-  for (int64_t j = 0; j < n; j += 8) {
-    const __mmask8 k = __mmask8((n - j) >= 8 ? 0xFF : ((1u << (n - j)) - 1));
-    const Channels ch = channels(ep.multiplier + channel0 + j, ep.shift + channel0 + j, k);
-    const __m512i bias = ep.bias ? _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, ep.bias + channel0 + j))
-                                 : _mm512_setzero_si512();
-    for (int64_t m = 0; m < rows; ++m) {
-      const __m512i a = _mm512_add_epi64(_mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, c + m * ldc + j)), bias);
-      __m512i v = shift_round(_mm512_mul_epi32(a, ch.m), ch.s);
-      if (ep.residual) {
-        const __m512i r = _mm512_sub_epi64(
-            _mm512_cvtepi8_epi64(_mm_maskz_loadu_epi8(k, residual + m * ldy + j)), rz);
-        v = shift_round(_mm512_add_epi64(v, shift_round(_mm512_mul_epi32(r, rm), rs)), eight);
+  const __m512i rm = _mm512_set1_epi64(ep.residual_multiplier), rz = _mm512_set1_epi64(ep.residual_zero);
+  const Shift rs = shift_of(_mm512_set1_epi64(ep.residual_shift)), eight = shift_of(_mm512_set1_epi64(8));
+  const bool with_residual = ep.residual && residual != nullptr;
+  const int8_t* const lut = ep.lut;
+  auto one = [&](const Block8& b, __mmask8 k, const int32_t* acc, const int8_t* res) {
+    const __m512i a = _mm512_add_epi64(_mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, acc)), b.bias);
+    __m512i v = shift_round(_mm512_mul_epi32(a, b.m), b.sh);
+    if (with_residual) {
+      const __m512i x = _mm512_sub_epi64(_mm512_cvtepi8_epi64(_mm_maskz_loadu_epi8(k, res)), rz);
+      v = shift_round(_mm512_add_epi64(v, shift_round(_mm512_mul_epi32(x, rm), rs)), eight);
+    }
+    return _mm512_cvtepi64_epi8(_mm512_min_epi64(_mm512_max_epi64(_mm512_add_epi64(v, zo), lo), hi));
+  };
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask8 k0 = lanes(n - j), k1 = lanes(n - j - 8);
+    const Block8 b0 = block_of(ep, channel0 + j, k0), b1 = block_of(ep, channel0 + j + 8, k1);
+    const bool full = n - j >= 16;
+    for (int64_t r = 0; r < rows; ++r) {
+      const int32_t* acc = c + r * ldc + j;
+      const int8_t* res = with_residual ? residual + r * ldy + j : nullptr;
+      const __m128i v0 = one(b0, k0, acc, res);
+      const __m128i v1 = k1 ? one(b1, k1, acc + 8, res ? res + 8 : nullptr) : _mm_setzero_si128();
+      __m128i out = _mm_unpacklo_epi64(v0, v1);
+      if (lut != nullptr) {
+        alignas(16) int8_t t[16];
+        _mm_store_si128(reinterpret_cast<__m128i*>(t), out);
+        for (int i = 0; i < 16; ++i) t[i] = lut[t[i] + 128];
+        out = _mm_load_si128(reinterpret_cast<const __m128i*>(t));
       }
-      v = _mm512_min_epi64(_mm512_max_epi64(_mm512_add_epi64(v, zo), lo), hi);
-      int8_t* out = y + m * ldy + j;
-      _mm512_mask_cvtepi64_storeu_epi8(out, k, v);
-      if (ep.lut)
-        for (int64_t i = 0; i < 8 && j + i < n; ++i) out[i] = ep.lut[out[i] + 128];
+      int8_t* dst = y + r * ldy + j;
+      if (full) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), out);
+      else _mm_mask_storeu_epi8(dst, __mmask16((1u << (n - j)) - 1), out);
     }
   }
 }
