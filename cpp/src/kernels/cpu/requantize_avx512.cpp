@@ -47,7 +47,7 @@ inline Block8 block_of(const QuantEpilogue& ep, int64_t c, __mmask8 k) {
           shift_of(_mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, ep.shift + c)))};
 }
 
-inline __mmask8 lanes(int64_t left) { return __mmask8(left >= 8 ? 0xFF : ((1u << left) - 1)); }
+inline __mmask8 lanes(int64_t left) { return __mmask8(left >= 8 ? 0xFF : (left <= 0 ? 0 : (1u << left) - 1)); }
 
 }  // namespace
 
