@@ -15,7 +15,7 @@ from wayvert.errors import (  # noqa: E402
     UnsupportedEngineError,
     WayvertError,
 )
-from wayvert.engine import Engine, Session, TensorSpec  # noqa: E402
+from wayvert.engine import Engine, OpTime, Session, TensorSpec  # noqa: E402
 from wayvert.safety import EgoState, Limits, Reason, VehicleProfile, Verdict, Verifier  # noqa: E402
 from wayvert.sensors.adapter import SensorAdapter  # noqa: E402
 from wayvert.sensors.rig import Rig  # noqa: E402
@@ -45,7 +45,7 @@ def cmake_dir() -> str:
 
 __all__ = [
     "BuildError", "EgoState", "Engine", "EngineFormatError", "EngineIOError", "InputError", "InternalError",
-    "InvalidArgumentError", "Limits", "Reason", "Rig", "RigError", "SensorAdapter", "Session", "TensorSpec",
+    "InvalidArgumentError", "Limits", "OpTime", "Reason", "Rig", "RigError", "SensorAdapter", "Session", "TensorSpec",
     "UnsupportedEngineError", "VehicleProfile", "Verdict", "Verifier", "WayvertError", "cmake_dir",
     "cpu_isa", "reference_engine_path", "__version__",
 ]

@@ -29,6 +29,20 @@ class TensorSpec:
         return int(np.prod(self.shape)) * np.dtype(self.dtype).itemsize
 
 
+@dataclass(frozen=True)
+class OpTime:
+    """Wall time one op of the plan took over the profiled runs of a session."""
+
+    index: int
+    op: str
+    total_ms: float
+    runs: int
+
+    @property
+    def mean_ms(self) -> float:
+        return self.total_ms / self.runs if self.runs else 0.0
+
+
 def _specs(raw: list[dict[str, Any]]) -> tuple[TensorSpec, ...]:
     return tuple(TensorSpec(d["name"], d["dtype"], tuple(d["shape"]), float(d["scale"]), int(d["zero_point"])) for d in raw)
 
@@ -126,6 +140,15 @@ class Session:
     def threads(self) -> int:
         """Intra-op threads this session runs with (the caller's included)."""
         return int(self._handle.threads())
+
+    def profile(self, enabled: bool = True) -> None:
+        """Time every op of the runs that follow (``enabled=False`` stops); either way the totals restart at 0."""
+        self._handle.set_profiling(bool(enabled))
+
+    def op_times(self) -> list[OpTime]:
+        """Per-op wall time over the runs since ``profile()``, in plan order (``op_types`` names the ops)."""
+        types = self.engine.op_types
+        return [OpTime(i, types[i], ns / 1e6, runs) for i, (ns, runs) in enumerate(self._handle.op_times())]
 
     def reset(self) -> None:
         """Forget recurrent state and inputs: the session is as new."""

@@ -102,6 +102,18 @@ class SessionHandle {
     check(wv_session_create_with_options(e.get(), &o, &s_));
   }
   int32_t threads() const { return wv_session_threads(s_); }
+  void set_profiling(bool enabled) { check(wv_session_set_profiling(s_, enabled ? 1 : 0)); }
+  // (nanoseconds, runs) of every op of the plan, in order.
+  std::vector<std::pair<uint64_t, int64_t>> op_times() const {
+    std::vector<std::pair<uint64_t, int64_t>> out;
+    for (int32_t i = 0; i < wv_engine_op_count(engine_); ++i) {
+      uint64_t ns = 0;
+      int64_t runs = 0;
+      check(wv_session_op_time(s_, i, &ns, &runs));
+      out.emplace_back(ns, runs);
+    }
+    return out;
+  }
   ~SessionHandle() { wv_session_release(s_); }
   SessionHandle(const SessionHandle&) = delete;
   SessionHandle& operator=(const SessionHandle&) = delete;
@@ -340,6 +352,8 @@ PYBIND11_MODULE(_core, m) {
   py::class_<SessionHandle>(m, "SessionHandle")
       .def(py::init<const EngineHandle&, int32_t>(), py::keep_alive<1, 2>())
       .def("threads", &SessionHandle::threads)
+      .def("set_profiling", &SessionHandle::set_profiling)
+      .def("op_times", &SessionHandle::op_times)
       .def("set_input", &SessionHandle::set_input)
       .def("run", &SessionHandle::run)
       .def("output", &SessionHandle::output)

@@ -195,9 +195,47 @@ void test_bad_session_options_are_refused_with_a_message() {
   wv_engine_release(e);
 }
 
+// Profiling: every op timed on every profiled run, nothing allocated, totals cleared when switched.
+void test_profiling_times_every_op_without_allocating() {
+  const Fixture& f = kFixtures[1];
+  wv_engine* e = load(f);
+  if (!e) return;
+  wv_session* s = nullptr;
+  WV_CHECK(wv_session_create(e, &s) == WV_OK);
+  set_inputs(f, e, s);
+  WV_CHECK(wv_session_run(s) == WV_OK);
+  const int32_t ops = wv_engine_op_count(e);
+  uint64_t ns = 1;
+  int64_t runs = 1;
+  WV_CHECK(wv_session_op_time(s, 0, &ns, &runs) == WV_OK);
+  WV_CHECK(ns == 0 && runs == 0);  // off by default
+  WV_CHECK(wv_session_set_profiling(s, 1) == WV_OK);
+  const long before = g_allocations.load();
+  for (int i = 0; i < 3; ++i) WV_CHECK(wv_session_run(s) == WV_OK);
+  WV_CHECK_EQ(g_allocations.load(), before);
+  uint64_t total = 0;
+  for (int32_t i = 0; i < ops; ++i) {
+    WV_CHECK(wv_session_op_time(s, i, &ns, &runs) == WV_OK);
+    WV_CHECK_EQ(runs, int64_t(3));
+    total += ns;
+  }
+  WV_CHECK(total > 0);
+  check_outputs(f, e, s);  // profiling changes no result
+  WV_CHECK_EQ(int(wv_session_op_time(s, ops, &ns, &runs)), int(WV_ERR_INVALID_ARGUMENT));
+  WV_CHECK(wv_session_set_profiling(s, 0) == WV_OK);
+  WV_CHECK(wv_session_op_time(s, 0, &ns, &runs) == WV_OK);
+  WV_CHECK(ns == 0 && runs == 0);
+  WV_CHECK(wv_session_run(s) == WV_OK);
+  WV_CHECK(wv_session_op_time(s, 0, &ns, &runs) == WV_OK);
+  WV_CHECK(runs == 0);
+  wv_session_release(s);
+  wv_engine_release(e);
+}
+
 }  // namespace
 
 int main() {
+  test_profiling_times_every_op_without_allocating();
   test_threads_give_identical_outputs_and_allocate_nothing();
   test_bad_session_options_are_refused_with_a_message();
   test_outputs_match_reference_and_run_allocates_nothing();

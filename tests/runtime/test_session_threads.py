@@ -60,3 +60,24 @@ def test_packed_weights_are_held_once_per_engine():
     engine.session(threads=2)
     engine.session()
     assert engine.packed_weight_bytes == packed
+
+
+def test_profile_times_every_op_of_the_runs_that_follow():
+    engine = wayvert.Engine.load(wayvert.reference_engine_path())
+    session = engine.session(threads=2)
+    x = _inputs(engine, 0)
+    want = session.run(x)
+    assert all(t.runs == 0 and t.total_ms == 0 for t in session.op_times())  # off by default
+    session.profile()
+    for _ in range(4):
+        got = session.run(x)
+    times = session.op_times()
+    assert [t.op for t in times] == engine.op_types
+    assert all(t.runs == 4 and t.total_ms >= 0 for t in times)
+    assert sum(t.total_ms for t in times) > 0
+    convs = [t for t in times if t.op == "conv2d"]
+    assert convs and max(t.mean_ms for t in convs) > 0
+    assert all(got[k].tobytes() == want[k].tobytes() for k in want)  # profiling changes no result
+    session.profile(False)
+    session.run(x)
+    assert all(t.runs == 0 for t in session.op_times())

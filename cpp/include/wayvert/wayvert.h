@@ -113,6 +113,11 @@ WV_API wv_status wv_session_create_with_options(wv_engine* engine, const wv_sess
                                                 wv_session** out);
 /* Intra-op threads of the session (including the caller's), 0 for NULL. */
 WV_API int32_t wv_session_threads(const wv_session* session);
+/* Per-op timing of the runs that follow (enabled != 0), or none (0, the default); either clears the totals.
+ * Costs two clock reads per op; allocates nothing. */
+WV_API wv_status wv_session_set_profiling(wv_session* session, int32_t enabled);
+/* Wall time operator `index` (0..wv_engine_op_count-1) took over the profiled runs, in nanoseconds, and their count. */
+WV_API wv_status wv_session_op_time(const wv_session* session, int32_t index, uint64_t* nanoseconds, int64_t* runs);
 WV_API void wv_session_release(wv_session* session);
 /* Copy one input in; `bytes` must equal the spec's size. */
 WV_API wv_status wv_session_set_input(wv_session* session, int32_t index, const void* data, size_t bytes);

@@ -181,6 +181,23 @@ void wv_session_release(wv_session* s) { delete s; }
 
 int32_t wv_session_threads(const wv_session* s) { return s ? int32_t(s->impl->threads()) : 0; }
 
+wv_status wv_session_set_profiling(wv_session* s, int32_t enabled) {
+  if (s == nullptr) return fail(WV_ERR_INVALID_ARGUMENT, "session is NULL");
+  s->impl->set_profiling(enabled != 0);
+  return WV_OK;
+}
+
+wv_status wv_session_op_time(const wv_session* s, int32_t index, uint64_t* nanoseconds, int64_t* runs) {
+  if (s == nullptr || nanoseconds == nullptr || runs == nullptr) return fail(WV_ERR_INVALID_ARGUMENT, "NULL argument");
+  const size_t n = s->impl->engine().graph().ops.size();
+  if (index < 0 || size_t(index) >= n)
+    return fail(WV_ERR_INVALID_ARGUMENT, "op index " + std::to_string(index) + " out of range (the plan has " +
+                                             std::to_string(n) + " ops)");
+  *nanoseconds = s->impl->op_nanoseconds(index);
+  *runs = s->impl->profiled_runs();
+  return WV_OK;
+}
+
 wv_status wv_session_set_input(wv_session* s, int32_t index, const void* data, size_t bytes) {
   return guarded([&] {
     if (s == nullptr) return fail(WV_ERR_INVALID_ARGUMENT, "session is NULL");

@@ -1,5 +1,7 @@
 #include "runtime/session.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -47,8 +49,15 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Engine> e
     b.thread_scratch_stride = per_thread;
     s->bound_.push_back(b);
   }
+  s->op_ns_.assign(g.ops.size(), 0);
   s->reset();
   return s;
+}
+
+void Session::set_profiling(bool enabled) {
+  profiling_ = enabled;
+  std::fill(op_ns_.begin(), op_ns_.end(), 0);
+  profiled_runs_ = 0;
 }
 
 Session::~Session() {
@@ -90,7 +99,17 @@ Status Session::run() {
                            ") at flat index " + std::to_string(i));
   }
   const auto& ops = engine_->ops();
-  for (size_t i = 0; i < ops.size(); ++i) ops[i]->run(bound_[i]);
+  if (profiling_) {
+    using Clock = std::chrono::steady_clock;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const Clock::time_point t0 = Clock::now();
+      ops[i]->run(bound_[i]);
+      op_ns_[i] += uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count());
+    }
+    ++profiled_runs_;
+  } else {
+    for (size_t i = 0; i < ops.size(); ++i) ops[i]->run(bound_[i]);
+  }
   for (const StateUpdate& su : g.states) std::memcpy(value_ptr(su.state), value_ptr(su.next), g.values[size_t(su.state)].bytes);
   return Status::Ok();
 }

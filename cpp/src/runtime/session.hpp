@@ -2,6 +2,7 @@
 // at creation, so run() only walks the plan and allocates nothing.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -35,6 +36,11 @@ class Session {
   const void* output(int index) const;
   // Restore what a new session has: arena and inputs zeroed, recurrent state at its zero point.
   void reset();
+  // Per-op timing of the runs that follow (off by default; switching clears the totals).
+  void set_profiling(bool enabled);
+  // Wall time op `index` took over the profiled runs, in nanoseconds, and how many runs that is.
+  uint64_t op_nanoseconds(int index) const { return op_ns_[size_t(index)]; }
+  int64_t profiled_runs() const { return profiled_runs_; }
 
  private:
   explicit Session(std::shared_ptr<const Engine> engine) : engine_(std::move(engine)) {}
@@ -47,6 +53,9 @@ class Session {
   std::vector<void*> out_ptrs_;
   std::vector<OpBuffers> bound_;
   std::unique_ptr<ThreadPool> pool_;
+  bool profiling_ = false;
+  std::vector<uint64_t> op_ns_;  // one per op, sized at creation
+  int64_t profiled_runs_ = 0;
   unsigned char* thread_scratch_ = nullptr;
 };
 
