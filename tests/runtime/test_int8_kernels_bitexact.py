@@ -378,9 +378,17 @@ def _int8_dispatch_graph(rng: np.random.Generator) -> tuple[EngineBuilder, dict[
     w7, s7 = _weights(rng, (16, 37))  # 2 rows: the direct (unpacked) small-M path
     l7 = ops.linear(b, p, w7, None, weight_scales=s7, out_scale=0.5, out_zero_point=0, name="l7")
     a = ops.add(b, c3, r, out_scale=0.3, out_zero_point=-1, activation="relu6", name="sum")
-    b.output(c4, c5, l6, l7, a, ops.dequantize(b, a, name="sum_f"))
+    # image stems (3 channels): taps gathered into dense rows; one strided and dilated with padding, one patchify
+    im = b.input("im", "int8", (2, 3, 17, 21), scale=0.03, zero_point=-14)
+    w8, s8 = _weights(rng, (24, 3, 3, 3))
+    c8 = ops.conv2d(b, im, w8, rng.integers(-3000, 3000, 24).astype(np.int32), stride=2, padding=(1, 2, 2, 1),
+                    dilation=(2, 1), weight_scales=s8, out_scale=2.0, out_zero_point=-128, activation="relu", name="stem")
+    w9, s9 = _weights(rng, (16, 3, 4, 4))
+    c9 = ops.conv2d(b, im, w9, None, stride=4, weight_scales=s9, out_scale=1.5, out_zero_point=3, name="patchify")
+    b.output(c4, c5, l6, l7, a, ops.dequantize(b, a, name="sum_f"), c8, c9)
     inputs = {"x": rng.integers(-128, 128, x.shape).astype(np.int8),
-              "r": rng.integers(-128, 128, r.shape).astype(np.int8)}
+              "r": rng.integers(-128, 128, r.shape).astype(np.int8),
+              "im": rng.integers(-128, 128, im.shape).astype(np.int8)}
     return b, inputs
 
 
