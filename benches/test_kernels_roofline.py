@@ -51,7 +51,7 @@ def _ort_matmul_integer() -> Any:
     pytest.importorskip("onnxruntime")
     from onnx import TensorProto, helper, numpy_helper
 
-    from wayvert.calibration.engine_peers.onnx_model import cpu_inference_session
+    from wayvert.benchmark.peers.onnx_model import cpu_inference_session
 
     w = np.random.default_rng(0).integers(-127, 128, (K, N), dtype=np.int8)
     graph = helper.make_graph([helper.make_node("MatMulInteger", ["a", "w"], ["y"])], "mmi",

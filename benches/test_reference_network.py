@@ -58,8 +58,8 @@ class Case:
         if precision not in self._files:
             import onnx
 
-            from wayvert.calibration.engine_peers.onnx_model import onnx_model
-            from wayvert.calibration.engine_peers.ort_int8 import quantize_qdq
+            from wayvert.benchmark.peers.onnx_model import onnx_model
+            from wayvert.benchmark.peers.ort_int8 import quantize_qdq
 
             model = onnx_model(self.twin)
             fp32 = str(self.workdir / "twin_fp32.onnx")
@@ -151,12 +151,12 @@ def _peer(case: Case, runtime: str, precision: str, threads: int) -> tuple[Calla
     cycle = itertools.cycle(case.feeds.float)
     if runtime == "torch":
         pytest.importorskip("torch")
-        from wayvert.calibration.engine_peers.torch_module import TorchRunner
+        from wayvert.benchmark.peers.torch_module import TorchRunner
 
         runner: Any = TorchRunner(case.twin, threads)
     else:
         pytest.importorskip("onnxruntime")
-        from wayvert.calibration.engine_peers.onnx_model import OrtSession
+        from wayvert.benchmark.peers.onnx_model import OrtSession
 
         runner = OrtSession(case.onnx_file(precision), threads)
     return (lambda: runner.run(next(cycle)), lambda i: runner.run(case.feeds.float[i])["trajectories"],

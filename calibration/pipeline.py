@@ -84,7 +84,7 @@ def calibration_batches(pool: Dataset, frames: int, batch_size: int = 32) -> lis
 def _meta(run: CalibrationRun, accuracy: dict[str, Any], estimate: dict[str, Any], refused: list[str],
           state: dict[str, Any]) -> dict[str, Any]:
     from wayvert.sensors import shipped_rig
-    from wayvert.training import schema
+    from wayvert import schema
 
     return {
         "accuracy": {k: accuracy[k] for k in ("samples", "ade_fp32", "ade_engine", "fde_fp32", "fde_engine",

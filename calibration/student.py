@@ -18,7 +18,7 @@ from .sqnr import layer_sqnr
 
 def normalised_pixel_range() -> tuple[float, float]:
     """The real range of the canonical camera tensor: RGB in [0, 1] normalised by the canonical rig's mean/std."""
-    from wayvert.training.schema import NORM_MEAN, NORM_STD
+    from wayvert.schema import NORM_MEAN, NORM_STD
     lo = (0.0 - NORM_MEAN) / NORM_STD
     hi = (1.0 - NORM_MEAN) / NORM_STD
     return float(lo.min()), float(hi.max())

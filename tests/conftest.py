@@ -34,7 +34,7 @@ def demonstration_labels():
     constant-curvature path from the ego state) for the training and calibration tests (needs PyTorch)."""
     import torch
 
-    from wayvert.training.schema import LEAD_DISTANCE_CAP_M, SCENARIOS, waypoint_times
+    from wayvert.schema import LEAD_DISTANCE_CAP_M, SCENARIOS, waypoint_times
 
     def labels(ego, seed=1, has_lead_distance=None):
         g = torch.Generator().manual_seed(seed)

@@ -1,8 +1,9 @@
 """wayvert.training: learn to drive from demonstrations (installed as ``wayvert.training``).
 
-numpy only: ``world`` (the synthetic driving world: procedural roads, IDM traffic, the expert driver whose plans
-are the demonstrations, a renderer for any rig), ``data`` (the episode format of docs/episode-format.md, its
-reader, writer and generator, the training targets), ``schema`` and ``config``.
+numpy only: ``data`` (training sets: episodes generated from the synthetic world, logs converted to episodes, the
+training targets) and ``config``. They build on the runtime's ground floor: ``wayvert.schema`` (the output
+contract), ``wayvert.episodes`` (the episode format), ``wayvert.sim`` (the synthetic world and its expert) and
+``wayvert.control`` (plan tracking).
 
 Needs the ``train`` extra (PyTorch): ``data.dataset``, ``models`` (teacher and student), ``losses``, ``metrics``,
 ``run`` (imitation and distillation loops, checkpoints, torchrun/DDP) and ``evaluate`` (open and closed loop).

@@ -13,7 +13,7 @@ import torch
 from torch.nn import functional as F
 
 from .metrics import min_ade_best_mode
-from .schema import WAYPOINT_FIELDS
+from wayvert.schema import WAYPOINT_FIELDS
 
 HEADING_LOSS_UNIT_RAD = 0.1
 CURVATURE_LOSS_UNIT_PER_M = 0.01

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import json
+import re
+import shutil
 import sys
-from typing import Sequence
+import textwrap
+from importlib import metadata
+from typing import Any, Callable, Sequence
 
 EXIT_OK, EXIT_USAGE, EXIT_ENGINE, EXIT_INPUT, EXIT_DIVERGED = 0, 2, 3, 4, 5
+# Installed packages add commands here (pyproject.toml: [project.entry-points."wayvert.commands"]): each entry point
+# names a function ``add_commands(subparsers)`` whose import needs nothing beyond numpy.
+COMMANDS_GROUP = "wayvert.commands"
+EXIT_CODES = ("Exit codes: 0 ok, 2 bad arguments or configuration, 3 engine error (malformed/unsupported/"
+              "unreadable), 4 input error (frames, episodes, checkpoints), 5 training diverged, 6 engine refused by a "
+              "calibration gate.")
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -23,13 +32,57 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def installed_command_sets() -> list[tuple[str, Callable[[Any], None] | None, str]]:
+    """(name, add_commands or None, why not) of each entry point in COMMANDS_GROUP, in discovery order."""
+    found: list[tuple[str, Callable[[Any], None] | None, str]] = []
+    for ep in metadata.entry_points(group=COMMANDS_GROUP):
+        try:
+            found.append((ep.name, ep.load(), ""))
+        except ImportError as e:  # a plugin whose own dependencies are missing must not break the others
+            found.append((ep.name, None, f"{type(e).__name__}: {e}"))
+    return found
+
+
+def missing_extras(distribution: str = "wayvert") -> list[str]:
+    """The optional extras of ``distribution`` with a requirement not installed (those under other environment
+    markers are not judged)."""
+    try:
+        requires = metadata.requires(distribution) or []
+    except metadata.PackageNotFoundError:
+        return []
+    missing: set[str] = set()
+    for req in requires:
+        spec, _, marker = req.partition(";")
+        extra = re.search(r"extra\s*==\s*[\"']([^\"']+)[\"']", marker)
+        name = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", spec)
+        if extra is None or name is None or re.search(r"python_version|sys_platform|platform_", marker):
+            continue
+        try:
+            metadata.version(name.group(1))
+        except metadata.PackageNotFoundError:
+            missing.add(extra.group(1))
+    return sorted(missing)
+
+
+def _installed_epilog(command_sets: list[tuple[str, Callable[[Any], None] | None, str]]) -> str:
+    loaded = [name for name, add, _ in command_sets if add is not None]
+    lines = [f"Command sets installed (entry points '{COMMANDS_GROUP}'): {', '.join(loaded) or 'none'}."]
+    lines += [f"Not loaded: {name} ({why})." for name, add, why in command_sets if add is None]
+    extras = missing_extras()
+    if extras:
+        lines.append(f"Extras not installed: {', '.join(extras)}; commands that need one say so when run "
+                     f"(pip install 'wayvert[{','.join(extras)}]').")
+    width = max(shutil.get_terminal_size().columns - 2, 40)  # argparse's own help width
+    return "\n\n".join(textwrap.fill(line, width) for line in lines + [EXIT_CODES])
+
+
 def build_parser() -> argparse.ArgumentParser:
+    command_sets = installed_command_sets()
     p = argparse.ArgumentParser(
         prog="wayvert",
         description="wayvert: run, inspect and benchmark int8 driving-network engines (.wvrt).",
-        epilog="Exit codes: 0 ok, 2 bad arguments or configuration, 3 engine error (malformed/unsupported/"
-               "unreadable), 4 input error (frames, episodes, checkpoints), 5 training diverged, 6 engine refused by a "
-               "calibration gate.",
+        epilog=_installed_epilog(command_sets),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     d = sub.add_parser("demo", help="drive the synthetic world through a non-canonical rig, the sensor adapter, the "
@@ -51,12 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_run_command(sub)
     add_bench_command(sub)
-    # The toolchain's commands: no PyTorch at import; running them needs the train extra.
-    from wayvert.calibration.cli import add_commands as add_calibration_commands
-    from wayvert.training.cli import add_commands as add_training_commands
-
-    add_training_commands(sub)
-    add_calibration_commands(sub)
+    # Commands of installed packages: the toolchain's (generate, train, distill, eval, calibrate; no PyTorch at
+    # import, running them needs the train extra) and any user's own.
+    for _name, add_commands, _why in command_sets:
+        if add_commands is not None:
+            add_commands(sub)
     return p
 
 

@@ -26,7 +26,7 @@ class OrtRunner:
     """
 
     def __init__(self, path: str | os.PathLike[str], threads: int = 1) -> None:
-        from ..engine_peers.onnx_model import cpu_inference_session
+        from wayvert.benchmark.peers.onnx_model import cpu_inference_session
 
         self.path = os.fspath(path)
         self.threads = int(threads)

@@ -11,7 +11,7 @@ import torch
 from wayvert.training.data.dataset import normalize_image
 from wayvert.training.losses import imitation_loss
 from wayvert.training.models import Student
-from wayvert.training.schema import COMMANDS
+from wayvert.schema import COMMANDS
 
 torch.set_num_threads(1)
 

@@ -17,7 +17,7 @@ from wayvert.calibration.onnx_peer import (INPUT_NAMES, OUTPUT_NAMES, BatchReade
 from wayvert.calibration.onnx_peer.quantize import float_tail_nodes  # noqa: E402
 from wayvert.errors import InputError  # noqa: E402
 from wayvert.training.evaluate.open_loop import evaluate_open_loop  # noqa: E402
-from wayvert.training.schema import N_WAYPOINTS  # noqa: E402
+from wayvert.schema import N_WAYPOINTS  # noqa: E402
 
 CAMERAS, HEIGHT, WIDTH = 3, 32, 64   # the conftest student's images
 INT8_MIN_SQNR_DB = 15.0   # every output of the u8/s8 QDQ model against the fp32 model, calibration-like inputs

@@ -83,7 +83,7 @@ def test_bench_cli(tmp_path):
 def test_each_timed_call_of_a_peer_is_one_inference(monkeypatch):
     """A peer row must time one inference per call (it once ran the model once per output: 6x its real time)."""
     pytest.importorskip("onnxruntime")
-    from wayvert.calibration.engine_peers import onnx_model
+    from wayvert.benchmark.peers import onnx_model
 
     calls = []
     real = onnx_model.OrtSession.run

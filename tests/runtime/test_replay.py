@@ -14,10 +14,11 @@ import numpy as np
 import pytest
 
 import wayvert
+from wayvert.episodes import open_episode, pack_tar
 from wayvert.errors import InputError
 from wayvert.replay import episode_frame_sets, replay, replay_episode, summarize, to_json_line
 from wayvert.safety import CHECK_NAMES
-from wayvert.training.data import generate_episode, open_episode, pack_tar
+from wayvert.training.data import generate_episode
 
 FRAME_SETS = 4   # 2 s of frame sets at 2 Hz: about a second to generate
 

@@ -19,6 +19,7 @@ def test_wayvert_package_passes_mypy_strict() -> None:
 
 def test_runtime_package_does_not_import_torch() -> None:
     code = ("import sys, wayvert, wayvert.build, wayvert.reference, wayvert.cli; wayvert.cli.build_parser(); "
-            "import wayvert.training.world, wayvert.training.config, wayvert.training.data; "
+            "import wayvert.schema, wayvert.sim, wayvert.episodes, wayvert.control; "
+            "import wayvert.training.config, wayvert.training.data; "
             "assert 'torch' not in sys.modules, 'the runtime, the CLI parser, the world and the episode reader need no torch'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd="/")

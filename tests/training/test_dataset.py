@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+from wayvert import schema
+from wayvert.episodes import open_episode, pack_tar
 from wayvert.sensors.rig import Rig
-from wayvert.training import schema
-from wayvert.training.data import generate_dataset, generate_episode, open_episode, pack_tar
+from wayvert.training.data import generate_dataset, generate_episode
 from wayvert.training.data.convert_log import main as convert_main
 from wayvert.training.data.dataset import EpisodeDataset, history_indices, normalize_image
 

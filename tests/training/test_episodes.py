@@ -6,14 +6,14 @@ import tarfile
 import numpy as np
 import pytest
 
+from wayvert import schema
+from wayvert.episodes import EpisodeError, EpisodeWriter, open_episode, pack_tar
+from wayvert.episodes.npy_stream import NpyAppender
+from wayvert.episodes.reader import EgoLog, FrameTable
 from wayvert.errors import InputError, WayvertError
 from wayvert.sensors import shipped_rig
 from wayvert.sensors.rig import Rig
-from wayvert.training import schema
-from wayvert.training.data import (EpisodeError, EpisodeWriter, episode_targets, future_trajectory,
-                                   generate_episode, open_episode, pack_tar, sample_frames)
-from wayvert.training.data.npy_stream import NpyAppender
-from wayvert.training.data.reader import EgoLog, FrameTable
+from wayvert.training.data import episode_targets, future_trajectory, generate_episode, sample_frames
 
 CANONICAL = shipped_rig(schema.CANONICAL_RIG)
 SMALL_RIG = Rig.from_dict({"name": "small_2cam", "cameras": [

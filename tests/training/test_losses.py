@@ -6,7 +6,7 @@ import torch
 from torch.nn import functional as F
 
 from wayvert.training.losses import LossWeights, distillation_loss, imitation_loss, soft_cross_entropy
-from wayvert.training.schema import N_WAYPOINTS, SCENARIOS
+from wayvert.schema import N_WAYPOINTS, SCENARIOS
 
 T = N_WAYPOINTS
 

@@ -6,7 +6,7 @@ import torch
 from wayvert.training.losses import imitation_loss
 from wayvert.training.models import OUTPUT_KEYS, Student, Teacher, build_model, forward_macs
 from wayvert.training.models.prior import prior_matrix
-from wayvert.training.schema import COMMANDS, LEAD_DISTANCE_CAP_M, N_WAYPOINTS, SCENARIOS, waypoint_times
+from wayvert.schema import COMMANDS, LEAD_DISTANCE_CAP_M, N_WAYPOINTS, SCENARIOS, waypoint_times
 
 torch.set_num_threads(1)
 

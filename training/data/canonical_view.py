@@ -13,10 +13,9 @@ from typing import Mapping
 
 import numpy as np
 
+from wayvert import schema
 from wayvert.sensors import shipped_rig
 from wayvert.sensors.rig import Rig
-
-from .. import schema
 
 
 def _same_cameras(rig: Rig, canonical: Rig) -> bool:

@@ -29,13 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
+from wayvert import schema
+from wayvert.episodes.spec import TRAFFIC_SIDES, EpisodeError
+from wayvert.episodes.writer import EpisodeWriter
 from wayvert.errors import RigError
 from wayvert.sensors import shipped_rig
 from wayvert.sensors.rig import Rig
-
-from .. import schema
-from .spec import TRAFFIC_SIDES, EpisodeError
-from .writer import EpisodeWriter
 
 TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 LENGTH_UNITS = {"m": 1.0, "cm": 0.01, "ft": 0.3048}

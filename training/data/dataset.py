@@ -12,11 +12,12 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import torch
 
-from .. import schema
+from wayvert import schema
+from wayvert.episodes.reader import Episode, find_episodes
+from wayvert.episodes.spec import camera_file
+from wayvert.episodes.store import open_store
+
 from .canonical_view import CanonicalView
-from .reader import Episode, find_episodes
-from .spec import camera_file
-from .store import open_store
 from .targets import episode_targets
 
 HISTORY_STEP_S = schema.HISTORY_STRIDE * schema.FRAME_DT_S   # 0.5 s between history frames

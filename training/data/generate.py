@@ -13,32 +13,16 @@ from typing import Any
 
 import numpy as np
 
+from wayvert import schema
+from wayvert.episodes.writer import EpisodeWriter
 from wayvert.sensors import shipped_rig
 from wayvert.sensors.rig import Rig
-
-from .. import schema
-from ..world import World
-from ..world.render import Renderer
-from . import labels
-from .writer import EpisodeWriter
+from wayvert.sim import World, draw_variety, labels
+from wayvert.sim.render import Renderer
 
 DEFAULT_DURATION_S = 20.0
 DEFAULT_INTERNAL_WIDTH = 128
 _RENDERERS: dict[tuple[str, int], Renderer] = {}
-
-
-def draw_variety(seed: int) -> dict[str, Any]:
-    """World parameters drawn from ``seed``: lanes 1-3, traffic density (vehicles/km/lane), weather (25% rain),
-    lighting (25% dusk), obstacles (30% of episodes: 1 or 2 stopped vehicles), junction (the road's own draw)."""
-    rng = np.random.default_rng([seed, 0x7A51E7])
-    return {
-        "lanes": int(rng.integers(1, 4)),
-        "traffic_density": float(np.round(rng.uniform(5.0, 40.0), 3)),
-        "weather": "rain" if rng.random() < 0.25 else "dry",
-        "lighting": "dusk" if rng.random() < 0.25 else "day",
-        "obstacles": int(rng.integers(1, 3)) if rng.random() < 0.3 else 0,
-        "junction": None,
-    }
 
 
 def _renderer(rig: Rig, width: int) -> Renderer:

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import schema
-from .reader import EgoLog, FrameTable
+from wayvert import schema
+from wayvert.episodes.reader import EgoLog, FrameTable
 
 TARGET_SPEED_AHEAD_S = 2.0
 CURVATURE_WINDOW_S = 2.0

@@ -14,12 +14,11 @@ from typing import Any, Sequence
 import numpy as np
 from tqdm import tqdm
 
-from wayvert.training import schema
-from wayvert.training.data.generate import draw_variety
-from wayvert.training.world import World, boxes_overlap
+from wayvert import schema
+from wayvert.control import PlanTracker
+from wayvert.sim import World, boxes_overlap, draw_variety
 
 from .planners import Planner
-from .tracking import PlanTracker
 
 UNCOMFORTABLE_LAT_ACCEL = 3.0     # m/s^2 (ISO 2631-ish passenger comfort; the verifier's comfort limit)
 UNCOMFORTABLE_DECEL = 3.0         # m/s^2

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from wayvert.training import schema
+from wayvert import schema
 from wayvert.training.metrics import ade_fde, trajectory_metrics, MISS_THRESHOLD_M
 from wayvert.training.run.inputs import model_inputs
 

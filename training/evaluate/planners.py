@@ -7,11 +7,11 @@ from typing import Protocol
 import numpy as np
 import torch
 
+from wayvert import schema
 from wayvert.sensors import shipped_rig
-from wayvert.training import schema
+from wayvert.sim import World
+from wayvert.sim.render import Renderer
 from wayvert.training.run.inputs import model_inputs
-from wayvert.training.world import World
-from wayvert.training.world.render import Renderer
 
 RENDER_INTERNAL_WIDTH = 128   # the same renderer setting the training data was made with
 
@@ -57,7 +57,7 @@ class ModelPlanner:
 
     @torch.no_grad()
     def plan(self, world: World) -> np.ndarray:
-        from wayvert.training.data.labels import route_command
+        from wayvert.sim.labels import route_command
 
         image = self._image(world)
         self.history = (self.history + [image])[-schema.HISTORY_FRAMES:]

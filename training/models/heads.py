@@ -11,7 +11,7 @@ from typing import TypedDict
 import torch
 from torch import nn
 
-from ..schema import LEAD_DISTANCE_CAP_M, N_WAYPOINTS, SCENARIOS, WAYPOINT_FIELDS
+from wayvert.schema import LEAD_DISTANCE_CAP_M, N_WAYPOINTS, SCENARIOS, WAYPOINT_FIELDS
 from .prior import prior_matrix, residual_scale
 
 TARGET_SPEED_UNIT_M_S = 5.0     # target speed = ego speed + 5 m/s x raw

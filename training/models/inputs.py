@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..schema import COMMANDS
+from wayvert.schema import COMMANDS
 
 # speed / 10 (m/s -> ~[0, 3]), yaw rate x 10 (rad/s -> ~[-3, 3]); a multiply by a constant, which folds into
 # the first linear layer at lowering.

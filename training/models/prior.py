@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from ..schema import N_WAYPOINTS, WAYPOINT_FIELDS, waypoint_times
+from wayvert.schema import N_WAYPOINTS, WAYPOINT_FIELDS, waypoint_times
 
 X, Y, HEADING, SPEED = (WAYPOINT_FIELDS.index(f) for f in ("x", "y", "heading", "speed"))
 

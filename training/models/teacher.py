@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..schema import COMMANDS, HISTORY_FRAMES
+from wayvert.schema import COMMANDS, HISTORY_FRAMES
 from .blocks import SeparableResidual, conv_relu
 from .driving_model import DrivingModel, check_image_size
 from .heads import DrivingHeads, ModelOutput

@@ -63,7 +63,7 @@ def _peer_runners(path: str, compare: Sequence[str], threads: int, feeds: Engine
     out: list[tuple[str, str, Callable[[Any], Any], str]] = []
     if "torch" in compare:
         try:
-            from wayvert.calibration.engine_peers.torch_module import TorchRunner
+            from wayvert.benchmark.peers.torch_module import TorchRunner
         except ImportError as e:
             raise InvalidArgumentError(f"--compare torch needs PyTorch (pip install 'wayvert[train]'): {e}") from e
         pkl = os.path.join(workdir, "twin.pkl")
@@ -75,8 +75,8 @@ def _peer_runners(path: str, compare: Sequence[str], threads: int, feeds: Engine
         try:
             import onnx
 
-            from wayvert.calibration.engine_peers.onnx_model import OrtSession, onnx_model
-            from wayvert.calibration.engine_peers.ort_int8 import quantize_qdq
+            from wayvert.benchmark.peers.onnx_model import OrtSession, onnx_model
+            from wayvert.benchmark.peers.ort_int8 import quantize_qdq
         except ImportError as e:
             raise InvalidArgumentError(f"--compare onnxruntime needs onnx and onnxruntime (pip install 'wayvert[bench]'): {e}") from e
         model = onnx_model(net)

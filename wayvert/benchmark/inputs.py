@@ -1,7 +1,7 @@
 """Inputs to benchmark an engine on: what it sees in use where that can be made, random codes otherwise.
 
 An engine with a ``canonical_rig`` in its meta and an int8 ``image`` input of that rig's shape gets frames of the
-synthetic world (``wayvert.training.world``, numpy only) rendered through that rig and quantized by the sensor
+synthetic world (``wayvert.sim``, numpy only) rendered through that rig and quantized by the sensor
 adapter, with the ego state and a route command; any other input is filled with seeded random values (int8: codes
 in the middle half of the range; float: standard normal). The float peers get the same values dequantized.
 """
@@ -38,8 +38,8 @@ def _world_images(engine: Engine, count: int, seed: int) -> tuple[list[npt.NDArr
     if spec is None or "canonical_rig" not in engine.meta:
         return None
     from wayvert import Rig, SensorAdapter
-    from wayvert.training.world import World
-    from wayvert.training.world.render import Renderer
+    from wayvert.sim import World
+    from wayvert.sim.render import Renderer
 
     rig = Rig.from_dict(engine.meta["canonical_rig"])
     adapter = SensorAdapter(rig, rig, scale=spec.scale, zero_point=spec.zero_point)

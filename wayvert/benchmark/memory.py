@@ -39,9 +39,9 @@ def _loader(runtime: str, model: str, threads: int) -> Callable[[], Callable[[],
             return lambda: session.run(feeds)
         return load_wayvert
     if runtime == "onnxruntime":
-        import onnxruntime  # type: ignore[import-untyped]  # noqa: F401  (imported now: part of the baseline)
+        import onnxruntime  # noqa: F401  (imported now: part of the baseline)
 
-        from wayvert.calibration.engine_peers.onnx_model import cpu_inference_session
+        from wayvert.benchmark.peers.onnx_model import cpu_inference_session
 
         def load_ort() -> Callable[[], Any]:
             session = cpu_inference_session(model, threads)
@@ -49,7 +49,7 @@ def _loader(runtime: str, model: str, threads: int) -> Callable[[], Callable[[],
             return lambda: session.run(None, feeds)
         return load_ort
     if runtime == "torch":  # PyTorch is imported by the peer module (the train extra), never by the runtime
-        from wayvert.calibration.engine_peers.torch_module import pickled_twin_loader
+        from wayvert.benchmark.peers.torch_module import pickled_twin_loader
 
         loader: Callable[[], Callable[[], Any]] = pickled_twin_loader(model, threads)
         return loader

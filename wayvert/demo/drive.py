@@ -9,10 +9,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from wayvert import schema
+from wayvert.control import PlanTracker
 from wayvert.engine import Engine
+from wayvert.replay.pipeline import candidates
 from wayvert.safety import EgoState, Verifier
 from wayvert.sensors.adapter import SensorAdapter
 from wayvert.sensors.rig import Rig
+from wayvert.sim import World, boxes_overlap, demonstration, draw_variety
+from wayvert.sim.labels import route_command
+from wayvert.sim.render import Renderer
 
 F64 = npt.NDArray[np.float64]
 RENDER_INTERNAL_WIDTH = 128      # the renderer's internal grid: the training data's setting
@@ -61,14 +67,6 @@ def _to_world(traj: F64, pose: tuple[float, float, float]) -> F64:
 def drive(engine: Engine, rig: Rig, *, seed: int, frames: int, record_views: int = 0) -> DriveLog:
     """Drive ``frames`` ticks of 0.1 s with the engine's verified plans; ``record_views`` front frames are kept for
     the animation."""
-    from wayvert.training import schema
-    from wayvert.training.data.generate import draw_variety
-    from wayvert.training.data.labels import route_command
-    from wayvert.training.evaluate.tracking import PlanTracker
-    from wayvert.training.world import World, boxes_overlap, demonstration
-    from wayvert.training.world.render import Renderer
-    from wayvert.replay.pipeline import candidates
-
     spec = next(s for s in engine.inputs if s.name == "image")
     canonical = Rig.from_dict(engine.meta["canonical_rig"])
     adapter = SensorAdapter(rig, canonical, scale=spec.scale, zero_point=spec.zero_point)

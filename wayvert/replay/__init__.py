@@ -14,6 +14,7 @@ import os
 from typing import Any, Iterable, Iterator
 
 from wayvert.engine import Engine
+from wayvert.episodes.reader import open_episode
 from wayvert.sensors.rig import Rig
 
 from .frame_set import FrameSet, ego_at, episode_frame_sets, resolve_rig
@@ -28,8 +29,6 @@ def replay_episode(engine: Engine | str | os.PathLike[str], episode: Any, *, rig
     Rig, shipped rig name or rig JSON path with the same cameras and frame shapes); ``drop_cameras`` are fed as
     missing, to see what a camera failure would do. Bad inputs raise before the first record: EngineFormatError /
     EngineIOError for the engine, InputError (EpisodeError) for the episode, rig or camera names."""
-    from wayvert.training.data.reader import open_episode
-
     eng = engine if isinstance(engine, Engine) else Engine.load(engine)
     ep = open_episode(episode) if isinstance(episode, (str, os.PathLike)) else episode
     car_rig = resolve_rig(rig, ep)

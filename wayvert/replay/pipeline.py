@@ -9,6 +9,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 import numpy.typing as npt
 
+from wayvert import schema
 from wayvert.engine import Engine
 from wayvert.errors import UnsupportedEngineError
 from wayvert.safety import EgoState, Verifier
@@ -25,8 +26,6 @@ MAX_OBJECTS = 256
 def canonical_rig(engine: Engine) -> Rig:
     """The rig the engine was trained on (meta ``canonical_rig``), after checking the engine has the inputs and
     outputs a replay feeds and verifies (those of the reference engine)."""
-    from wayvert.training import schema
-
     ins = {s.name: s for s in engine.inputs}
     outs = {s.name: s for s in engine.outputs}
     problems = []
@@ -54,8 +53,6 @@ def canonical_rig(engine: Engine) -> Rig:
 
 def candidates(trajectories: npt.NDArray[Any], speed_mps: float) -> npt.NDArray[np.float64]:
     """The verifier's candidates [K, 1 + T, 5] (t, x, y, heading, speed) from the network's modes [K, T, 4]."""
-    from wayvert.training import schema
-
     times = np.concatenate([[0.0], schema.waypoint_times()])
     modes = np.asarray(trajectories, np.float64).copy()
     # The speed head is unbounded: near a standstill it dips below zero, which the verifier (rightly) calls
@@ -75,8 +72,6 @@ def replay(engine: Engine, rig: Rig, frame_sets: Iterable[FrameSet], *, wet: boo
     """One record per frame set (fields in docs/cli.md), in order. A frame set that cannot be run (non-finite ego
     state, a timestamp not after an earlier frame set's) is flagged and skipped: the session only sees frames in
     time order. Never raises for what a recording contains; raises for an engine it cannot feed."""
-    from wayvert.training import schema
-
     canonical = canonical_rig(engine)
     spec = next(s for s in engine.inputs if s.name == "image")
     adapter = SensorAdapter(rig, canonical, scale=spec.scale, zero_point=spec.zero_point)

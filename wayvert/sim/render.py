@@ -9,13 +9,17 @@ Distances to lane markings / road edges use segments bucketed on a dense 2-D gri
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from wayvert.sensors import camera_models
 
 from .scene import Scene
+
+ToVehicle = Callable[[Any], np.ndarray]        # world-frame points [N, 2] -> vehicle frame [N, 2]
+Pose = tuple[float, float, float, float, float]  # ego x, y, cos(yaw), sin(yaw), yaw
+GridHits = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 GROUND_RANGE_M = 80.0
 MARKING_HALF_WIDTH_M = 0.075
@@ -48,7 +52,15 @@ def _hash01(ix: np.ndarray, iy: np.ndarray, seed: int = 0) -> np.ndarray:
 class _SegmentGrid:
     """Segments (a -> b) registered in every cell of a square grid their bbox (+ radius) touches."""
 
-    def __init__(self, a: np.ndarray, b: np.ndarray, radius: float, cell: float, extent: float):
+    # Per segment, set by the renderer: lane markings' arc length at a, length and solid flag; road edges' index
+    # and the road side of each edge.
+    s0: np.ndarray
+    seglen: np.ndarray
+    solid: np.ndarray
+    edge_of: np.ndarray
+    road_sign: np.ndarray
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, radius: float, cell: float, extent: float) -> None:
         self.a, self.b = a, b
         self.d = b - a
         self.len2 = np.maximum((self.d ** 2).sum(1), 1e-12)
@@ -79,7 +91,7 @@ class _SegmentGrid:
             table = np.full((n * n, 1), -1, np.int64)
         self.table = table
 
-    def query(self, p: np.ndarray):
+    def query(self, p: np.ndarray) -> GridHits:
         """For points p[N, 2]: (rows into p with candidates, cand[M, K], dist[M, K] (inf if none), t[M, K], cross[M, K])."""
         ij = np.floor((p - self.lo) / self.cell).astype(np.int64)
         inside = (ij >= 0).all(1) & (ij < self.n).all(1)
@@ -161,16 +173,16 @@ class Renderer:
 
     # ---- scene preparation (world -> vehicle frame) ----
     @staticmethod
-    def _to_vehicle(scene: Scene):
+    def _to_vehicle(scene: Scene) -> tuple[ToVehicle, Pose]:
         ex, ey, eyaw = scene.ego
         c, s = math.cos(eyaw), math.sin(eyaw)
 
-        def tf(p):
+        def tf(p: Any) -> np.ndarray:
             q = np.asarray(p, np.float64) - (ex, ey)
             return np.stack([c * q[:, 0] + s * q[:, 1], -s * q[:, 0] + c * q[:, 1]], axis=1)
         return tf, (ex, ey, c, s, eyaw)
 
-    def _marking_grid(self, scene: Scene, tf):
+    def _marking_grid(self, scene: Scene, tf: ToVehicle) -> _SegmentGrid | None:
         A, B, S0, L, SOLID = [], [], [], [], []
         lim = GROUND_RANGE_M + 10.0
         for pts, style in scene.lane_markings:
@@ -189,7 +201,7 @@ class Renderer:
         g.s0, g.seglen, g.solid = np.concatenate(S0), np.concatenate(L), np.concatenate(SOLID)
         return g
 
-    def _edge_grid(self, scene: Scene, tf):
+    def _edge_grid(self, scene: Scene, tf: ToVehicle) -> _SegmentGrid | None:
         A, B, E = [], [], []
         lim = GROUND_RANGE_M + 40.0
         for k, e in enumerate(scene.road_edges):
@@ -217,7 +229,8 @@ class Renderer:
         return g
 
     # ---- shading ----
-    def _shade_ground(self, xy: np.ndarray, world_xy: np.ndarray, mgrid, egrid) -> np.ndarray:
+    def _shade_ground(self, xy: np.ndarray, world_xy: np.ndarray, mgrid: _SegmentGrid | None,
+                      egrid: _SegmentGrid | None) -> np.ndarray:
         n = len(xy)
         ix = np.floor(world_xy[:, 0] / 0.25).astype(np.int64)
         iy = np.floor(world_xy[:, 1] / 0.25).astype(np.int64)
@@ -244,7 +257,8 @@ class Renderer:
                 col[rows[mark]] = MARKING * (1.0 + 0.05 * noise[rows[mark], None])
         return col
 
-    def _render_camera(self, cam: _CameraRays, scene: Scene, tf, pose, mgrid, egrid, boxes) -> np.ndarray:
+    def _render_camera(self, cam: _CameraRays, scene: Scene, tf: ToVehicle, pose: Pose, mgrid: _SegmentGrid | None,
+                       egrid: _SegmentGrid | None, boxes: Sequence[tuple[float, ...]]) -> np.ndarray:
         ex, ey, c, s, _ = pose
         npx = cam.wi * cam.hi
         w = cam.sky_w[:, None]
@@ -307,7 +321,7 @@ class Renderer:
             img = img * np.array([0.62, 0.48, 0.38])
         return img
 
-    def render(self, scene: Scene | dict) -> dict[str, np.ndarray]:
+    def render(self, scene: Scene | dict[str, Any]) -> dict[str, np.ndarray]:
         if isinstance(scene, dict):
             scene = Scene.from_dict(scene)
         tf, pose = self._to_vehicle(scene)
@@ -326,7 +340,8 @@ class Renderer:
         return out
 
 
-def rgb_to_yuv(rgb: np.ndarray, matrix: str = "bt601", full_range: bool = True):
+def rgb_to_yuv(rgb: np.ndarray, matrix: str = "bt601",
+               full_range: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Float RGB (0..255) -> uint8 Y, U, V planes for ``matrix`` (bt601 / bt709) and range."""
     kr, kb = _KR_KB[matrix]
     kg = 1.0 - kr - kb
@@ -338,7 +353,9 @@ def rgb_to_yuv(rgb: np.ndarray, matrix: str = "bt601", full_range: bool = True):
         Y, U, V = y, u + 128.0, v + 128.0
     else:
         Y, U, V = 16.0 + y * (219.0 / 255.0), 128.0 + u * (224.0 / 255.0), 128.0 + v * (224.0 / 255.0)
-    q = lambda a: np.clip(np.rint(a), 0, 255).astype(np.uint8)
+    def q(a: np.ndarray) -> np.ndarray:
+        plane: np.ndarray = np.clip(np.rint(a), 0, 255).astype(np.uint8)
+        return plane
     return q(Y), q(U), q(V)
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from wayvert.training import schema
-from wayvert.training.world.expert import MAX_STEER, WHEELBASE
+from wayvert import schema
+from wayvert.sim.expert import MAX_STEER, WHEELBASE
 
 SPEED_GAIN_PER_S = 1.2       # accel (m/s^2) per m/s of speed error
 SPEED_PREVIEW_S = 0.6        # track the planned speed this far ahead (actuator lag)

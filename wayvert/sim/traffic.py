@@ -26,7 +26,7 @@ def idm_accel(v: float, gap: float | None, v_lead: float, p: IDMParams) -> float
     if gap is None:
         return p.a * free
     s_star = p.s0 + max(0.0, v * p.T + v * (v - v_lead) / (2.0 * np.sqrt(p.a * p.b)))
-    return p.a * (free - (s_star / max(gap, 0.1)) ** 2)
+    return float(p.a * (free - (s_star / max(gap, 0.1)) ** 2))
 
 
 @dataclass
@@ -47,9 +47,11 @@ def occupies(agent: Agent, road: Road, lane: int) -> bool:
     return abs(agent.d - road.lane_offset(lane)) < 0.5 * LANE_WIDTH + 0.5 * agent.width - 0.2
 
 
-def leader(agents: list, me: Agent, road: Road, lane: int, ahead: bool = True):
+def leader(agents: list[Agent], me: Agent, road: Road, lane: int,
+           ahead: bool = True) -> tuple[Agent | None, float | None]:
     """Nearest agent in ``lane`` ahead of (or behind) ``me``: (agent, bumper gap) or (None, None)."""
-    best, gap = None, None
+    best: Agent | None = None
+    gap: float | None = None
     for o in agents:
         if o is me or not occupies(o, road, lane):
             continue
@@ -63,7 +65,7 @@ def leader(agents: list, me: Agent, road: Road, lane: int, ahead: bool = True):
 
 
 def spawn(road: Road, rng: np.random.Generator, density_per_km: float, v_limit: float,
-          ego_s: float, ego_lane: int, n_obstacles: int = 0) -> list:
+          ego_s: float, ego_lane: int, n_obstacles: int = 0) -> list[Agent]:
     agents = []
     L = road.reference.length
     for lane in range(road.n_lanes):
@@ -86,13 +88,13 @@ def spawn(road: Road, rng: np.random.Generator, density_per_km: float, v_limit: 
     return agents
 
 
-def _gap_ok(agents, me, road, lane, p: IDMParams, b_safe: float) -> tuple[bool, float]:
+def _gap_ok(agents: list[Agent], me: Agent, road: Road, lane: int, p: IDMParams, b_safe: float) -> tuple[bool, float]:
     """Safety of moving ``me`` into ``lane`` and the acceleration it would then get."""
     lead, g_lead = leader(agents, me, road, lane, True)
     foll, g_foll = leader(agents, me, road, lane, False)
     if g_lead is not None and g_lead < p.s0 + 0.5 * me.v:
         return False, -9.0
-    if foll is not None:
+    if foll is not None and g_foll is not None:
         if g_foll < p.s0 + 0.5 * foll.v:
             return False, -9.0
         fp = IDMParams(v0=max(foll.v0, 0.1), T=p.T, a=p.a, b=p.b, s0=p.s0)
@@ -102,19 +104,20 @@ def _gap_ok(agents, me, road, lane, p: IDMParams, b_safe: float) -> tuple[bool, 
     return True, idm_accel(me.v, g_lead, lead.v if lead else 0.0, mp)
 
 
-def step_traffic(agents: list, road: Road, rng: np.random.Generator, dt: float, p: IDMParams,
+def step_traffic(agents: list[Agent], road: Road, rng: np.random.Generator, dt: float, p: IDMParams,
                  lateral_speed: float = 1.0, max_decel: float = 9.0) -> None:
     """Advance every non-ego agent by dt (agents include the ego, which others react to but is not moved)."""
     movers = [a for a in agents if not a.ego and a.cls != OBSTACLE]
     accels = []
     for me in movers:
         mp = IDMParams(v0=me.v0, T=p.T, a=p.a, b=p.b, s0=p.s0)
-        acc = None
+        acc: float | None = None
         lanes = {me.lane} | {i for i in range(road.n_lanes) if occupies(me, road, i)}
         for ln in lanes:
             lead, g = leader(agents, me, road, ln, True)
             a_ln = idm_accel(me.v, g, lead.v if lead else 0.0, mp)
             acc = a_ln if acc is None else min(acc, a_ln)
+        assert acc is not None  # ``lanes`` holds at least me.lane
         accels.append(acc)
         # lane change decision (only when settled in a lane), MOBIL-like incentive + safety
         if abs(me.d - road.lane_offset(me.lane)) < 0.05 and rng.random() < dt / 2.0:

@@ -9,6 +9,7 @@ import os
 import struct
 
 import numpy as np
+import numpy.typing as npt
 
 _MAGIC = b"\x93NUMPY\x01\x00"           # .npy version 1.0: a 2-byte little-endian header length
 _ROOM_FOR_COUNT = 10 ** 15
@@ -26,7 +27,8 @@ def _header(dtype: np.dtype, shape: tuple[int, ...], total: int | None = None) -
 class NpyAppender:
     """Appends arrays of one ``frame_shape`` and ``dtype`` as rows of an [N, *frame_shape] .npy at ``path``."""
 
-    def __init__(self, path: str | os.PathLike[str], frame_shape: tuple[int, ...], dtype=np.uint8):
+    def __init__(self, path: str | os.PathLike[str], frame_shape: tuple[int, ...],
+                 dtype: npt.DTypeLike = np.uint8) -> None:
         self.path = os.fspath(path)
         self.frame_shape = tuple(int(v) for v in frame_shape)
         self.dtype = np.dtype(dtype)

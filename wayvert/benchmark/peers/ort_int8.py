@@ -12,7 +12,7 @@ import onnx
 from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
 
 
-class _Feeds(CalibrationDataReader):
+class _Feeds(CalibrationDataReader):  # type: ignore[misc]  # onnxruntime has no type information
     def __init__(self, feeds: Sequence[dict[str, np.ndarray]]) -> None:
         self.feeds = list(feeds)
         self.i = 0

@@ -1,12 +1,12 @@
-"""Tests for the numpy scene renderer (training/world/render.py)."""
+"""Tests for the numpy scene renderer (wayvert/sim/render.py)."""
 import numpy as np
 import pytest
 
 from wayvert.sensors import shipped_rig
 from wayvert.sensors.adapter import FRAME_SHAPES
 
-from wayvert.training.world.render import Renderer
-from wayvert.training.world.scene import Scene, straight_road
+from wayvert.sim.render import Renderer
+from wayvert.sim.scene import Scene, straight_road
 
 RIGS = ["canonical_3cam", "nuscenes_like_6cam", "fisheye_dashcam", "high_pitched_2cam", "ftheta_bayer_front"]
 _CACHE = {}

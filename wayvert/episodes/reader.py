@@ -15,14 +15,16 @@ import numpy as np
 
 from wayvert.errors import RigError
 from wayvert.sensors.pixel_formats import FRAME_SHAPES
-from wayvert.sensors.rig import Rig
+from wayvert.sensors.rig import Camera, Rig
 
 from .. import schema
 from .csv_table import CsvTable
 from .spec import (EGO_COLUMNS, EGO_FILE, FORMAT_NAME, FORMAT_VERSION, FRAME_COLUMNS, FRAME_LABEL_COLUMNS,
                    FRAMES_FILE, LIGHTINGS, META_FILE, OBJECT_FIELDS, OBJECTS_FILE, RIG_FILE, TRAFFIC_SIDES,
                    WEATHERS, EpisodeError, camera_file)
-from .store import open_store
+from .store import DirStore, TarStore, open_store
+
+Store = DirStore | TarStore
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class FrameTable:
     lead_gap_m: np.ndarray    # float64 bumper gap to the lead vehicle, NaN = unknown
 
 
-def _require(meta: dict, key: str, types: tuple, where: str, optional: bool = False) -> Any:
+def _require(meta: dict[str, Any], key: str, types: tuple[type, ...], where: str, optional: bool = False) -> Any:
     if key not in meta:
         if optional:
             return None
@@ -62,7 +64,7 @@ def _require(meta: dict, key: str, types: tuple, where: str, optional: bool = Fa
     return v
 
 
-def _read_meta(store) -> dict:
+def _read_meta(store: Store) -> dict[str, Any]:
     where = f"{store}/{META_FILE}"
     try:
         meta = json.loads(store.read_text(META_FILE))
@@ -95,7 +97,7 @@ def _read_meta(store) -> dict:
     return meta
 
 
-def _read_rig(store, meta: dict) -> Rig:
+def _read_rig(store: Store, meta: dict[str, Any]) -> Rig:
     where = f"{store}/{RIG_FILE}"
     try:
         rig = Rig.from_dict(json.loads(store.read_text(RIG_FILE)))
@@ -112,7 +114,7 @@ def _read_rig(store, meta: dict) -> Rig:
     return rig
 
 
-def _read_ego(store) -> EgoLog:
+def _read_ego(store: Store) -> EgoLog:
     t = CsvTable(store.read_text(EGO_FILE), f"{store}/{EGO_FILE}", EGO_COLUMNS)
     if t.n_rows == 0:
         raise EpisodeError(f"{store}/{EGO_FILE}: no rows")
@@ -121,7 +123,7 @@ def _read_ego(store) -> EgoLog:
     return EgoLog(**cols, command=t.names("command", schema.COMMANDS))
 
 
-def _read_frames(store, n: int) -> FrameTable:
+def _read_frames(store: Store, n: int) -> FrameTable:
     t = CsvTable(store.read_text(FRAMES_FILE), f"{store}/{FRAMES_FILE}", FRAME_COLUMNS, FRAME_LABEL_COLUMNS)
     if t.n_rows != n:
         raise EpisodeError(f"{store}/{FRAMES_FILE}: {t.n_rows} frame rows but {META_FILE} says frame_count {n}")
@@ -140,7 +142,7 @@ def _read_frames(store, n: int) -> FrameTable:
     return FrameTable(ts, scen.astype(np.int64), gap)
 
 
-def _check_camera(store, cam, n: int) -> np.ndarray:
+def _check_camera(store: Store, cam: Camera, n: int) -> np.ndarray:
     name = camera_file(cam.name)
     a = store.open_npy(name)
     if a.dtype != np.uint8:
@@ -166,7 +168,7 @@ class Episode:
         self.ego = _read_ego(self.store)
         self.frames = _read_frames(self.store, self.meta["frame_count"])
         self._cameras = {c.name: _check_camera(self.store, c, len(self)) for c in self.rig.cameras}
-        self._objects: list | None = None
+        self._objects: list[np.ndarray | None] | None = None
 
     def __len__(self) -> int:
         return int(self.meta["frame_count"])
@@ -174,7 +176,7 @@ class Episode:
     def __repr__(self) -> str:
         return f"Episode({str(self.path)!r}, id={self.meta['id']!r}, frames={len(self)})"
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[Episode], tuple[str]]:
         # Memory maps do not travel between processes: a copy re-opens the episode from its path.
         return (Episode, (str(self.path),))
 
@@ -202,7 +204,7 @@ class Episode:
         return self._objects[index]
 
 
-def _read_objects(store, n: int) -> list:
+def _read_objects(store: Store, n: int) -> list[np.ndarray | None]:
     where = f"{store}/{OBJECTS_FILE}"
     if not store.exists(OBJECTS_FILE):
         return [None] * n

@@ -1,9 +1,9 @@
 """The plan tracker that closes the loop for every planner: it must follow what it is given."""
 import numpy as np
 
-from wayvert.training import schema
-from wayvert.training.evaluate.tracking import PlanTracker
-from wayvert.training.world.expert import EgoState, bicycle_step
+from wayvert import schema
+from wayvert.control.tracking import PlanTracker
+from wayvert.sim.expert import EgoState, bicycle_step
 
 
 def _drive(plan_fn, seconds=6.0, v0=10.0):

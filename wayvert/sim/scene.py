@@ -39,11 +39,11 @@ class Scene:
         self.lane_markings = marks
         self.road_edges = [np.asarray(e, dtype=np.float64).reshape(-1, 2) for e in self.road_edges]
         vs = []
-        for v in self.vehicles:
-            v = tuple(float(a) for a in v)
+        for vehicle in self.vehicles:
+            v = tuple(float(a) for a in vehicle)
             if len(v) != 6:
                 raise ValueError("a vehicle is (x, y, yaw, length, width, height)")
-            vs.append(v)
+            vs.append((v[0], v[1], v[2], v[3], v[4], v[5]))
         self.vehicles = vs
         ego = tuple(float(a) for a in self.ego)
         if len(ego) != 3:

@@ -18,7 +18,7 @@ EGO_COLUMNS = ("t_s", "x_m", "y_m", "yaw_rad", "speed_mps", "accel_mps2", "yaw_r
 #: frames.csv: required columns, then optional label columns (an empty cell = label unknown for that frame).
 FRAME_COLUMNS = ("index", "t_s")
 FRAME_LABEL_COLUMNS = ("scenario", "lead_gap_m")
-#: One object of objects.jsonl (ego frame of its frame set; class codes as wayvert.training.world.traffic).
+#: One object of objects.jsonl (ego frame of its frame set; class codes as wayvert.sim.traffic).
 OBJECT_FIELDS = ("x_m", "y_m", "heading_rad", "speed_mps", "length_m", "width_m", "class")
 
 TRAFFIC_SIDES = ("right", "left")

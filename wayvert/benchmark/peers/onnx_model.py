@@ -35,11 +35,13 @@ def _emit(g: _Graph, op: FloatOp) -> None:
     p, out = op.params, op.output
     x = list(op.inputs)
     if op.op == "conv2d":
+        assert op.weight is not None
         top, left, bottom, right = p["pads"]
         ins = [x[0], g.const(f"{out}.weight", op.weight)] + ([g.const(f"{out}.bias", op.bias)] if op.bias is not None else [])
         y = g.node("Conv", ins, strides=list(p["stride"]), pads=[top, left, bottom, right], dilations=list(p["dilation"]),
                    group=p["groups"], kernel_shape=list(op.weight.shape[2:]))
     elif op.op == "linear":
+        assert op.weight is not None
         y = g.node("MatMul", [x[0], g.const(f"{out}.weight_t", np.ascontiguousarray(op.weight.T))])
         if op.bias is not None:
             y = g.node("Add", [y, g.const(f"{out}.bias", op.bias)])

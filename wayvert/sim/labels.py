@@ -4,8 +4,8 @@ Distances are along the road reference line from the ego's box centre (m); "ahea
 """
 from __future__ import annotations
 
-from ..world import World
-from ..world.traffic import OBSTACLE, leader
+from .sim import World
+from .traffic import OBSTACLE, leader
 
 from .. import schema
 

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .traffic import IDMParams, _gap_ok, idm_accel, leader, occupies
+from .traffic import Agent, IDMParams, _gap_ok, idm_accel, leader, occupies
+
+if TYPE_CHECKING:  # the world drives the expert and the expert reads the world
+    from .sim import World
 
 WHEELBASE = 2.79
 REAR_TO_CENTRE = 4.89 / 2 - 1.1   # rear axle -> box centre
@@ -45,19 +49,20 @@ def bicycle_step(e: EgoState, accel: float, steering: float, dt: float) -> None:
     e.accel = accel
 
 
-def expert_params(world) -> IDMParams:
+def expert_params(world: World) -> IDMParams:
     if world.weather == "rain":
         return IDMParams(v0=world.ego_v0, T=3.0, a=1.0, b=1.5, s0=2.0)
     return IDMParams(v0=world.ego_v0, T=1.5, a=1.0, b=2.0, s0=2.0)
 
 
-def expert_action(world) -> tuple[float, float]:
+def expert_action(world: World) -> tuple[float, float]:
     """(acceleration, steering) the expert commands now."""
     e, road = world.ego, world.road
     me = world.ego_agent()
     p = expert_params(world)
     lanes = {world.ego_lane} | {i for i in range(road.n_lanes) if occupies(me, road, i)}
-    acc, lead_info = None, (None, None)
+    acc: float | None = None
+    lead_info: tuple[Agent | None, float | None] = (None, None)
     for ln in lanes:
         lead, g = leader(world.agents, me, road, ln, True)
         a_ln = idm_accel(e.speed, g, lead.v if lead else 0.0, p)
@@ -65,11 +70,12 @@ def expert_action(world) -> tuple[float, float]:
             acc = a_ln
             if ln == world.ego_lane:
                 lead_info = (lead, g)
+    assert acc is not None  # ``lanes`` holds at least the ego lane
     # safe lane change when stuck behind a slow lead
     lead, g = lead_info
     lane_line = road.lanes[world.ego_lane]
     s, lat, _ = world.frenet_ego(world.ego_lane)
-    if (world.allow_lane_changes and lead is not None and g < 40 and lead.v < e.speed - 1.0 and abs(lat) < 0.3
+    if (world.allow_lane_changes and lead is not None and g is not None and g < 40 and lead.v < e.speed - 1.0 and abs(lat) < 0.3
             and world.t - world.last_lane_change > 6.0):
         best, best_gain = None, 0.5
         for ln in (world.ego_lane - 1, world.ego_lane + 1):
@@ -93,7 +99,7 @@ def expert_action(world) -> tuple[float, float]:
     return float(acc), steer
 
 
-def demonstration(world, horizon_s: float = 4.0, points: int = 20, dt: float = 0.1) -> np.ndarray:
+def demonstration(world: World, horizon_s: float = 4.0, points: int = 20, dt: float = 0.1) -> np.ndarray:
     """The expert's planned trajectory [points, 5]: (t, x, y, heading, speed) in the ego frame (x fwd, y left),
     from rolling the expert forward on a copy of the world; the first point is the ego now."""
     w = copy.deepcopy(world)
@@ -117,7 +123,7 @@ def demonstration(world, horizon_s: float = 4.0, points: int = 20, dt: float = 0
     return out
 
 
-def perturb_start(world, rng: np.random.Generator) -> None:
+def perturb_start(world: World, rng: np.random.Generator) -> None:
     """"Bad dream" start: lateral offset up to 1 m, heading error up to 0.2 rad, sometimes too close to the lead."""
     e = world.ego
     off = float(rng.uniform(-1.0, 1.0))
@@ -128,7 +134,7 @@ def perturb_start(world, rng: np.random.Generator) -> None:
     if rng.random() < 0.5:
         me = world.ego_agent()
         lead, g = leader(world.agents, me, world.road, world.ego_lane, True)
-        if lead is not None and lead.v > 0:
+        if lead is not None and g is not None and lead.v > 0:
             target_gap = max(4.0, 0.5 * e.speed * 1.5)
             if g > target_gap:
                 lead.s -= g - target_gap

@@ -11,6 +11,7 @@ import json
 import os
 import tarfile
 from pathlib import Path
+from types import TracebackType
 from typing import Any, Mapping, Sequence, TextIO
 
 import numpy as np
@@ -86,7 +87,7 @@ class EpisodeWriter:
     def __enter__(self) -> "EpisodeWriter":
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if exc_type is None:
             self.close()
         else:
@@ -107,7 +108,7 @@ class EpisodeWriter:
         self._ego.writerow([_number(t_s), *map(_number, vals), command])
 
     def add_frames(self, t_s: float, frames: Mapping[str, np.ndarray], scenario: str | None = None,
-                   lead_gap: float | None = None, objects: np.ndarray | Sequence | None = None) -> None:
+                   lead_gap: float | None = None, objects: np.ndarray | Sequence[Sequence[float]] | None = None) -> None:
         """Append the frame set taken at ``t_s`` (s): one uint8 frame per rig camera, in its pixel format.
         Labels (None = unknown): ``scenario`` (schema.SCENARIOS), ``lead_gap`` (m), ``objects`` [M, 7]."""
         t_s = float(t_s)
@@ -134,7 +135,7 @@ class EpisodeWriter:
         self._t_frame = t_s
         self.frame_count += 1
 
-    def _write_objects(self, objects) -> None:
+    def _write_objects(self, objects: np.ndarray | Sequence[Sequence[float]] | None) -> None:
         if objects is None and self._objects_file is None:
             return
         if self._objects_file is None:  # first known objects: earlier frames' objects are unknown (null)

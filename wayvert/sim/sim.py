@@ -1,6 +1,8 @@
 """The synthetic driving world: road + traffic + ego (expert-driven unless given an action)."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from . import expert as _expert
@@ -8,9 +10,10 @@ from .road import frenet, make_road
 from .traffic import IDMParams, Agent, spawn, step_traffic
 
 V_LIMIT = 13.9
+Box = tuple[float, float, float, float, float]   # cx, cy, yaw, length, width (world frame)
 
 
-def _to_ego(pts: np.ndarray, e) -> np.ndarray:
+def _to_ego(pts: np.ndarray | list[float], e: _expert.EgoState) -> np.ndarray:
     c, s = np.cos(e.yaw), np.sin(e.yaw)
     d = np.asarray(pts, float).reshape(-1, 2) - [e.x, e.y]
     return np.stack([c * d[:, 0] + s * d[:, 1], -s * d[:, 0] + c * d[:, 1]], 1)
@@ -19,7 +22,7 @@ def _to_ego(pts: np.ndarray, e) -> np.ndarray:
 class World:
     def __init__(self, seed: int, lanes: int = 2, traffic_density: float = 20.0, weather: str = "dry",
                  lighting: str = "day", left_hand: bool = False, bad_dreams: bool = False,
-                 obstacles: int = 0, junction: bool | None = None, allow_lane_changes: bool = True):
+                 obstacles: int = 0, junction: bool | None = None, allow_lane_changes: bool = True) -> None:
         assert weather in ("dry", "rain") and lighting in ("day", "dusk")
         self.seed, self.weather, self.lighting = seed, weather, lighting
         self.rng = np.random.default_rng([seed, 1])
@@ -40,7 +43,7 @@ class World:
 
     # ---- helpers -------------------------------------------------------------------------------------
     @property
-    def agents(self) -> list:
+    def agents(self) -> list[Agent]:
         return self.traffic + [self.ego_agent()]
 
     def ego_agent(self) -> Agent:
@@ -58,7 +61,7 @@ class World:
         return frenet(self.road.lanes[self.ego_lane if lane is None else lane], e.x, e.y, e.yaw)
 
     # ---- dynamics ------------------------------------------------------------------------------------
-    def step(self, dt: float = 0.1, ego_action=None) -> None:
+    def step(self, dt: float = 0.1, ego_action: tuple[float, float] | None = None) -> None:
         """Advance by dt. ``ego_action``: (accel, steering) or None for the expert."""
         acc, steer = _expert.expert_action(self) if ego_action is None else ego_action
         agents = self.agents
@@ -84,7 +87,7 @@ class World:
                 rows.append([p[0], p[1], dh, a.v, a.length, a.width, a.cls])
         return np.array(rows, dtype=np.float64).reshape(-1, 7)
 
-    def boundaries_in_ego_frame(self, behind: float = 20.0, ahead: float = 120.0):
+    def boundaries_in_ego_frame(self, behind: float = 20.0, ahead: float = 120.0) -> tuple[np.ndarray, np.ndarray]:
         """(left, right) drivable-area edges of the ego carriageway, [N, 2] each, ego frame."""
         from .road import offset_polyline
         s = self.ego_agent().s
@@ -94,20 +97,20 @@ class World:
         right = offset_polyline(self.road.reference, ro)[m]
         return _to_ego(left, self.ego), _to_ego(right, self.ego)
 
-    def vehicle_boxes(self) -> list:
+    def vehicle_boxes(self) -> list[Box]:
         """World-frame boxes (cx, cy, yaw, length, width) of traffic."""
-        out = []
+        out: list[Box] = []
         for a in self.traffic:
             x, y, h = self._agent_pose(a)
             out.append((x, y, h, a.length, a.width))
         return out
 
-    def ego_box(self) -> tuple:
+    def ego_box(self) -> Box:
         e = self.ego
         return (e.x + _expert.REAR_TO_CENTRE * np.cos(e.yaw), e.y + _expert.REAR_TO_CENTRE * np.sin(e.yaw),
                 e.yaw, 4.89, 1.9)
 
-    def scene(self) -> dict:
+    def scene(self) -> dict[str, Any]:
         j = self.road.junction
         return {
             "lane_markings": self.road.markings(),
@@ -120,9 +123,9 @@ class World:
         }
 
 
-def boxes_overlap(a, b) -> bool:
+def boxes_overlap(a: Box, b: Box) -> bool:
     """Separating-axis test of two oriented boxes (cx, cy, yaw, length, width)."""
-    def corners(bx):
+    def corners(bx: Box) -> np.ndarray:
         cx, cy, h, L, W = bx
         c, s = np.cos(h), np.sin(h)
         d = np.array([[L, W], [L, -W], [-L, -W], [-L, W]]) / 2

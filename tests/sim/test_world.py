@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from wayvert.training.world import World, boxes_overlap, demonstration, leader
-from wayvert.training.world.traffic import OBSTACLE
+from wayvert.sim import World, boxes_overlap, demonstration, leader
+from wayvert.sim.traffic import OBSTACLE
 
 
 def _state(w):

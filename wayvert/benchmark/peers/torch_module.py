@@ -39,16 +39,20 @@ class EngineTwin(torch.nn.Module):
         attr = self._tensors.get(key)
         return None if attr is None else getattr(self, attr)
 
+    def _weight(self, op: FloatOp) -> torch.Tensor:
+        w = self._t(f"{op.output}.weight")
+        assert w is not None, f"{op.op} {op.output} has no weight"
+        return w
+
     def _op(self, op: FloatOp, env: dict[str, torch.Tensor]) -> torch.Tensor:
         xs = [env[n] for n in op.inputs]
         p = op.params
         if op.op == "conv2d":
             top, left, bottom, right = p["pads"]
             x = xs[0] if not any(p["pads"]) else F.pad(xs[0], (left, right, top, bottom))
-            y = F.conv2d(x, self._t(f"{op.output}.weight"), self._t(f"{op.output}.bias"), p["stride"], 0,
-                         p["dilation"], p["groups"])
+            y = F.conv2d(x, self._weight(op), self._t(f"{op.output}.bias"), p["stride"], 0, p["dilation"], p["groups"])
         elif op.op == "linear":
-            y = F.linear(xs[0], self._t(f"{op.output}.weight"), self._t(f"{op.output}.bias"))
+            y = F.linear(xs[0], self._weight(op), self._t(f"{op.output}.bias"))
         elif op.op == "add":
             y = xs[0] + xs[1]
         elif op.op == "global_avg_pool":
@@ -65,7 +69,9 @@ class EngineTwin(torch.nn.Module):
             q, k, v = xs
             b, lq, d = q.shape
             h = p["num_heads"]
-            split = lambda t: t.reshape(b, -1, h, d // h).transpose(1, 2)  # noqa: E731
+
+            def split(t: torch.Tensor) -> torch.Tensor:
+                return t.reshape(b, -1, h, d // h).transpose(1, 2)
             y = F.scaled_dot_product_attention(split(q), split(k), split(v)).transpose(1, 2).reshape(b, lq, d)
         else:
             raise NotImplementedError(op.op)

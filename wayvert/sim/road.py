@@ -71,7 +71,7 @@ class Junction:
     s: float                 # position along the reference line
     kind: str                # "T" or "X"
     command: str             # "follow" | "straight" | "left" | "right" (route command at the junction)
-    arms: list = field(default_factory=list)   # crossing-road edge polylines [N, 2] (world frame)
+    arms: list[np.ndarray] = field(default_factory=list)   # crossing-road edge polylines [N, 2] (world frame)
 
 
 @dataclass
@@ -82,9 +82,9 @@ class Road:
     reference: Polyline
     n_lanes: int
     left_hand: bool
-    segments: list           # (length_m, curvature_per_m)
+    segments: list[tuple[float, float]]  # (length_m, curvature_per_m)
     junction: Junction | None
-    lanes: list              # Polyline per ego-direction lane, index 0 = lane next to the centre line
+    lanes: list[Polyline]    # Polyline per ego-direction lane, index 0 = lane next to the centre line
     lane_offsets: np.ndarray  # lateral offset of each ego lane centre w.r.t. the reference (left positive)
 
     @property
@@ -99,7 +99,7 @@ class Road:
         outer = self.side * self.n_lanes * LANE_WIDTH
         return (max(0.0, outer), min(0.0, outer))
 
-    def markings(self) -> list:
+    def markings(self) -> list[tuple[np.ndarray, str]]:
         """[(polyline [N, 2] world frame, "solid" | "dashed")] for both carriageways."""
         out = [(self.reference.points.copy(), "solid")]
         for sgn in (1.0, -1.0):
@@ -108,7 +108,7 @@ class Road:
                 out.append((offset_polyline(self.reference, sgn * k * LANE_WIDTH), kind))
         return out
 
-    def edges(self) -> list:
+    def edges(self) -> list[np.ndarray]:
         w = self.n_lanes * LANE_WIDTH
         return [offset_polyline(self.reference, w), offset_polyline(self.reference, -w)]
 

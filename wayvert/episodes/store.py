@@ -41,7 +41,8 @@ class DirStore:
         if not path.is_file():
             raise EpisodeError(f"{self.root}: missing file {name}")
         try:
-            return np.load(path, mmap_mode="r", allow_pickle=False)
+            array: np.ndarray = np.load(path, mmap_mode="r", allow_pickle=False)
+            return array
         except (OSError, ValueError) as e:
             raise EpisodeError(f"{path}: not a readable .npy array: {e}") from None
 
