@@ -14,9 +14,13 @@ namespace wv::kernels::qgemm {
 
 inline size_t align64(size_t n) { return (n + 63) / 64 * 64; }
 
-// Per-thread scratch the driver needs: ks * mr row pointers and one mr x nr int32 tile.
+// Row blocks whose pointers are built together: each column block's packed weights are then read once for
+// kRowGroup register tiles (from L1) instead of once per tile.
+constexpr int64_t kRowGroup = 4;
+
+// Per-thread scratch the driver needs: kRowGroup * ks * mr row pointers and one mr x nr int32 tile.
 inline size_t driver_thread_scratch(const Ukernel& uk, int64_t ks) {
-  return align64(size_t(ks * uk.mr) * sizeof(void*)) + align64(size_t(uk.mr * uk.nr) * sizeof(int32_t));
+  return align64(size_t(kRowGroup * ks * uk.mr) * sizeof(void*)) + align64(size_t(uk.mr * uk.nr) * sizeof(int32_t));
 }
 
 // Column blocks per task: the packed weights one task sweeps stay within about half of L2.
@@ -45,16 +49,18 @@ void run_igemm(const OpBuffers& b, const Ukernel& uk, const PackedWeights& w, in
   b.pool->parallel_for(tasks, [&](int64_t task, int thread) {
     unsigned char* ts = static_cast<unsigned char*>(b.thread_scratch_of(thread));
     const void** ptrs = reinterpret_cast<const void**>(ts);
-    int32_t* c = reinterpret_cast<int32_t*>(ts + align64(size_t(ks * mr) * sizeof(void*)));
+    int32_t* c = reinterpret_cast<int32_t*>(ts + align64(size_t(kRowGroup * ks * mr) * sizeof(void*)));
     const int64_t mt = task / n_tasks, nt = task % n_tasks;
     const int64_t mb_end = std::min(m_blocks, (mt + 1) * m_per), nb_end = std::min(w.blocks, (nt + 1) * n_per);
-    for (int64_t mb = mt * m_per; mb < mb_end; ++mb) {
-      const int64_t m0 = mb * mr, rows = std::min(mr, M - m0);
-      fill_rows(m0, rows, ptrs);
+    for (int64_t g0 = mt * m_per; g0 < mb_end; g0 += kRowGroup) {
+      const int64_t g1 = std::min(mb_end, g0 + kRowGroup);
+      for (int64_t mb = g0; mb < g1; ++mb) fill_rows(mb * mr, std::min(mr, M - mb * mr), ptrs + (mb - g0) * ks * mr);
       for (int64_t nb = nt * n_per; nb < nb_end; ++nb) {
-        uk.run(size_t(w.kc), size_t(ks), ptrs, w.block(nb), c);
         const int64_t n0 = nb * nr, cols = std::min(nr, N - n0);
-        store(m0, rows, n0, cols, c);
+        for (int64_t mb = g0; mb < g1; ++mb) {
+          uk.run(size_t(w.kc), size_t(ks), ptrs + (mb - g0) * ks * mr, w.block(nb), c);
+          store(mb * mr, std::min(mr, M - mb * mr), n0, cols, c);
+        }
       }
     }
   });
