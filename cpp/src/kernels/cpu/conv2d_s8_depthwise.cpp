@@ -24,7 +24,7 @@ typedef int32_t v16i __attribute__((vector_size(64)));
 constexpr int64_t kLanes = 16;
 constexpr int64_t kPixels = 4;  // output pixels per epilogue call
 
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)  // ifunc resolvers run before the sanitizers start
 #define WV_DEPTHWISE_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define WV_DEPTHWISE_CLONES
