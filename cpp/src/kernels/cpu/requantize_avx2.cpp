@@ -1,4 +1,4 @@
-// AVX2 int8 epilogue: rescale in 64-bit lanes with the exact round-half-away rule of requantize.hpp.
+// AVX2 int8 tile epilogue: rescale in 64-bit lanes with the exact round-half-away rule of requantize.hpp.
 // AVX2 has no 64-bit arithmetic shift, so it is built from a logical shift plus the sign fill.
 // Exactness relies on |acc + bias| < 2^31, which create() guarantees (K <= 16384, |bias| < 2^30).
 #if !defined(__AVX2__)
@@ -13,92 +13,10 @@
 namespace wv::kernels {
 namespace {
 
-// round_half_away(p / 2^s) for 4 int64 lanes, s in [0, 62] per lane.
-inline __m256i shift_round(__m256i p, __m256i s) {
-  const __m256i zero = _mm256_setzero_si256();
-  const __m256i one = _mm256_set1_epi64x(1);
-  const __m256i half = _mm256_sllv_epi64(one, _mm256_sub_epi64(s, one));  // s == 0: count wraps >= 64 -> 0
-  const __m256i adj = _mm256_and_si256(_mm256_cmpgt_epi64(zero, p), _mm256_cmpgt_epi64(s, zero));  // -1 if p < 0 and s > 0
-  const __m256i q = _mm256_add_epi64(_mm256_add_epi64(p, half), adj);
-  const __m256i sign = _mm256_cmpgt_epi64(zero, q);
-  const __m256i fill = _mm256_sllv_epi64(sign, _mm256_sub_epi64(_mm256_set1_epi64x(64), s));  // s == 0: count 64 -> 0
-  return _mm256_or_si256(_mm256_srlv_epi64(q, s), fill);
-}
-
 inline __m256i clamp64(__m256i v, __m256i lo, __m256i hi) {
   v = _mm256_blendv_epi8(v, lo, _mm256_cmpgt_epi64(lo, v));
   return _mm256_blendv_epi8(v, hi, _mm256_cmpgt_epi64(v, hi));
 }
-
-struct Lanes {
-  __m256i m_even, m_odd, s_even, s_odd;
-};
-
-inline Lanes lanes_of(__m256i m, __m256i s) {
-  const __m256i low = _mm256_set1_epi64x(0xFFFFFFFFll);
-  return {m, _mm256_srli_epi64(m, 32), _mm256_and_si256(s, low), _mm256_srli_epi64(s, 32)};
-}
-
-// Eight outputs: a = acc + bias (int32 lanes), optional residual (int32 lanes of r - z_r).
-inline void eight(const QuantEpilogue& ep, __m256i a, const Lanes& L, const __m256i* res, const Lanes& R, int8_t* y) {
-  // mul_epi32 multiplies the low (even) 32 bits of each 64-bit lane as signed values.
-  __m256i ve = shift_round(_mm256_mul_epi32(a, L.m_even), L.s_even);
-  __m256i vo = shift_round(_mm256_mul_epi32(_mm256_srli_epi64(a, 32), L.m_odd), L.s_odd);
-  if (res) {
-    const __m256i re = shift_round(_mm256_mul_epi32(*res, R.m_even), R.s_even);
-    const __m256i ro = shift_round(_mm256_mul_epi32(_mm256_srli_epi64(*res, 32), R.m_odd), R.s_odd);
-    const __m256i eight_bits = _mm256_set1_epi64x(8);
-    ve = shift_round(_mm256_add_epi64(ve, re), eight_bits);
-    vo = shift_round(_mm256_add_epi64(vo, ro), eight_bits);
-  }
-  const __m256i zo = _mm256_set1_epi64x(ep.out_zero), lo = _mm256_set1_epi64x(ep.act_min), hi = _mm256_set1_epi64x(ep.act_max);
-  ve = clamp64(_mm256_add_epi64(ve, zo), lo, hi);
-  vo = clamp64(_mm256_add_epi64(vo, zo), lo, hi);
-  const __m256i v32 = _mm256_blend_epi32(ve, _mm256_slli_epi64(vo, 32), 0xAA);
-  const __m256i p16 = _mm256_packs_epi32(v32, v32);
-  const __m256i p8 = _mm256_packs_epi16(p16, p16);
-  const int32_t lo4 = _mm_cvtsi128_si32(_mm256_castsi256_si128(p8));
-  const int32_t hi4 = _mm_cvtsi128_si32(_mm256_extracti128_si256(p8, 1));
-  std::memcpy(y, &lo4, 4);
-  std::memcpy(y + 4, &hi4, 4);
-  if (ep.lut)
-    for (int i = 0; i < 8; ++i) y[i] = ep.lut[y[i] + 128];
-}
-
-}  // namespace
-
-void quant_row_avx2(const QuantEpilogue& ep, const int32_t* acc, int64_t n, int channel0, int channel_step,
-                    const int8_t* residual, int8_t* y) {
-  const Lanes R = ep.residual ? lanes_of(_mm256_set1_epi32(ep.residual_multiplier), _mm256_set1_epi32(ep.residual_shift))
-                              : Lanes{};
-  const __m256i rz = _mm256_set1_epi32(ep.residual_zero);
-  int64_t i = 0;
-  if (channel_step == 0) {
-    const int c = channel0;
-    const Lanes L = lanes_of(_mm256_set1_epi32(ep.multiplier[c]), _mm256_set1_epi32(ep.shift[c]));
-    const __m256i bias = _mm256_set1_epi32(ep.bias ? ep.bias[c] : 0);
-    for (; i + 8 <= n; i += 8) {
-      const __m256i a = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i)), bias);
-      __m256i r;
-      if (residual) r = _mm256_sub_epi32(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(residual + i))), rz);
-      eight(ep, a, L, residual ? &r : nullptr, R, y + i);
-    }
-  } else if (channel_step == 1) {
-    for (; i + 8 <= n; i += 8) {
-      const int c = channel0 + int(i);
-      const Lanes L = lanes_of(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ep.multiplier + c)),
-                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ep.shift + c)));
-      __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i));
-      if (ep.bias) a = _mm256_add_epi32(a, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ep.bias + c)));
-      __m256i r;
-      if (residual) r = _mm256_sub_epi32(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(residual + i))), rz);
-      eight(ep, a, L, residual ? &r : nullptr, R, y + i);
-    }
-  }
-  quant_row_scalar(ep, acc + i, n - i, channel0 + int(i) * channel_step, channel_step, residual ? residual + i : nullptr, y + i);
-}
-
-namespace {
 
 // Per-lane constants of shift_round for 4 int64 lanes, computed once per 8 channels of a tile.
 struct ShiftLanes {
@@ -111,7 +29,8 @@ inline ShiftLanes shift_lanes(__m256i s) {
           _mm256_sub_epi64(_mm256_set1_epi64x(64), s)};
 }
 
-inline __m256i shift_round_hoisted(__m256i p, const ShiftLanes& L) {
+// round_half_away(p / 2^s) for 4 int64 lanes, s in [0, 62] per lane: a logical shift plus the sign fill.
+inline __m256i shift_round(__m256i p, const ShiftLanes& L) {
   const __m256i zero = _mm256_setzero_si256();
   const __m256i q = _mm256_add_epi64(_mm256_add_epi64(p, L.half), _mm256_and_si256(_mm256_cmpgt_epi64(zero, p), L.positive));
   const __m256i fill = _mm256_sllv_epi64(_mm256_cmpgt_epi64(zero, q), L.fill_count);  // count 64 (s == 0) -> 0
@@ -140,14 +59,14 @@ void quant_tile_avx2(const QuantEpilogue& ep, const int32_t* c, int64_t ldc, int
     const __m256i bias = ep.bias ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ep.bias + ch)) : _mm256_setzero_si256();
     for (int64_t r = 0; r < rows; ++r) {
       const __m256i a = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + r * ldc + j)), bias);
-      __m256i ve = shift_round_hoisted(_mm256_mul_epi32(a, m), se);
-      __m256i vo = shift_round_hoisted(_mm256_mul_epi32(_mm256_srli_epi64(a, 32), m_odd), so);
+      __m256i ve = shift_round(_mm256_mul_epi32(a, m), se);
+      __m256i vo = shift_round(_mm256_mul_epi32(_mm256_srli_epi64(a, 32), m_odd), so);
       if (with_residual) {
         const __m256i x = _mm256_sub_epi32(
             _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(residual + r * ldy + j))), rz);
-        ve = shift_round_hoisted(_mm256_add_epi64(ve, shift_round_hoisted(_mm256_mul_epi32(x, rm), rs)), eight);
-        vo = shift_round_hoisted(
-            _mm256_add_epi64(vo, shift_round_hoisted(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), rm), rs)), eight);
+        ve = shift_round(_mm256_add_epi64(ve, shift_round(_mm256_mul_epi32(x, rm), rs)), eight);
+        vo = shift_round(
+            _mm256_add_epi64(vo, shift_round(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), rm), rs)), eight);
       }
       ve = clamp64(_mm256_add_epi64(ve, zo), lo, hi);
       vo = clamp64(_mm256_add_epi64(vo, zo), lo, hi);

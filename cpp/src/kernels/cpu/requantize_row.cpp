@@ -28,11 +28,5 @@ QuantTileFn select_quant_tile() {
   return &quant_tile_scalar;
 }
 
-QuantRowFn select_quant_row() {
-#if defined(WV_HAVE_AVX2_KERNELS)
-  if (std::strcmp(active_isa(), "avx2") == 0) return &quant_row_avx2;
-#endif
-  return &quant_row_scalar;
-}
 
 }  // namespace wv::kernels

@@ -7,20 +7,9 @@
 namespace wv::kernels {
 
 // y[i] = ep.apply(acc[i], channel0 + i * channel_step, residual ? residual[i] : 0) for i < n.
-// channel_step is 0 for a conv output row (one channel) and 1 for a linear output row (one channel per element).
-using QuantRowFn = void (*)(const QuantEpilogue& ep, const int32_t* acc, int64_t n, int channel0, int channel_step,
-                            const int8_t* residual, int8_t* y);
-
+// channel_step is 0 for a row of one channel and 1 for a row of consecutive channels. The scalar reference.
 void quant_row_scalar(const QuantEpilogue& ep, const int32_t* acc, int64_t n, int channel0, int channel_step,
                       const int8_t* residual, int8_t* y);
-#if defined(WV_HAVE_AVX2_KERNELS)
-void quant_row_avx2(const QuantEpilogue& ep, const int32_t* acc, int64_t n, int channel0, int channel_step,
-                    const int8_t* residual, int8_t* y);
-#endif
-
-// Best variant for this CPU (follows the GEMM dispatch, WAYVERT_ISA=scalar included).
-QuantRowFn select_quant_row();
-
 // A finished GEMM tile: y[m * ldy + j] = ep.apply(c[m * ldc + j], channel0 + j, residual ? residual[m * ldy + j] : 0)
 // for m < rows, j < n (one output channel per column, rows one stride apart: NHWC pixels or linear rows).
 using QuantTileFn = void (*)(const QuantEpilogue& ep, const int32_t* c, int64_t ldc, int64_t rows, int64_t n,

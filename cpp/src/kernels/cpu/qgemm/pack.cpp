@@ -9,16 +9,9 @@
 namespace wv::kernels::qgemm {
 namespace {
 
-// The A-format value a padding tap holds, and the per-channel bias correction factor: bias' = bias - f * sum(w).
+// The A-format value of x = z: what a padding tap holds, and also the factor f of the packed bias,
+// bias' = bias - f * sum(w), since a format that stores x as x - z + f needs f * sum(w) taken back.
 int32_t padding_value(AFormat f, int32_t z) {
-  switch (f) {
-    case AFormat::s16_centered: return 0;
-    case AFormat::u8_offset: return z + 128;
-    case AFormat::s8_raw: return z;
-  }
-  return 0;
-}
-int32_t bias_factor(AFormat f, int32_t z) {
   switch (f) {
     case AFormat::s16_centered: return 0;
     case AFormat::u8_offset: return z + 128;
@@ -31,7 +24,7 @@ template <typename E>
 void pack_typed(const Ukernel& uk, const int8_t* w, const int32_t* bias, int64_t N, int64_t ks, int64_t C, int32_t z,
                 PackedWeights* p) {
   const int64_t nr = uk.nr, kr = uk.kr, kc = p->kc;
-  const int32_t factor = bias_factor(uk.a_format, z);
+  const int32_t factor = padding_value(uk.a_format, z);
   for (int64_t j = 0; j < p->blocks; ++j) {
     uint8_t* blk = p->bytes.data() + size_t(j) * p->block_bytes;
     int32_t* b = reinterpret_cast<int32_t*>(blk);  // block_bytes is a multiple of 4 and vector data starts aligned
