@@ -26,6 +26,18 @@ from typing import Any
 PEAKS = "machine peaks (1 thread)"
 KERNELS = "reference network kernels (1 thread)"
 E2E = "reference network"
+LARGE_KERNELS = "large backbone kernels (1 thread)"
+IN_NETWORK = "large backbone ops in the network (1 thread)"
+INTERLEAVED = "peers interleaved: "
+# Issue 12's targets: (network, wayvert peer, other peer, most wayvert / peer on the median).
+NETWORK_TARGETS = [("large backbone", "wayvert_int8_t1", "ort_int8_t1", 0.95),
+                   ("large backbone", "wayvert_int8_t2", "ort_int8_t2", 0.95),
+                   ("large backbone", "wayvert_int8_t1", "executorch_int8_t1", 0.8),
+                   ("large backbone", "wayvert_int8_t2", "executorch_int8_t2", 0.8),
+                   ("shipped network", "wayvert_int8_t1", "ort_int8_t1", 1.0),
+                   ("shipped network", "wayvert_int8_t2", "ort_int8_t2", 1.0)]
+GEMM_TARGET = 0.85        # wayvert's int8 GEMM rate / the best peer's single-thread int8 GEMM rate, at least
+CONV_TARGET = 0.70        # every 3x3 and 1x1 conv of the large backbone / the same peer rate, at least
 
 
 def _peer(b: dict[str, Any]) -> str:
@@ -69,10 +81,19 @@ def merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
         for b in run.get("benchmarks", []):
             key = b.get("fullname") or b["name"]
             if key not in merged:
-                merged[key] = {**b, "stats": dict(b["stats"])}
+                ei = b.get("extra_info", {})
+                merged[key] = {**b, "stats": dict(b["stats"]),
+                               "extra_info": {**ei, "peers": {n: dict(r) for n, r in ei["peers"].items()}} if "peers" in ei else ei}
                 continue
             for stat in ("median", "min"):
                 merged[key]["stats"][stat] = min(float(merged[key]["stats"][stat]), float(b["stats"][stat]))
+            peers = merged[key].get("extra_info", {}).get("peers")
+            for name, r in (b.get("extra_info", {}).get("peers") or {}).items():
+                if peers is not None and name in peers:
+                    for stat in ("median_ms", "min_ms"):
+                        peers[name][stat] = min(float(peers[name][stat]), float(r[stat]))
+                elif peers is not None:
+                    peers[name] = r
     data["benchmarks"] = list(merged.values())
     data["runs"] = len(runs)
     return data
@@ -182,6 +203,160 @@ def _roofline_tables(peaks: dict[str, dict[str, Any]], kernels: dict[str, dict[s
     return out, fractions
 
 
+def _interleaved(groups: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """network -> the extra_info of its interleaved run (peers, skipped, rounds, macs)."""
+    out = {}
+    for g, peers in groups.items():
+        if g.startswith(INTERLEAVED):
+            for b in peers.values():
+                out[g[len(INTERLEAVED):]] = b.get("extra_info", {})
+    return out
+
+
+def _sqnr(r: dict[str, Any]) -> str:
+    q = r.get("sqnr_db") or {}
+    return " / ".join("exact" if v == float("inf") else f"{float(v):.1f}" for v in q.values())
+
+
+def _interleaved_table(network: str, ei: dict[str, Any]) -> list[str]:
+    peers = ei.get("peers", {})
+    base = {r["threads"]: n for n, r in peers.items() if n.startswith("wayvert_int8")}
+    macs = float(ei.get("macs", 0))
+    out = [f"### {network}: peers in one process, interleaved", "",
+           f"`{ei.get('engine', '?')}` ({macs / 1e9:.2f} GMAC per frame), inputs: {ei.get('feeds', '?')}; "
+           f"{ei.get('rounds', '?')} rounds, every peer once per round (benches/interleaved.py). `wayvert / peer`: "
+           "wayvert int8 at the same thread count over the peer (below 1: wayvert is faster). `cores busy`: the "
+           "process's CPU time over the wall time of the peer's timed calls. SQNR (dB) of trajectories / mode logits "
+           "against the float twin.", "",
+           "| peer | threads | median ms | min ms | p90 ms | GOP/s (median) | cores busy | wayvert / peer | wayvert / peer, min | SQNR dB | notes |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+    for n, r in peers.items():
+        ref = peers.get(base.get(r["threads"], "wayvert_int8_t1"))
+        note = r.get("lowering", "")
+        out.append(f"| {n} | {r['threads']} | {r['median_ms']:.3f} | {r['min_ms']:.3f} | {r.get('p90_ms', float('nan')):.3f} | "
+                   f"{2 * macs / r['median_ms'] / 1e6:.0f} | {r.get('cpu_per_wall', float('nan')):.2f} | "
+                   f"{_ratio(ref['median_ms'] if ref else None, r['median_ms'])} | {_ratio(ref['min_ms'] if ref else None, r['min_ms'])} | "
+                   f"{_sqnr(r)} | {note} |")
+    for n, why in (ei.get("skipped") or {}).items():
+        out.append(f"| {n} | – | – | – | – | – | – | – | – | – | skipped: {why} |")
+    return out + [""]
+
+
+def _best_int8_rates(peaks: dict[str, dict[str, Any]]) -> tuple[tuple[float, str], tuple[float, str]]:
+    """((wayvert's best int8 GEMM rate, peer), (the best other runtime's single-thread int8 GEMM rate, peer)), ops/s
+    from the min time; (0, "") where none."""
+    way, other = (0.0, ""), (0.0, "")
+    for p, b in peaks.items():
+        ei = b["extra_info"]
+        if ei.get("kind") != "int8":
+            continue
+        rate = float(ei["ops"]) / float(b["stats"]["min"])
+        if "wayvert" in p:
+            way = max(way, (rate, p))
+        else:
+            other = max(other, (rate, p))
+    return way, other
+
+
+def _mark(ok: bool | None) -> str:
+    return "–" if ok is None else ("**met**" if ok else "**missed**")
+
+
+def targets(groups: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
+    """The issue-12 targets table, each met or missed with its measured figure."""
+    nets = _interleaved(groups)
+    out = ["## Issue 12 targets", "",
+           "Network targets are on the median time per frame of the interleaved runs below (min in brackets); the GEMM "
+           "and conv targets on rates from the min time, against the best *other* runtime's single-thread int8 GEMM "
+           "(`machine peaks`, each checked to keep one core busy).", "",
+           "| target | measured | threshold | status |", "|---|---:|---:|---|"]
+    for network, w, p, most in NETWORK_TARGETS:
+        peers = nets.get(network, {}).get("peers", {})
+        label = f"{network}: {w} / {p} (median)"
+        if w in peers and p in peers:
+            r, rmin = peers[w]["median_ms"] / peers[p]["median_ms"], peers[w]["min_ms"] / peers[p]["min_ms"]
+            out.append(f"| {label} | {r:.2f} ({rmin:.2f}) | ≤ {most:.2f} | {_mark(r <= most)} |")
+        elif network in nets:
+            why = (nets[network].get("skipped") or {}).get(p) or (nets[network].get("skipped") or {}).get(w) or "not measured"
+            if p == "executorch_int8_t2" and p not in (nets[network].get("skipped") or {}):
+                why = "not measured: ExecuTorch's threadpool size is fixed per process (benches/executorch_peer.py)"
+            out.append(f"| {label} | – | ≤ {most:.2f} | – ({why}) |")
+    peaks = groups.get(PEAKS, {})
+    (wr, wp), (pr, pp) = _best_int8_rates(peaks)
+    if wr and pr:
+        out.append(f"| int8 GEMM 256x1024x1024, 1 thread: {wp} {wr / 1e9:.0f} GOP/s / {pp} {pr / 1e9:.0f} GOP/s | "
+                   f"{wr / pr:.2f} | ≥ {GEMM_TARGET:.2f} | {_mark(wr / pr >= GEMM_TARGET)} |")
+    fr = _conv_fractions(groups, pr)
+    if fr:
+        where = "in the network" if IN_NETWORK in groups else "one-op engines"
+        met = sum(1 for f, _ in fr if f >= CONV_TARGET)
+        out.append(f"| large backbone convs (3x3, 1x1), 1 thread, {where}: each / {pp} | {met} of {len(fr)} met; worst "
+                   f"{fr[0][1]} {fr[0][0]:.2f} | ≥ {CONV_TARGET:.2f} each | {_mark(met == len(fr))} |")
+    return out + [""]
+
+
+def _in_network_rows(groups: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    return [r for b in groups.get(IN_NETWORK, {}).values() for r in b.get("extra_info", {}).get("ops", [])]
+
+
+def _conv_fractions(groups: dict[str, dict[str, dict[str, Any]]], peer_rate: float) -> list[tuple[float, str]]:
+    """(rate / peer_rate, name) of every non-depthwise conv of the large backbone, lowest first: from the per-op
+    times inside whole runs where measured, else from the one-op engines."""
+    if not peer_rate:
+        return []
+    rows = _in_network_rows(groups)
+    if rows:
+        convs = [(float(r["ops"]) / (float(r["min_ms"]) * 1e-3), f"{r['index']:02d} {r['name']}") for r in rows
+                 if r["op"] == "conv2d" and r.get("kernel") and "depthwise" not in r["kernel"]]
+    else:
+        convs = [(float(b["extra_info"]["ops"]) / float(b["stats"]["min"]), p) for p, b in groups.get(LARGE_KERNELS, {}).items()
+                 if b["extra_info"].get("op") == "conv2d" and "depthwise" not in str(b["extra_info"].get("kernel"))]
+    return sorted((rate / peer_rate, name) for rate, name in convs)
+
+
+def _in_network_table(groups: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
+    rows = _in_network_rows(groups)
+    if not rows:
+        return []
+    _, (pr, pp) = _best_int8_rates(groups.get(PEAKS, {}))
+    out = [f"### {IN_NETWORK}", "",
+           "Each op's time inside whole runs of the large backbone engine (`Session.profile()`, the lowest of 20 "
+           f"five-run means), against {pp or 'no peer'}'s single-thread int8 GEMM rate (target: ≥ 0.70 for every 3x3 "
+           "and 1x1 conv). Ops under 1 MMAC are left out of the table, not of the sum.", "",
+           "| op | kernel | output shape | MMACs | min µs | mean µs | GOP/s (min) | / best peer GEMM | share of the run |",
+           "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    total = sum(float(r["min_ms"]) for r in rows)
+    for r in rows:
+        if r["macs"] < 1e6:
+            continue
+        rate = float(r["ops"]) / (float(r["min_ms"]) * 1e-3)
+        out.append(f"| {r['index']:02d} {r['op']} {r['name']} | {r.get('kernel') or '–'} | {r['shape']} | "
+                   f"{r['macs'] / 1e6:.1f} | {r['min_ms'] * 1e3:.0f} | {r['mean_ms'] * 1e3:.0f} | {rate / 1e9:.0f} | "
+                   f"{_ratio(rate, pr) if pr else '–'} | {float(r['min_ms']) / total:.0%} |")
+    return out + ["", f"Sum of the ops' min times: {total:.3f} ms (all {len(rows)} ops).", ""]
+
+
+def _large_kernels_table(peaks: dict[str, dict[str, Any]], kernels: dict[str, dict[str, Any]]) -> list[str]:
+    if not kernels:
+        return []
+    _, (pr, pp) = _best_int8_rates(peaks)
+    out = [f"### {LARGE_KERNELS}", "",
+           f"Each conv of the large backbone alone (one-op engine, its own weights; NCHW in and out, so two layout "
+           f"changes a chain of convs does not pay), against {pp or 'no peer'}'s "
+           "single-thread int8 GEMM rate (target: ≥ 0.70 for every 3x3 and 1x1 conv).", "",
+           "| kernel | kernel size | output shape | MMACs | min µs | median µs | GOP/s (min) | / best peer GEMM |",
+           "|---|---|---|---:|---:|---:|---:|---:|"]
+    total = 0.0
+    for p, b in sorted(kernels.items()):
+        ei = b["extra_info"]
+        t = float(b["stats"]["min"])
+        total += t
+        rate = float(ei["ops"]) / t
+        out.append(f"| {p} | {ei.get('kernel') or '–'} | {ei['shape']} | {ei['macs'] / 1e6:.1f} | {t * 1e6:.0f} | "
+                   f"{float(b['stats']['median']) * 1e6:.0f} | {rate / 1e9:.0f} | {_ratio(rate, pr) if pr else '–'} |")
+    return out + ["", f"Sum of the kernels' min times: {total * 1e3:.3f} ms.", ""]
+
+
 def render(data: dict[str, Any]) -> str:
     groups = _groups(data)
     mi = data.get("machine_info", {})
@@ -194,33 +369,51 @@ def render(data: dict[str, Any]) -> str:
            "Written by `make bench` (benches/report.py); what each benchmark does is in its module's docstring and in "
            "benches/NOTES.md. `wayvert / peer` below 1: wayvert is faster. Timings on a shared 2-vCPU machine are "
            "noisy: read the min columns next to the medians.", ""]
+    out += targets(groups)
+    for network, ei in _interleaved(groups).items():
+        out += _interleaved_table(network, ei)
     if E2E in groups:
         out += _timing_table(E2E, groups[E2E]) + _memory_table(groups[E2E])
     if PEAKS in groups:
         out += _roofline_tables(groups[PEAKS], groups.get(KERNELS, {}))[0]
+        out += _in_network_table(groups)
+        out += _large_kernels_table(groups[PEAKS], groups.get(LARGE_KERNELS, {}))
     for g in sorted(groups):
-        if g not in (E2E, PEAKS, KERNELS):
+        if g not in (E2E, PEAKS, KERNELS, LARGE_KERNELS, IN_NETWORK) and not g.startswith(INTERLEAVED):
             out += _timing_table(g, groups[g])
     return "\n".join(out)
 
 
 def plot(data: dict[str, Any], path: str) -> None:
-    """Two panels: the reference network's median ms/frame per peer; each hot kernel's fraction of the roofline."""
+    """Panels: median ms per frame of each network's peers (interleaved runs; the reference network group where
+    those are absent), and each hot kernel's fraction of the roofline."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     groups = _groups(data)
-    fig, (a, k) = plt.subplots(1, 2, figsize=(13, 4.8))
-    e2e = groups.get(E2E, {})
-    names = list(e2e)
-    a.barh(names, [_ms(e2e[n], "median") for n in names], color=["tab:orange" if "wayvert" in n else "tab:blue" for n in names])
-    a.barh(names, [_ms(e2e[n], "min") for n in names], color="none", edgecolor="black", linewidth=0.8)
-    a.invert_yaxis()
-    a.set_xlabel("ms per frame (bar: median, outline: min)")
-    a.set_title("reference network, batch 1")
+    panels: list[tuple[str, list[str], list[float], list[float]]] = []
+    for network, ei in _interleaved(groups).items():
+        peers = ei.get("peers", {})
+        names = list(peers)
+        panels.append((f"{network}, batch 1 (interleaved)", names, [peers[n]["median_ms"] for n in names],
+                       [peers[n]["min_ms"] for n in names]))
+    if not panels and E2E in groups:
+        e2e = groups[E2E]
+        names = list(e2e)
+        panels.append(("reference network, batch 1", names, [_ms(e2e[n], "median") for n in names],
+                       [_ms(e2e[n], "min") for n in names]))
     _, fractions = _roofline_tables(groups.get(PEAKS, {}), groups.get(KERNELS, {})) if PEAKS in groups else ([], [])
+    fig, axes = plt.subplots(1, len(panels) + 1, figsize=(6.5 * (len(panels) + 1), 4.8), squeeze=False)
+    for a, (title, names, med, mn) in zip(axes[0], panels):
+        a.barh(names, med, color=["tab:orange" if "wayvert" in n else "tab:blue" for n in names])
+        a.barh(names, mn, color="none", edgecolor="black", linewidth=0.8)
+        a.invert_yaxis()
+        a.set_xscale("log")
+        a.set_xlabel("ms per frame, log scale (bar: median, outline: min)")
+        a.set_title(title)
+    k = axes[0][-1]
     if fractions:
         k.barh([n for n, _ in fractions], [f for _, f in fractions], color="tab:green")
         k.axvline(1.0, color="black", linewidth=0.8)
@@ -246,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     text = render(data)
     if args.plot:
         plot(data, args.plot)
-        text += f"\n![reference network and kernel rooflines]({args.plot.split('/')[-1]})\n"
+        text += f"\n![peers per network and kernel rooflines]({args.plot.split('/')[-1]})\n"
     sys.stdout.write(text + "\n")
     return 0
 
