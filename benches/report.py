@@ -322,12 +322,12 @@ def _in_network_table(groups: dict[str, dict[str, dict[str, Any]]]) -> list[str]
     out = [f"### {IN_NETWORK}", "",
            "Each op's time inside whole runs of the large backbone engine (`Session.profile()`, the lowest of 20 "
            f"five-run means), against {pp or 'no peer'}'s single-thread int8 GEMM rate (target: ≥ 0.70 for every 3x3 "
-           "and 1x1 conv). Ops under 1 MMAC are left out of the table, not of the sum.", "",
+           "and 1x1 conv). Ops under 0.5 MMAC are left out of the table, not of the sum.", "",
            "| op | kernel | output shape | MMACs | min µs | mean µs | GOP/s (min) | / best peer GEMM | share of the run |",
            "|---|---|---|---:|---:|---:|---:|---:|---:|"]
     total = sum(float(r["min_ms"]) for r in rows)
     for r in rows:
-        if r["macs"] < 1e6:
+        if r["macs"] < 5e5:
             continue
         rate = float(r["ops"]) / (float(r["min_ms"]) * 1e-3)
         out.append(f"| {r['index']:02d} {r['op']} {r['name']} | {r.get('kernel') or '–'} | {r['shape']} | "
