@@ -39,12 +39,22 @@ namespace {
 struct Block8 {  // 8 channels' requantization constants as int64 lanes
   __m512i m, bias;
   Shift sh;
+  // half + (z_out << s): adding the output zero point before the shift is exact (a multiple of 2^s), which
+  // saves an add per vector; valid when every s <= 54 (else the sum could leave int64), as in practice.
+  __m512i half_zo;
+  bool fold_zo, all_positive;  // all_positive: every s > 0, so the negative-p adjustment needs no mask
 };
 
 inline Block8 block_of(const QuantEpilogue& ep, int64_t c, __mmask8 k) {
-  return {_mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, ep.multiplier + c)),
-          ep.bias ? _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, ep.bias + c)) : _mm512_setzero_si512(),
-          shift_of(_mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, ep.shift + c)))};
+  Block8 b;
+  b.m = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, ep.multiplier + c));
+  b.bias = ep.bias ? _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, ep.bias + c)) : _mm512_setzero_si512();
+  const __m512i sv = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, ep.shift + c));
+  b.sh = shift_of(sv);
+  b.fold_zo = _mm512_cmpgt_epi64_mask(sv, _mm512_set1_epi64(54)) == 0;
+  b.half_zo = _mm512_add_epi64(b.sh.half, _mm512_sllv_epi64(_mm512_set1_epi64(ep.out_zero), sv));
+  b.all_positive = (b.sh.positive | __mmask8(~k)) == 0xFF;
+  return b;
 }
 
 inline __mmask8 lanes(int64_t left) { return __mmask8(left >= 8 ? 0xFF : (left <= 0 ? 0 : (1u << left) - 1)); }
@@ -52,23 +62,38 @@ inline __mmask8 lanes(int64_t left) { return __mmask8(left >= 8 ? 0xFF : (left <
 }  // namespace
 
 // Channels 16 at a time (two 8-lane int64 halves), rows inside, so each row's 16 results leave in one plain
-// 16-byte store (a masked byte store only for a tail). The epilogue's fields are copied to locals first: the
-// int8 stores may alias anything, and would otherwise force a reload of every field after each store.
+// 16-byte store (a masked byte store only for a tail). Clamping to [-128, 127] comes free with the saturating
+// narrowing (vpmovsqb); only a tighter activation range costs a max or min. The epilogue's fields are copied to
+// locals first: the int8 stores may alias anything, and would otherwise force a reload after each store.
 void quant_tile_avx512(const QuantEpilogue& ep, const int32_t* c, int64_t ldc, int64_t rows, int64_t n, int channel0,
                        const int8_t* residual, int8_t* y, int64_t ldy) {
   const __m512i zo = _mm512_set1_epi64(ep.out_zero), lo = _mm512_set1_epi64(ep.act_min), hi = _mm512_set1_epi64(ep.act_max);
+  const bool clamp_lo = ep.act_min > -128, clamp_hi = ep.act_max < 127, with_bias = ep.bias != nullptr;
   const __m512i rm = _mm512_set1_epi64(ep.residual_multiplier), rz = _mm512_set1_epi64(ep.residual_zero);
-  const Shift rs = shift_of(_mm512_set1_epi64(ep.residual_shift)), eight = shift_of(_mm512_set1_epi64(8));
+  const Shift rs = shift_of(_mm512_set1_epi64(ep.residual_shift));
+  const __m512i eight = _mm512_set1_epi64(8), half8_zo = _mm512_set1_epi64(128 + (int64_t(ep.out_zero) << 8));
   const bool with_residual = ep.residual && residual != nullptr;
   const int8_t* const lut = ep.lut;
   auto one = [&](const Block8& b, __mmask8 k, const int32_t* acc, const int8_t* res) {
-    const __m512i a = _mm512_add_epi64(_mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, acc)), b.bias);
-    __m512i v = shift_round(_mm512_mul_epi32(a, b.m), b.sh);
+    __m512i a = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, acc));
+    if (with_bias) a = _mm512_add_epi64(a, b.bias);
+    const __m512i p = _mm512_mul_epi32(a, b.m);
+    __m512i v;
     if (with_residual) {
       const __m512i x = _mm512_sub_epi64(_mm512_cvtepi8_epi64(_mm_maskz_loadu_epi8(k, res)), rz);
-      v = shift_round(_mm512_add_epi64(v, shift_round(_mm512_mul_epi32(x, rm), rs)), eight);
+      const __m512i t = _mm512_add_epi64(shift_round(p, b.sh), shift_round(_mm512_mul_epi32(x, rm), rs));
+      // round_half_away(t / 256) + z_out in one shift: t + 128 + (z_out << 8) - [t < 0], arithmetic >> 8
+      v = _mm512_srav_epi64(_mm512_add_epi64(_mm512_add_epi64(t, half8_zo), _mm512_srai_epi64(t, 63)), eight);
+    } else {
+      __m512i adj = _mm512_srai_epi64(p, 63);  // -1 where p < 0
+      if (!b.all_positive) adj = _mm512_maskz_mov_epi64(b.sh.positive, adj);
+      const __m512i q = _mm512_add_epi64(_mm512_add_epi64(p, b.fold_zo ? b.half_zo : b.sh.half), adj);
+      v = _mm512_srav_epi64(q, b.sh.s);
+      if (!b.fold_zo) v = _mm512_add_epi64(v, zo);
     }
-    return _mm512_cvtepi64_epi8(_mm512_min_epi64(_mm512_max_epi64(_mm512_add_epi64(v, zo), lo), hi));
+    if (clamp_lo) v = _mm512_max_epi64(v, lo);
+    if (clamp_hi) v = _mm512_min_epi64(v, hi);
+    return _mm512_cvtsepi64_epi8(v);
   };
   for (int64_t j = 0; j < n; j += 16) {
     const __mmask8 k0 = lanes(n - j), k1 = lanes(n - j - 8);
