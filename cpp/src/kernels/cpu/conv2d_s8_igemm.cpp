@@ -1,8 +1,11 @@
-// int8 conv2d as an indirect GEMM (every convolution but depthwise): the input is converted once into the
-// micro-kernel's A format as NHWC rows (a straight pass from an NHWC input, a transposing one from NCHW), plus
-// one padding row; each output pixel then reads its taps through pointers into those rows, so a 3x3 conv
-// needs no im2col and a 1x1 conv is a plain GEMM. The weights were packed at load with the bias and the input
-// zero point folded in (qgemm/pack.cpp); the requantize epilogue runs on each register tile as it completes.
+// int8 conv2d as an indirect GEMM (every convolution but depthwise). The input is converted once into the
+// micro-kernel's A format as NHWC rows with the horizontal padding written in (a straight pass from an NHWC
+// input, a transposing one from NCHW), plus one row of padding. With dilation 1 along x, the kw taps of a kernel
+// row are then adjacent in memory, so a kernel row is ONE tap of kw * channels elements: an output pixel reads a
+// 3x3 conv through 3 pointers (an image stem's 3-channel taps are one 12-byte run each, not nine 4-byte reads),
+// with no im2col; a 1x1 conv is a plain GEMM. Only rows outside the image need a test (they point at the
+// padding row). The weights were packed at load in the same tap order with the bias and the input zero point
+// folded in (qgemm/pack.cpp); the requantize epilogue runs on each register tile as it completes.
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -16,7 +19,7 @@ namespace wv::kernels {
 namespace {
 
 using qgemm::align64;
-constexpr int64_t kMaxTile = 1024;  // mr * nr of every micro-kernel (ukernels.cpp) fits
+constexpr int64_t kMaxTile = 1024;  // kRowGroup * mr * nr of every micro-kernel (ukernels.cpp) fits
 
 class Conv2dS8Igemm final : public PreparedOp {
  public:
@@ -27,60 +30,11 @@ class Conv2dS8Igemm final : public PreparedOp {
   QuantEpilogue ep;                          // bias folded into the packed weights, so ep.bias is null
   QuantTileFn quant_tile = nullptr;
   bool in_nhwc = false, out_nhwc = false;
-  size_t group_bytes = 0;  // one group's A rows: (H * W + 1) rows of kc elements, the last one padding
-  std::vector<size_t> tap_offset;  // bytes from tap (0, 0) to tap t in the A rows, for pixels away from the border
-  // Few input channels (an image stem): a tap is only kc_tap <= 2 * kr elements, too little work per pointer, so
-  // each output pixel's taps are first gathered into one dense row of taps * kc_tap elements (a one-tap GEMM).
-  bool dense = false;
-  int64_t kc_tap = 0;
-  size_t dense_offset = 0;  // where the dense rows start in the scratch
-
-  // The A row (or the padding row) tap t of output pixel (oy, ox) reads.
-  const unsigned char* tap_row(const unsigned char* a, const unsigned char* pad, size_t row_bytes, int64_t oy,
-                               int64_t ox, int64_t ky, int64_t kx) const {
-    const int64_t iy = s.in_y(oy, ky), ix = s.in_x(ox, kx);
-    return (iy >= 0 && iy < s.H && ix >= 0 && ix < s.W) ? a + size_t(iy * s.W + ix) * row_bytes : pad;
-  }
-
-  // memcpy of a few bytes with the common sizes known at compile time (a library call costs more than the copy).
-  static void copy_small(unsigned char* d, const unsigned char* src, size_t n) {
-    switch (n) {
-      case 8: std::memcpy(d, src, 8); return;
-      case 12: std::memcpy(d, src, 12); return;
-      case 16: std::memcpy(d, src, 16); return;
-      case 24: std::memcpy(d, src, 24); return;
-      case 28: std::memcpy(d, src, 28); return;
-      case 32: std::memcpy(d, src, 32); return;
-      default: std::memcpy(d, src, n);
-    }
-  }
-
-  // Dense rows for output pixels [p0, p1): row p = the taps' A rows one after another. Walked per output row and
-  // kernel row, so the kw taps of a kernel row (adjacent input pixels when dilation is 1) are one copy.
-  void gather_dense(const unsigned char* a, const unsigned char* pad, size_t row_bytes, int64_t p0, int64_t p1,
-                    unsigned char* dst) const {
-    const size_t dense_row = size_t(s.taps()) * row_bytes, kernel_row = size_t(s.kw) * row_bytes;
-    for (int64_t p = p0; p < p1;) {
-      const int64_t oy = p / s.Wo, ox0 = p % s.Wo, ox1 = std::min(s.Wo, ox0 + (p1 - p));
-      for (int64_t ky = 0; ky < s.kh; ++ky) {
-        const int64_t iy = s.in_y(oy, ky);
-        for (int64_t ox = ox0; ox < ox1; ++ox) {
-          unsigned char* d = dst + size_t(oy * s.Wo + ox) * dense_row + size_t(ky) * kernel_row;
-          const int64_t ix0 = s.in_x(ox, 0), ix1 = ix0 + (s.kw - 1) * s.dw;
-          if (iy >= 0 && iy < s.H && ix0 >= 0 && ix1 < s.W && s.dw == 1) {
-            copy_small(d, a + size_t(iy * s.W + ix0) * row_bytes, kernel_row);
-          } else {
-            for (int64_t kx = 0; kx < s.kw; ++kx) {
-              const unsigned char* src = tap_row(a, pad, row_bytes, oy, ox, ky, kx);
-              if (row_bytes == 4) std::memcpy(d + size_t(kx) * 4, src, 4);
-              else copy_small(d + size_t(kx) * row_bytes, src, row_bytes);
-            }
-          }
-        }
-      }
-      p += ox1 - ox0;
-    }
-  }
+  int64_t kc_pixel = 0;    // elements per input pixel in the A rows: Cig rounded up to the micro-kernel's kr
+  int64_t Wp = 0;          // pixels per A row: pad_left + W + pad_right
+  bool row_taps = false;   // dilation_w == 1: a tap is a whole kernel row (kw adjacent pixels)
+  size_t group_bytes = 0;  // one group's A rows (H rows of Wp pixels) and its padding row (Wp pixels)
+  std::vector<size_t> tap_column;  // per tap: bytes from the output pixel's first input column to the tap's
 
   // The epilogue of image n, group g: requantize a finished tile into y (NHWC, or NCHW at a chain's end).
   auto store_for(int64_t n, int64_t g, const int8_t* r, int8_t* y) const {
@@ -111,63 +65,67 @@ class Conv2dS8Igemm final : public PreparedOp {
     const int8_t* r = ep.residual ? static_cast<const int8_t*>(b.in[kSlotResidual]) : nullptr;
     int8_t* y = static_cast<int8_t*>(b.out[0]);
     unsigned char* a_all = static_cast<unsigned char*>(b.scratch);
-    const int64_t HW = s.H * s.W, P = s.P(), kc = dense ? kc_tap : packed[0].kc;
-    const size_t row_bytes = size_t(kc) * qgemm::a_element_bytes(uk->a_format);
+    const int64_t HW = s.H * s.W, P = s.P();
+    const size_t pixel_bytes = size_t(kc_pixel) * qgemm::a_element_bytes(uk->a_format), row_bytes = size_t(Wp) * pixel_bytes;
+    const int64_t chunk = std::max<int64_t>(1, (s.H + 4 * b.pool->threads() - 1) / (4 * b.pool->threads()));
     for (int64_t n = 0; n < s.N; ++n) {
       const int8_t* xn = x + n * s.C * HW;
-      for (int64_t g = 0; g < s.groups; ++g) {
+      b.pool->parallel_for(s.groups * ((s.H + chunk - 1) / chunk), [&](int64_t task, int) {
+        const int64_t g = task % s.groups, y0 = task / s.groups * chunk, y1 = std::min(s.H, y0 + chunk);
         unsigned char* a = a_all + size_t(g) * group_bytes;
-        if (in_nhwc)
-          qgemm::prepare_rows_parallel(b, uk->a_format, xn + g * s.Cig, s.C, 1, s.Cig, kc, zero, HW, a);
-        else
-          qgemm::prepare_rows_parallel(b, uk->a_format, xn + g * s.Cig * HW, 1, HW, s.Cig, kc, zero, HW, a);
-        qgemm::fill_padding_row(uk->a_format, kc, zero, a + size_t(HW) * row_bytes);
-      }
-      if (dense) {  // groups == 1
-        const unsigned char* a = a_all;
-        unsigned char* rows_out = a_all + dense_offset;
-        const size_t dense_row = size_t(s.taps()) * row_bytes;
-        const int64_t chunk = std::max<int64_t>(64, (P + 4 * b.pool->threads() - 1) / (4 * b.pool->threads()));
-        b.pool->parallel_for((P + chunk - 1) / chunk, [&](int64_t task, int) {
-          gather_dense(a, a + size_t(HW) * row_bytes, row_bytes, task * chunk, std::min(P, (task + 1) * chunk), rows_out);
-        });
-        auto fill_dense = [&](int64_t p0, int64_t rows, const void** ptrs) {
-          for (int64_t m = 0; m < uk->mr; ++m) ptrs[m] = rows_out + size_t(p0 + std::min<int64_t>(m, rows - 1)) * dense_row;
-        };
-        qgemm::run_igemm(b, *uk, packed[0], P, s.Cog, fill_dense, store_for(n, 0, r, y));
-        continue;
-      }
+        for (int64_t iy = y0; iy < y1; ++iy) prepare_row(xn, g, iy, a + size_t(iy) * row_bytes);
+        if (y1 == s.H) qgemm::fill_padding_row(uk->a_format, Wp * kc_pixel, zero, a + size_t(s.H) * row_bytes);
+      });
       for (int64_t g = 0; g < s.groups; ++g) {
         const unsigned char* a = a_all + size_t(g) * group_bytes;
-        const unsigned char* pad = a + size_t(HW) * row_bytes;
-        auto fill_rows = [&](int64_t p0, int64_t rows, const void** ptrs) {
-          const int64_t mr = uk->mr, ks = s.taps();
-          int64_t oy = p0 / s.Wo, ox = p0 % s.Wo;
-          for (int64_t m = 0; m < mr; ++m) {
-            if (m < rows) {
-              const int64_t iy0 = s.in_y(oy, 0), ix0 = s.in_x(ox, 0);
-              if (iy0 >= 0 && iy0 + s.dh * (s.kh - 1) < s.H && ix0 >= 0 && ix0 + s.dw * (s.kw - 1) < s.W) {
-                const unsigned char* base = a + size_t(iy0 * s.W + ix0) * row_bytes;  // every tap inside
-                for (int64_t t = 0; t < ks; ++t) ptrs[t * mr + m] = base + tap_offset[size_t(t)];
-              } else {
-                for (int64_t ky = 0, t = 0; ky < s.kh; ++ky) {
-                  const int64_t iy = iy0 + ky * s.dh;
-                  for (int64_t kx = 0; kx < s.kw; ++kx, ++t) {
-                    const int64_t ix = ix0 + kx * s.dw;
-                    const bool inside = iy >= 0 && iy < s.H && ix >= 0 && ix < s.W;
-                    ptrs[t * mr + m] = inside ? a + size_t(iy * s.W + ix) * row_bytes : pad;
-                  }
-                }
+        const unsigned char* pad = a + size_t(s.H) * row_bytes;
+        const qgemm::PackedWeights& w = packed[size_t(g)];
+        // Everything the pointer loop reads is copied into the closure by value: through references the
+        // compiler reloaded it after every pointer store (they may alias), which cost a third of a stem conv.
+        const int64_t mr = uk->mr, ks = w.ks, taps_per_row = ks / s.kh, kh = s.kh, H = s.H, Wo = s.Wo;
+        const int64_t sh = s.sh, pt = s.pt, dh = s.dh;
+        const size_t step = size_t(s.sw) * pixel_bytes;
+        const size_t* columns = tap_column.data();
+        auto fill_rows = [=](int64_t p0, int64_t rows, const void** ptrs) {
+          int64_t oy = p0 / Wo, ox = p0 % Wo;
+          if (ox + rows <= Wo) {  // the block lies in one output row: per tap, pointers one stride apart
+            for (int64_t ky = 0; ky < kh; ++ky) {
+              const int64_t iy = oy * sh - pt + ky * dh;
+              const bool inside = iy >= 0 && iy < H;
+              const unsigned char* base = inside ? a + size_t(iy) * row_bytes + size_t(ox) * step : pad;
+              const size_t stride = inside ? step : 0;
+              for (int64_t t = ky * taps_per_row; t < (ky + 1) * taps_per_row; ++t)
+                for (int64_t m = 0; m < rows; ++m) ptrs[t * mr + m] = base + columns[t] + size_t(m) * stride;
+            }
+          } else {
+            for (int64_t m = 0; m < rows; ++m) {
+              for (int64_t ky = 0; ky < kh; ++ky) {
+                const int64_t iy = oy * sh - pt + ky * dh;
+                const unsigned char* base = (iy >= 0 && iy < H) ? a + size_t(iy) * row_bytes + size_t(ox) * step : pad;
+                for (int64_t t = ky * taps_per_row; t < (ky + 1) * taps_per_row; ++t) ptrs[t * mr + m] = base + columns[t];
               }
-              if (++ox == s.Wo) { ox = 0; ++oy; }
-            } else {
-              for (int64_t t = 0; t < ks; ++t) ptrs[t * mr + m] = ptrs[t * mr + rows - 1];
+              if (++ox == Wo) { ox = 0; ++oy; }
             }
           }
+          for (int64_t m = rows; m < mr; ++m)
+            for (int64_t t = 0; t < ks; ++t) ptrs[t * mr + m] = ptrs[t * mr + rows - 1];
         };
-        qgemm::run_igemm(b, *uk, packed[size_t(g)], P, s.Cog, fill_rows, store_for(n, g, r, y));
+        qgemm::run_igemm(b, *uk, w, P, s.Cog, fill_rows, store_for(n, g, r, y));
       }
     }
+  }
+
+  // Input row iy of group g as one A row: pad_left padding pixels, the W pixels, pad_right padding pixels.
+  void prepare_row(const int8_t* xn, int64_t g, int64_t iy, unsigned char* dst) const {
+    const size_t es = qgemm::a_element_bytes(uk->a_format);
+    qgemm::fill_padding_row(uk->a_format, s.pl * kc_pixel, zero, dst);
+    unsigned char* body = dst + size_t(s.pl * kc_pixel) * es;
+    if (in_nhwc)
+      qgemm::prepare_rows(uk->a_format, xn + iy * s.W * s.C + g * s.Cig, s.C, 1, s.Cig, kc_pixel, zero, 0, s.W, body);
+    else
+      qgemm::prepare_rows(uk->a_format, xn + (g * s.Cig * s.H + iy) * s.W, 1, s.H * s.W, s.Cig, kc_pixel, zero, 0, s.W,
+                          body);
+    qgemm::fill_padding_row(uk->a_format, (Wp - s.pl - s.W) * kc_pixel, zero, body + size_t(s.W * kc_pixel) * es);
   }
 };
 
@@ -181,46 +139,41 @@ Result<std::unique_ptr<PreparedOp>> create_conv2d_s8_igemm(const OpView& op, con
   k->ep.bias = nullptr;
   k->zero = op.in(0).zero_point;
   k->uk = &qgemm::select_ukernel();
-  if (int64_t(k->uk->mr) * k->uk->nr > kMaxTile) return op.error("micro-kernel tile too large for the NCHW epilogue");
+  if (qgemm::kRowGroup * k->uk->mr * k->uk->nr > kMaxTile) return op.error("micro-kernel tile too large for the NCHW epilogue");
   k->quant_tile = select_quant_tile();
   k->in_nhwc = op.in(0).layout == Layout::nhwc;
   k->out_nhwc = op.out(0).layout == Layout::nhwc;
-  // weight [Co][Cig][kh][kw] -> per group [Cog][tap][Cig], the order the packing reads
+  const int64_t pr = op.attr_int("pad_right", 0);
+  k->kc_pixel = (s.Cig + k->uk->kr - 1) / k->uk->kr * k->uk->kr;
+  k->Wp = s.pl + s.W + pr;
+  k->row_taps = s.dw == 1;
+  const size_t es = qgemm::a_element_bytes(k->uk->a_format), pixel_bytes = size_t(k->kc_pixel) * es;
+  // Taps: one per kernel row (row_taps), else one per kernel element; each tap_len elements long.
+  const int64_t taps_per_row = k->row_taps ? 1 : s.kw, taps = s.kh * taps_per_row;
+  const int64_t tap_len = (k->row_taps ? s.kw : 1) * k->kc_pixel;
+  for (int64_t ky = 0; ky < s.kh; ++ky)
+    for (int64_t t = 0; t < taps_per_row; ++t) k->tap_column.push_back(size_t(t * s.dw) * pixel_bytes);
+  // weight [Co][Cig][kh][kw] -> per group [Cog][tap][tap_len], element (kx, ci) of a kernel row at kx * kc_pixel +
+  // ci (zero for the padded channels)
   const int8_t* w = static_cast<const int8_t*>(op.in(1).data);
-  const int64_t taps = s.taps();
-  std::vector<int8_t> reordered(size_t(s.Cog * taps * s.Cig));
+  std::vector<int8_t> reordered(size_t(s.Cog * taps * tap_len));
   size_t packed_bytes = 0;
   for (int64_t g = 0; g < s.groups; ++g) {
+    std::fill(reordered.begin(), reordered.end(), int8_t(0));
     for (int64_t c = 0; c < s.Cog; ++c)
-      for (int64_t t = 0; t < taps; ++t)
-        for (int64_t ci = 0; ci < s.Cig; ++ci)
-          reordered[size_t((c * taps + t) * s.Cig + ci)] = w[((g * s.Cog + c) * s.Cig + ci) * taps + t];
+      for (int64_t ky = 0; ky < s.kh; ++ky)
+        for (int64_t kx = 0; kx < s.kw; ++kx)
+          for (int64_t ci = 0; ci < s.Cig; ++ci) {
+            const int64_t t = ky * taps_per_row + (k->row_taps ? 0 : kx), e = (k->row_taps ? kx : 0) * k->kc_pixel + ci;
+            reordered[size_t((c * taps + t) * tap_len + e)] = w[((g * s.Cog + c) * s.Cig + ci) * s.taps() + ky * s.kw + kx];
+          }
     k->packed.push_back(qgemm::pack_weights(*k->uk, reordered.data(), bias ? bias + g * s.Cog : nullptr, s.Cog, taps,
-                                            s.Cig, k->zero));
+                                            tap_len, k->zero));
     packed_bytes += k->packed.back().bytes.size();
   }
-  const int64_t kc = k->packed[0].kc;
-  const size_t es = qgemm::a_element_bytes(k->uk->a_format), row_bytes = size_t(kc) * es;
-  for (int64_t ky = 0; ky < s.kh; ++ky)
-    for (int64_t kx = 0; kx < s.kw; ++kx) k->tap_offset.push_back(size_t(ky * s.dh * s.W + kx * s.dw) * row_bytes);
-  k->group_bytes = align64(size_t((s.H * s.W + 1) * kc) * es);
-  k->dense = s.groups == 1 && taps > 1 && kc <= 2 * k->uk->kr;
-  if (k->dense) {
-    // One tap of taps * kc elements: channel ci of tap t at t * kc + ci, zero weights for the padded channels.
-    k->kc_tap = kc;
-    std::vector<int8_t> wide(size_t(s.Co * taps * kc), 0);
-    for (int64_t c = 0; c < s.Co; ++c)
-      for (int64_t t = 0; t < taps; ++t)
-        for (int64_t ci = 0; ci < s.Cig; ++ci) wide[size_t((c * taps + t) * kc + ci)] = w[(c * s.Cig + ci) * taps + t];
-    k->packed[0] = qgemm::pack_weights(*k->uk, wide.data(), bias, s.Co, 1, taps * kc, k->zero);
-    packed_bytes = k->packed[0].bytes.size();
-    k->dense_offset = k->group_bytes;
-    k->set_scratch_bytes(k->group_bytes + align64(size_t(s.P() * taps) * row_bytes));
-    k->set_thread_scratch_bytes(qgemm::driver_thread_scratch(*k->uk, 1));
-  } else {
-    k->set_scratch_bytes(k->group_bytes * size_t(s.groups));
-    k->set_thread_scratch_bytes(qgemm::driver_thread_scratch(*k->uk, taps));
-  }
+  k->group_bytes = align64(size_t((s.H + 1) * k->Wp) * pixel_bytes);
+  k->set_scratch_bytes(k->group_bytes * size_t(s.groups));
+  k->set_thread_scratch_bytes(qgemm::driver_thread_scratch(*k->uk, taps));
   k->set_packed_bytes(packed_bytes);
   k->set_work(s.N * s.Co * s.P() * s.K);
   return std::unique_ptr<PreparedOp>(std::move(k));

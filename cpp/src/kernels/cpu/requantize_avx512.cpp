@@ -99,6 +99,28 @@ void quant_tile_avx512(const QuantEpilogue& ep, const int32_t* c, int64_t ldc, i
     const __mmask8 k0 = lanes(n - j), k1 = lanes(n - j - 8);
     const Block8 b0 = block_of(ep, channel0 + j, k0), b1 = block_of(ep, channel0 + j + 8, k1);
     const bool full = n - j >= 16;
+    if (full && !with_residual && !with_bias && lut == nullptr && b0.fold_zo && b1.fold_zo && b0.all_positive &&
+        b1.all_positive) {
+      // The common case of a conv chain, without a branch per vector: 16 channels, every row.
+      for (int64_t r = 0; r < rows; ++r) {
+        const int32_t* acc = c + r * ldc + j;
+        const __m512i p0 = _mm512_mul_epi32(_mm512_cvtepi32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc))), b0.m);
+        const __m512i p1 = _mm512_mul_epi32(_mm512_cvtepi32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + 8))), b1.m);
+        __m512i v0 = _mm512_srav_epi64(_mm512_add_epi64(_mm512_add_epi64(p0, b0.half_zo), _mm512_srai_epi64(p0, 63)), b0.sh.s);
+        __m512i v1 = _mm512_srav_epi64(_mm512_add_epi64(_mm512_add_epi64(p1, b1.half_zo), _mm512_srai_epi64(p1, 63)), b1.sh.s);
+        if (clamp_lo) {
+          v0 = _mm512_max_epi64(v0, lo);
+          v1 = _mm512_max_epi64(v1, lo);
+        }
+        if (clamp_hi) {
+          v0 = _mm512_min_epi64(v0, hi);
+          v1 = _mm512_min_epi64(v1, hi);
+        }
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(y + r * ldy + j),
+                         _mm_unpacklo_epi64(_mm512_cvtsepi64_epi8(v0), _mm512_cvtsepi64_epi8(v1)));
+      }
+      continue;
+    }
     for (int64_t r = 0; r < rows; ++r) {
       const int32_t* acc = c + r * ldc + j;
       const int8_t* res = with_residual ? residual + r * ldy + j : nullptr;

@@ -18,9 +18,10 @@ inline size_t align64(size_t n) { return (n + 63) / 64 * 64; }
 // kRowGroup register tiles (from L1) instead of once per tile.
 constexpr int64_t kRowGroup = 4;
 
-// Per-thread scratch the driver needs: kRowGroup * ks * mr row pointers and one mr x nr int32 tile.
+// Per-thread scratch the driver needs: kRowGroup * ks * mr row pointers and kRowGroup mr x nr int32 tiles.
 inline size_t driver_thread_scratch(const Ukernel& uk, int64_t ks) {
-  return align64(size_t(kRowGroup * ks * uk.mr) * sizeof(void*)) + align64(size_t(uk.mr * uk.nr) * sizeof(int32_t));
+  return align64(size_t(kRowGroup * ks * uk.mr) * sizeof(void*)) +
+         align64(size_t(kRowGroup * uk.mr * uk.nr) * sizeof(int32_t));
 }
 
 // Column blocks per task: the packed weights one task sweeps stay within about half of L2.
@@ -30,8 +31,9 @@ inline int64_t columns_per_task(const PackedWeights& w) {
 
 // fill_rows(row0, rows, ptrs): write the ks tap pointers of GEMM rows row0 + m to ptrs[t * mr + m] for m < mr,
 // where rows m >= `rows` (past the problem's end) repeat row `rows - 1`.
-// store(row0, rows, n0, cols, c): c (row stride nr) holds the tile's accumulators, rows [row0, row0 + rows) x
-// columns [n0, n0 + cols).
+// store(row0, rows, n0, cols, c): c (row stride nr) holds the accumulators of rows [row0, row0 + rows) x
+// columns [n0, n0 + cols): up to kRowGroup register tiles stacked, so the epilogue's per-channel set-up is paid
+// once per column block and row group.
 template <typename FillRows, typename Store>
 void run_igemm(const OpBuffers& b, const Ukernel& uk, const PackedWeights& w, int64_t M, int64_t N, FillRows fill_rows,
                Store store) {
@@ -57,10 +59,9 @@ void run_igemm(const OpBuffers& b, const Ukernel& uk, const PackedWeights& w, in
       for (int64_t mb = g0; mb < g1; ++mb) fill_rows(mb * mr, std::min(mr, M - mb * mr), ptrs + (mb - g0) * ks * mr);
       for (int64_t nb = nt * n_per; nb < nb_end; ++nb) {
         const int64_t n0 = nb * nr, cols = std::min(nr, N - n0);
-        for (int64_t mb = g0; mb < g1; ++mb) {
-          uk.run(size_t(w.kc), size_t(ks), ptrs + (mb - g0) * ks * mr, w.block(nb), c);
-          store(mb * mr, std::min(mr, M - mb * mr), n0, cols, c);
-        }
+        for (int64_t mb = g0; mb < g1; ++mb)
+          uk.run(size_t(w.kc), size_t(ks), ptrs + (mb - g0) * ks * mr, w.block(nb), c + (mb - g0) * mr * nr);
+        store(g0 * mr, std::min(M, g1 * mr) - g0 * mr, n0, cols, c);
       }
     }
   });
