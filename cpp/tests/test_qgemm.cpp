@@ -47,10 +47,19 @@ void check_case(const Ukernel& uk, std::mt19937& rng, int64_t N, int64_t ks, int
     ptrs[i] = prepared.data() + size_t(src[i] * p.kc) * es;
   }
   std::vector<int32_t> c(size_t(uk.mr * uk.nr));
+  std::vector<const void*> row_ptrs(static_cast<size_t>(ks));
   int bad = 0;
   for (int64_t j = 0; j < p.blocks; ++j) {
     for (auto& v : c) v = 0x5A5A5A5A;
     uk.run(size_t(p.kc), size_t(ks), ptrs.data(), p.block(j), c.data());
+    if (uk.run_row != nullptr && (j + mode) % 2 == 0) {  // the one-row variant must give the same rows
+      std::vector<int32_t> full = c;
+      for (int m = 0; m < uk.mr; ++m) {
+        for (int64_t t = 0; t < ks; ++t) row_ptrs[size_t(t)] = ptrs[size_t(t * uk.mr + m)];
+        uk.run_row(size_t(p.kc), size_t(ks), row_ptrs.data(), p.block(j), c.data() + m * uk.nr);
+      }
+      WV_CHECK_MSG(full == c, std::string(uk.name) + ": run_row differs from run");
+    }
     for (int m = 0; m < uk.mr; ++m)
       for (int n = 0; n < uk.nr; ++n) {
         const int64_t co = j * uk.nr + n;

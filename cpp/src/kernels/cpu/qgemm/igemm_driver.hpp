@@ -18,10 +18,11 @@ inline size_t align64(size_t n) { return (n + 63) / 64 * 64; }
 // kRowGroup register tiles (from L1) instead of once per tile.
 constexpr int64_t kRowGroup = 4;
 
-// Per-thread scratch the driver needs: kRowGroup * ks * mr row pointers and kRowGroup mr x nr int32 tiles.
+// Per-thread scratch the driver needs: kRowGroup * ks * mr row pointers, kRowGroup mr x nr int32 tiles, and ks
+// pointers of one row (for run_row).
 inline size_t driver_thread_scratch(const Ukernel& uk, int64_t ks) {
   return align64(size_t(kRowGroup * ks * uk.mr) * sizeof(void*)) +
-         align64(size_t(kRowGroup * uk.mr * uk.nr) * sizeof(int32_t));
+         align64(size_t(kRowGroup * uk.mr * uk.nr) * sizeof(int32_t)) + align64(size_t(ks) * sizeof(void*));
 }
 
 // Column blocks per task: the packed weights one task sweeps stay within about half of L2.
@@ -52,6 +53,8 @@ void run_igemm(const OpBuffers& b, const Ukernel& uk, const PackedWeights& w, in
     unsigned char* ts = static_cast<unsigned char*>(b.thread_scratch_of(thread));
     const void** ptrs = reinterpret_cast<const void**>(ts);
     int32_t* c = reinterpret_cast<int32_t*>(ts + align64(size_t(kRowGroup * ks * mr) * sizeof(void*)));
+    const void** row_ptrs = reinterpret_cast<const void**>(
+        ts + align64(size_t(kRowGroup * ks * mr) * sizeof(void*)) + align64(size_t(kRowGroup * mr * nr) * sizeof(int32_t)));
     const int64_t mt = task / n_tasks, nt = task % n_tasks;
     const int64_t mb_end = std::min(m_blocks, (mt + 1) * m_per), nb_end = std::min(w.blocks, (nt + 1) * n_per);
     for (int64_t g0 = mt * m_per; g0 < mb_end; g0 += kRowGroup) {
@@ -59,8 +62,19 @@ void run_igemm(const OpBuffers& b, const Ukernel& uk, const PackedWeights& w, in
       for (int64_t mb = g0; mb < g1; ++mb) fill_rows(mb * mr, std::min(mr, M - mb * mr), ptrs + (mb - g0) * ks * mr);
       for (int64_t nb = nt * n_per; nb < nb_end; ++nb) {
         const int64_t n0 = nb * nr, cols = std::min(nr, N - n0);
-        for (int64_t mb = g0; mb < g1; ++mb)
-          uk.run(size_t(w.kc), size_t(ks), ptrs + (mb - g0) * ks * mr, w.block(nb), c + (mb - g0) * mr * nr);
+        for (int64_t mb = g0; mb < g1; ++mb) {
+          const void* const* p = ptrs + (mb - g0) * ks * mr;
+          int32_t* tile = c + (mb - g0) * mr * nr;
+          const int64_t rows = std::min(mr, M - mb * mr);
+          if (rows < mr && uk.run_row != nullptr) {  // a short block (a batch-1 linear layer): row by row
+            for (int64_t m = 0; m < rows; ++m) {
+              for (int64_t t = 0; t < ks; ++t) row_ptrs[t] = p[t * mr + m];
+              uk.run_row(size_t(w.kc), size_t(ks), row_ptrs, w.block(nb), tile + m * nr);
+            }
+          } else {
+            uk.run(size_t(w.kc), size_t(ks), p, w.block(nb), tile);
+          }
+        }
         store(g0 * mr, std::min(M, g1 * mr) - g0 * mr, n0, cols, c);
       }
     }

@@ -77,10 +77,38 @@ void run(size_t kc, size_t ks, const void* const* a, const void* w, int32_t* c) 
   }
 }
 
+// One row: two accumulator pairs over alternating k pairs (exact int32, so the order of the sums is free).
+void run_row(size_t kc, size_t ks, const void* const* a, const void* w, int32_t* c) {
+  const int32_t* bias = static_cast<const int32_t*>(w);
+  __m256i acc0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias));
+  __m256i acc1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + 8));
+  __m256i acc2 = _mm256_setzero_si256(), acc3 = _mm256_setzero_si256();
+  const int16_t* wp = reinterpret_cast<const int16_t*>(bias + kNR);
+  constexpr size_t kStep = size_t(kNR) * kKR;
+  for (size_t t = 0; t < ks; ++t) {
+    const int16_t* x = static_cast<const int16_t*>(a[t]);
+    size_t k = 0;
+    for (; k + 2 * kKR <= kc; k += 2 * kKR, wp += 2 * kStep) {
+      const __m256i v0 = broadcast_pair(x + k), v1 = broadcast_pair(x + k + 2);
+      acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(v0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp))));
+      acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(v0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp + 16))));
+      acc2 = _mm256_add_epi32(acc2, _mm256_madd_epi16(v1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp + kStep))));
+      acc3 = _mm256_add_epi32(acc3, _mm256_madd_epi16(v1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp + kStep + 16))));
+    }
+    for (; k < kc; k += kKR, wp += kStep) {
+      const __m256i v = broadcast_pair(x + k);
+      acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp))));
+      acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp + 16))));
+    }
+  }
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(c), _mm256_add_epi32(acc0, acc2));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + 8), _mm256_add_epi32(acc1, acc3));
+}
+
 }  // namespace
 
 extern const Ukernel qs8_igemm_6x16c2_avx2{"qs8_igemm_6x16c2_avx2", "avx2", AFormat::s16_centered, kMR, kNR, kKR,
-                                           &supported, &run};
+                                           &supported, &run, &run_row};
 
 }  // namespace wv::kernels::qgemm
 

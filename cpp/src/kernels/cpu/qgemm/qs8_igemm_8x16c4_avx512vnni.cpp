@@ -70,10 +70,31 @@ void run(size_t kc, size_t ks, const void* const* a, const void* w, int32_t* c) 
   _mm512_storeu_si512(c + 7 * kNR, acc7);
 }
 
+// One row: four accumulators over interleaved k groups (one chain would wait on vpdpbusd's latency); the sum of
+// exact int32 partial sums is the same in any order.
+void run_row(size_t kc, size_t ks, const void* const* a, const void* w, int32_t* c) {
+  const int32_t* bias = static_cast<const int32_t*>(w);
+  __m512i acc0 = _mm512_loadu_si512(bias), acc1 = _mm512_setzero_si512(), acc2 = acc1, acc3 = acc1;
+  const int8_t* wp = reinterpret_cast<const int8_t*>(bias + kNR);
+  constexpr size_t kStep = size_t(kNR) * kKR;
+  for (size_t t = 0; t < ks; ++t) {
+    const uint8_t* x = static_cast<const uint8_t*>(a[t]);
+    size_t k = 0;
+    for (; k + 4 * kKR <= kc; k += 4 * kKR, wp += 4 * kStep) {
+      acc0 = _mm512_dpbusd_epi32(acc0, broadcast_quad(x + k), _mm512_loadu_si512(wp));
+      acc1 = _mm512_dpbusd_epi32(acc1, broadcast_quad(x + k + 4), _mm512_loadu_si512(wp + kStep));
+      acc2 = _mm512_dpbusd_epi32(acc2, broadcast_quad(x + k + 8), _mm512_loadu_si512(wp + 2 * kStep));
+      acc3 = _mm512_dpbusd_epi32(acc3, broadcast_quad(x + k + 12), _mm512_loadu_si512(wp + 3 * kStep));
+    }
+    for (; k < kc; k += kKR, wp += kStep) acc0 = _mm512_dpbusd_epi32(acc0, broadcast_quad(x + k), _mm512_loadu_si512(wp));
+  }
+  _mm512_storeu_si512(c, _mm512_add_epi32(_mm512_add_epi32(acc0, acc1), _mm512_add_epi32(acc2, acc3)));
+}
+
 }  // namespace
 
 extern const Ukernel qs8_igemm_8x16c4_avx512vnni{"qs8_igemm_8x16c4_avx512vnni", "avx512vnni", AFormat::u8_offset, kMR,
-                                                 kNR, kKR, &supported, &run};
+                                                 kNR, kKR, &supported, &run, &run_row};
 
 }  // namespace wv::kernels::qgemm
 

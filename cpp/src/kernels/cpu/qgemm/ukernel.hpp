@@ -39,6 +39,9 @@ struct Ukernel {
   //    repeat a valid one) and addresses kc elements of a_format. w: one packed column block (pack_weights).
   // c: mr x nr int32, row stride nr; every element is written.
   void (*run)(size_t kc, size_t ks, const void* const* a, const void* w, int32_t* c);
+  // Optional: the same for ONE row (a: ks pointers; c: nr int32), for a batch-1 linear layer or a block's last
+  // rows, where run() would compute mr - 1 rows for nothing. nullptr: the driver repeats the row through run().
+  void (*run_row)(size_t kc, size_t ks, const void* const* a, const void* w, int32_t* c) = nullptr;
 };
 
 // Packed weights of one layer for one micro-kernel: ceil(N / nr) column blocks, each
