@@ -71,7 +71,7 @@ void quant_tile_avx512(const QuantEpilogue& ep, const int32_t* c, int64_t ldc, i
   const bool clamp_lo = ep.act_min > -128, clamp_hi = ep.act_max < 127, with_bias = ep.bias != nullptr;
   const __m512i rm = _mm512_set1_epi64(ep.residual_multiplier), rz = _mm512_set1_epi64(ep.residual_zero);
   const Shift rs = shift_of(_mm512_set1_epi64(ep.residual_shift));
-  const __m512i eight = _mm512_set1_epi64(8), half8_zo = _mm512_set1_epi64(128 + (int64_t(ep.out_zero) << 8));
+  const __m512i eight = _mm512_set1_epi64(8), half8_zo = _mm512_set1_epi64(128 + int64_t(ep.out_zero) * 256);
   const bool with_residual = ep.residual && residual != nullptr;
   const int8_t* const lut = ep.lut;
   auto one = [&](const Block8& b, __mmask8 k, const int32_t* acc, const int8_t* res) {
