@@ -154,3 +154,69 @@ def test_fallback_follows_the_current_curve() -> None:
     s = np.hypot(fb[1:, 1] - fb[:-1, 1], fb[1:, 2] - fb[:-1, 2]).sum()
     np.testing.assert_allclose(fb[-1, 3], kappa * s, rtol=2e-3)  # heading turned by curvature x distance
     assert fb[-1, 2] > 0  # bending left, like the ego
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The expert and the verifier agree (issue 14): one following rule, TTC along the plan, nothing from behind.
+
+
+def test_following_at_the_experts_1_5_s_time_gap_passes_dry_and_fails_wet() -> None:
+    """The time gap the expert's IDM keeps (T = 1.5 s dry, 3 s in rain) is the gap the verifier requires."""
+    v = 13.9
+    lead = car(EGO_FRONT + 1.55 * v + 4.5 / 2, 0.0, 0.0, v)
+    verifier = Verifier()
+    dry = verifier.check(constant(v)[None], [1.0], EgoState(v), objects=[lead])
+    wet = verifier.check(constant(v)[None], [1.0], EgoState(v), objects=[lead], wet=True)
+    assert dry.reasons[0] == Reason(0), dry.reasons[0]
+    assert wet.reasons[0] == Reason.FOLLOWING_DISTANCE
+
+
+def test_the_expert_keeps_the_verifiers_time_gap() -> None:
+    from types import SimpleNamespace
+
+    from wayvert.sim.expert import expert_params
+
+    limits = Limits()
+    dry = expert_params(SimpleNamespace(weather="dry", ego_v0=13.9))  # type: ignore[arg-type]
+    rain = expert_params(SimpleNamespace(weather="rain", ego_v0=12.5))  # type: ignore[arg-type]
+    assert dry.T == limits.time_gap_dry_s
+    assert rain.T == limits.time_gap_dry_s * limits.wet_time_gap_factor
+
+
+def test_a_faster_car_closing_in_from_behind_is_not_a_collision_of_the_plan() -> None:
+    """A constant-velocity prediction drives a follower through the ego; no forward plan can avoid that, and the
+    follower is the one that must keep its distance (nuPlan's is_agent_behind, 150 degrees)."""
+    ego_v = 10.0
+    follower = car(-6.0 - 2.25, 0.0, 0.0, 14.0)  # 6 m behind the rear axle, 4 m/s faster
+    verdict = Verifier().check(constant(ego_v)[None], [1.0], EgoState(ego_v), objects=[follower])
+    assert verdict.reasons[0] == Reason(0), verdict.reasons[0]
+
+
+def test_a_car_in_the_next_lane_of_a_curve_is_judged_on_the_plans_own_path() -> None:
+    """On a right-hand curve (radius 50 m) the constant-velocity projection from the first point leaves the lane
+    and meets the car in the outer lane within 0.9 s; the plan follows the curve and passes it with room."""
+    v, radius, points = 10.0, 50.0, 40
+    s = v * np.arange(points) * DT
+    x, y = radius * np.sin(s / radius), -radius * (1 - np.cos(s / radius))
+    follow_curve = np.stack([np.arange(points) * DT, x, y, -s / radius, np.full(points, v)], 1).astype(np.float32)
+    theta = 5.0 / (radius + 3.5)
+    other = car((radius + 3.5) * np.sin(theta), -radius + (radius + 3.5) * np.cos(theta), -theta, v)
+    ego = EgoState(v, yaw_rate=-v / radius, steering=-np.arctan(CAR.wheelbase_m / radius))
+    verdict = Verifier().check(follow_curve[None], [1.0], ego, objects=[other])
+    assert verdict.reasons[0] == Reason(0), verdict.reasons[0]
+
+
+def test_time_to_collision_follows_the_plans_own_braking() -> None:
+    """A pedestrian crossing 3 m ahead is met 0.75 s from now at constant speed; a plan that keeps braking at
+    3.5 m/s² (as the ego already does) reaches its path only after 1.8 s. TTC is measured along the plan."""
+    ego_v, decel, points = 4.0, 3.5, 10
+    pedestrian = [EGO_FRONT + 3.0 + 0.3, 1.5, -np.pi / 2, 1.0, 0.6, 0.6, 3.0]
+    t = np.arange(points) * DT
+    keep_braking = trajectory(ego_v - decel * t)
+    ttc = list(Reason).index(Reason.TIME_TO_COLLISION)
+    verdict = Verifier().check(np.stack([constant(ego_v, points), keep_braking]), [1.0, 0.5],
+                               EgoState(ego_v, accel=-decel), objects=[pedestrian])
+    assert Reason.TIME_TO_COLLISION in verdict.reasons[0]
+    assert Reason.TIME_TO_COLLISION not in verdict.reasons[1], verdict.reasons[1]
+    assert 0.0 < verdict.margins[1][ttc] < 0.95 / 1.5
+

@@ -9,6 +9,38 @@ namespace wv::safety {
 namespace {
 constexpr float kTtcStep = 0.1f;
 constexpr int kTtcSteps = 30;  // 3 s
+// An object whose centre lies more than 150 degrees off the ego's heading (seen from the footprint's centre at
+// the first point) is behind: nuPlan's is_agent_behind(angle_tolerance=150). Closing in on the ego from behind
+// is that road user's to resolve (RSS: the rear car keeps the safe distance), and a constant-velocity
+// prediction drives it straight through the ego; no forward plan can avoid that.
+constexpr float kCosBehind = -0.86602540378f;  // cos(150 deg)
+
+// The plan's reference-point pose at time t: linear between samples, at constant velocity along the last
+// sample's heading after the plan ends (t >= t_0).
+void pose_at(const float* pts, int points, float t, float* x, float* y, float* heading) {
+  int i = 0;
+  while (i + 2 < points && pts[(i + 1) * kPointFields] <= t) ++i;
+  const float* a = pts + i * kPointFields;
+  const float* b = a + kPointFields;
+  if (t <= b[0]) {
+    const float u = std::clamp((t - a[0]) / (b[0] - a[0]), 0.f, 1.f);
+    *x = a[1] + u * (b[1] - a[1]);
+    *y = a[2] + u * (b[2] - a[2]);
+    *heading = a[3] + u * wrap_angle(b[3] - a[3]);
+    return;
+  }
+  const float dt = t - b[0];
+  *x = b[1] + b[4] * std::cos(b[3]) * dt;
+  *y = b[2] + b[4] * std::sin(b[3]) * dt;
+  *heading = b[3];
+}
+
+bool behind(const float* o, const float* p0, const VehicleProfile& vehicle) {
+  const Box ego = ego_footprint(vehicle, p0[1], p0[2], p0[3]);
+  const float dx = o[0] - ego.cx, dy = o[1] - ego.cy;
+  const float along = std::cos(p0[3]) * dx + std::sin(p0[3]) * dy;
+  return along < kCosBehind * std::hypot(dx, dy);
+}
 }  // namespace
 
 float rss_min_gap(float v_rear, float v_front, const Limits& l) {
@@ -26,6 +58,7 @@ void interaction_margins(const float* pts, int points, const VerifierInput& in, 
   const float time_gap = limits.time_gap_dry_s * (in.wet ? limits.wet_time_gap_factor : 1.f);
   for (int k = 0; k < in.object_count; ++k) {
     const float* o = in.objects + k * kObjectFields;
+    if (behind(o, pts, vehicle)) continue;
     const float ovx = o[3] * std::cos(o[2]), ovy = o[3] * std::sin(o[2]);
     for (int i = 0; i < points; ++i) {
       const float* p = pts + i * kPointFields;
@@ -47,18 +80,22 @@ void interaction_margins(const float* pts, int points, const VerifierInput& in, 
       follow = std::max(follow, required / gap);
     }
   }
-  // Time to collision at constant velocity from the plan's first point (nuPlan's projection: 0.1 s steps
-  // up to 3 s), which no plan can change: below min_ttc every mode fails and the fallback brakes.
+  // Time to collision: the ego moving as the plan says (its path and its own braking; at constant velocity after
+  // its end), the objects at constant velocity, in 0.1 s steps up to 3 s from the first point (nuPlan's
+  // projection, with the plan's motion instead of the first point's velocity).
   float ttc = INFINITY;
-  const float* p0 = pts;
+  const float t0 = pts[0];
   for (int step = 0; step <= kTtcSteps && !std::isfinite(ttc); ++step) {
-    const float t = kTtcStep * float(step);
-    const Box ego = ego_footprint(vehicle, p0[1] + p0[4] * std::cos(p0[3]) * t, p0[2] + p0[4] * std::sin(p0[3]) * t, p0[3]);
+    const float tau = kTtcStep * float(step), t = t0 + tau;
+    float x = 0.f, y = 0.f, heading = 0.f;
+    pose_at(pts, points, t, &x, &y, &heading);
+    const Box ego = ego_footprint(vehicle, x, y, heading);
     for (int k = 0; k < in.object_count; ++k) {
       const float* o = in.objects + k * kObjectFields;
+      if (behind(o, pts, vehicle)) continue;
       const Box obj{o[0] + o[3] * std::cos(o[2]) * t, o[1] + o[3] * std::sin(o[2]) * t, o[2], 0.5f * o[4], 0.5f * o[5]};
       if (overlap(ego, obj)) {
-        ttc = t;
+        ttc = tau;
         break;
       }
     }
