@@ -220,3 +220,40 @@ def test_time_to_collision_follows_the_plans_own_braking() -> None:
     assert Reason.TIME_TO_COLLISION not in verdict.reasons[1], verdict.reasons[1]
     assert 0.0 < verdict.margins[1][ttc] < 0.95 / 1.5
 
+
+# ----------------------------------------------------------------------------------------------------------
+# Low speed is not a trap (issue 14): curvature over chords of at least 2 m.
+
+
+def creeping(speed0: float, accel: float, noise_m: float, points: int = 21, dt: float = 0.2) -> npt.NDArray[np.float32]:
+    """A network-like plan at 0.2 s: along x from standstill or a crawl, with centimetre zig-zag sideways."""
+    t = np.arange(points) * dt
+    v = np.maximum(speed0 + accel * t, 0.0)
+    x = speed0 * t + 0.5 * accel * t * t
+    y = noise_m * np.where(np.arange(points) % 2 == 0, 1.0, -1.0)
+    y[0] = 0.0
+    return np.stack([t, x, y, np.zeros(points), v], 1).astype(np.float32)
+
+
+def test_a_plan_creeping_with_centimetre_noise_is_not_judged_on_a_shape_it_does_not_have() -> None:
+    plan = creeping(0.3, 0.0, 0.03)
+    verdict = Verifier().check(plan[None], [1.0], EgoState(0.3))
+    assert verdict.reasons[0] == Reason(0), verdict.reasons[0]
+
+
+def test_a_car_stopped_by_the_fallback_starts_again_on_the_networks_plan() -> None:
+    """At standstill (the fallback stopped the car; the road has cleared) the network's plan pulls away at
+    1.5 m/s² with its first waypoints a few centimetres apart and noisy sideways: it is chosen."""
+    plan = creeping(0.0, 1.5, 0.02)
+    verdict = Verifier().check(plan[None], [1.0], EgoState(0.0))
+    assert verdict.chosen == 0 and not verdict.fallback_used, verdict.reasons[0]
+
+
+def test_a_tight_turn_at_walking_pace_still_fails_curvature() -> None:
+    """Geometry that exists is still judged: a 2 m radius at 2 m/s is beyond the steering lock."""
+    v, radius, points = 2.0, 2.0, 41
+    s = v * np.arange(points) * DT
+    plan = np.stack([np.arange(points) * DT, radius * np.sin(s / radius), radius * (1 - np.cos(s / radius)),
+                     s / radius, np.full(points, v)], 1).astype(np.float32)
+    verdict = Verifier().check(plan[None], [1.0], EgoState(v, yaw_rate=v / radius))
+    assert Reason.CURVATURE in verdict.reasons[0] and Reason.STEERING in verdict.reasons[0]
