@@ -257,3 +257,23 @@ def test_a_tight_turn_at_walking_pace_still_fails_curvature() -> None:
                      s / radius, np.full(points, v)], 1).astype(np.float32)
     verdict = Verifier().check(plan[None], [1.0], EgoState(v, yaw_rate=v / radius))
     assert Reason.CURVATURE in verdict.reasons[0] and Reason.STEERING in verdict.reasons[0]
+
+
+def test_a_car_in_the_inner_lane_of_a_curve_follows_the_road_when_the_road_is_known() -> None:
+    """Predicted in a straight line, a car in the inner lane of a 100 m curve drifts across the ego's lane within
+    4 s; with the carriageway's edges it is predicted along the road and keeps to its lane (docs/verifier.md 6.7)."""
+    v, radius, points = 12.0, 100.0, 40
+    s = v * np.arange(points) * DT
+    right_turn = np.stack([np.arange(points) * DT, radius * np.sin(s / radius), -radius * (1 - np.cos(s / radius)),
+                           -s / radius, np.full(points, v)], 1).astype(np.float32)
+    inner, theta = radius - 3.5, 3.0 / radius
+    other = car(inner * np.sin(theta), -radius + inner * np.cos(theta), -theta, v)
+    phi = np.linspace(-0.3, 1.2, 200)
+    edge = [(r * np.sin(phi), -radius + r * np.cos(phi)) for r in (radius + 1.75, radius - 5.25)]
+    left, right = (np.stack(e, 1).astype(np.float32) for e in edge)
+    ego = EgoState(v, yaw_rate=-v / radius, steering=-np.arctan(CAR.wheelbase_m / radius))
+    verifier = Verifier()
+    straight = verifier.check(right_turn[None], [1.0], ego, objects=[other])
+    along_road = verifier.check(right_turn[None], [1.0], ego, objects=[other], boundaries=(left, right))
+    assert Reason.TIME_TO_COLLISION in straight.reasons[0]
+    assert along_road.reasons[0] == Reason(0), along_road.reasons[0]

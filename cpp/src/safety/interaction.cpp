@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "safety/geometry.hpp"
+#include "safety/prediction.hpp"
 
 namespace wv::safety {
 namespace {
@@ -59,21 +60,26 @@ void interaction_margins(const float* pts, int points, const VerifierInput& in, 
   for (int k = 0; k < in.object_count; ++k) {
     const float* o = in.objects + k * kObjectFields;
     if (behind(o, pts, vehicle)) continue;
-    const float ovx = o[3] * std::cos(o[2]), ovy = o[3] * std::sin(o[2]);
+    const ObjectPath path = object_path(o, in);
     for (int i = 0; i < points; ++i) {
       const float* p = pts + i * kPointFields;
       const float t = p[0];
       const Box ego = ego_footprint(vehicle, p[1], p[2], p[3]);
-      const Box obj{o[0] + ovx * t, o[1] + ovy * t, o[2], 0.5f * o[4], 0.5f * o[5]};
+      const Box obj = object_box(path, t);
       if (!plan_collides && overlap(ego, obj)) plan_collides = true;
-      // Following distance: the object's centre in the ego footprint's frame.
+      // Following distance: the object's centre in the ego footprint's frame; across the road, in the road's
+      // frame when it is known (on a curve a car in the next lane lies straight ahead of the footprint).
       const float c = std::cos(p[3]), s = std::sin(p[3]);
       const float dx = obj.cx - ego.cx, dy = obj.cy - ego.cy;
-      const float lon = c * dx + s * dy, lat = -s * dx + c * dy;
+      const float lon = c * dx + s * dy;
+      float lat = -s * dx + c * dy, ego_d = 0.f, obj_d = 0.f;
+      if (road_offset(in, ego.cx, ego.cy, &ego_d) &&
+          (path.road != nullptr ? (obj_d = path.offset + path.v_across * t, true) : road_offset(in, obj.cx, obj.cy, &obj_d)))
+        lat = obj_d - ego_d;
       if (lon <= 0.f || std::fabs(lat) > ego.half_width + obj.half_width) continue;  // behind or beside
       const float gap = lon - ego.half_length - obj.half_length;
       if (gap <= 0.f) continue;  // overlapping: the collision check's business
-      const float v_lead = std::max(o[3] * std::cos(o[2] - p[3]), 0.f);
+      const float v_lead = std::max(o[3] * std::cos(obj.heading - p[3]), 0.f);
       // RSS always; the time-gap rule while keeping or closing the gap (falling back is all a plan can do).
       float required = rss_min_gap(p[4], v_lead, limits);
       if (p[4] >= v_lead - 0.1f) required = std::max(required, time_gap * p[4]);
@@ -85,16 +91,15 @@ void interaction_margins(const float* pts, int points, const VerifierInput& in, 
   // projection, with the plan's motion instead of the first point's velocity).
   float ttc = INFINITY;
   const float t0 = pts[0];
-  for (int step = 0; step <= kTtcSteps && !std::isfinite(ttc); ++step) {
-    const float tau = kTtcStep * float(step), t = t0 + tau;
-    float x = 0.f, y = 0.f, heading = 0.f;
-    pose_at(pts, points, t, &x, &y, &heading);
-    const Box ego = ego_footprint(vehicle, x, y, heading);
-    for (int k = 0; k < in.object_count; ++k) {
-      const float* o = in.objects + k * kObjectFields;
-      if (behind(o, pts, vehicle)) continue;
-      const Box obj{o[0] + o[3] * std::cos(o[2]) * t, o[1] + o[3] * std::sin(o[2]) * t, o[2], 0.5f * o[4], 0.5f * o[5]};
-      if (overlap(ego, obj)) {
+  for (int k = 0; k < in.object_count; ++k) {
+    const float* o = in.objects + k * kObjectFields;
+    if (behind(o, pts, vehicle)) continue;
+    const ObjectPath path = object_path(o, in);
+    for (int step = 0; step <= kTtcSteps && kTtcStep * float(step) < ttc; ++step) {
+      const float tau = kTtcStep * float(step), t = t0 + tau;
+      float x = 0.f, y = 0.f, heading = 0.f;
+      pose_at(pts, points, t, &x, &y, &heading);
+      if (overlap(ego_footprint(vehicle, x, y, heading), object_box(path, t))) {
         ttc = tau;
         break;
       }
