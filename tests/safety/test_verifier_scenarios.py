@@ -277,3 +277,21 @@ def test_a_car_in_the_inner_lane_of_a_curve_follows_the_road_when_the_road_is_kn
     along_road = verifier.check(right_turn[None], [1.0], ego, objects=[other], boundaries=(left, right))
     assert Reason.TIME_TO_COLLISION in straight.reasons[0]
     assert along_road.reasons[0] == Reason(0), along_road.reasons[0]
+
+
+def test_braking_to_restore_the_gap_after_a_cut_in_passes_and_holding_it_fails() -> None:
+    """A car cuts in 17 m ahead at 11.5 m/s while the ego drives 12 m/s (1.4 s, under the 1.5 s rule, above RSS): a
+    plan that slows gently to below the lead's speed restores the gap (UN R157 5.2.3.3); one that holds it does
+    not."""
+    ego_v, lead_v = 12.0, 11.5
+    lead = car(EGO_FRONT + 17.0 + 2.25, 0.0, 0.0, lead_v)
+    a, v, speeds = 0.0, ego_v, []
+    for _ in range(40):  # ease off at 1 m/s^3 to -1 m/s^2, back to 0 as the speed reaches 11 m/s
+        speeds.append(v)
+        a = max(a - 0.1, -1.0) if v - 11.0 > a * a / 2.0 else min(a + 0.1, 0.0)
+        v += a * DT
+    verdict = Verifier().check(np.stack([constant(ego_v), trajectory(speeds)]), [1.0, 0.5], EgoState(ego_v),
+                               objects=[lead])
+    assert verdict.reasons[0] == Reason.FOLLOWING_DISTANCE
+    assert verdict.reasons[1] == Reason(0), verdict.reasons[1]
+    assert verdict.chosen == 1

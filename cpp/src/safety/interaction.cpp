@@ -61,6 +61,10 @@ void interaction_margins(const float* pts, int points, const VerifierInput& in, 
     const float* o = in.objects + k * kObjectFields;
     if (behind(o, pts, vehicle)) continue;
     const ObjectPath path = object_path(o, in);
+    // A plan that ends slower than this object is restoring its distance (UN R157 5.2.3.3: after a cut-in, at the
+    // next opportunity without harsh braking): the time gap is not required of it on the way, RSS still is.
+    const float* last = pts + (points - 1) * kPointFields;
+    const bool restoring = last[4] < std::max(o[3] * std::cos(object_box(path, last[0]).heading - last[3]), 0.f) - 0.1f;
     for (int i = 0; i < points; ++i) {
       const float* p = pts + i * kPointFields;
       const float t = p[0];
@@ -80,9 +84,9 @@ void interaction_margins(const float* pts, int points, const VerifierInput& in, 
       const float gap = lon - ego.half_length - obj.half_length;
       if (gap <= 0.f) continue;  // overlapping: the collision check's business
       const float v_lead = std::max(o[3] * std::cos(obj.heading - p[3]), 0.f);
-      // RSS always; the time-gap rule while keeping or closing the gap (falling back is all a plan can do).
+      // RSS always; the time-gap rule while keeping or closing the gap, unless the plan is restoring it.
       float required = rss_min_gap(p[4], v_lead, limits);
-      if (p[4] >= v_lead - 0.1f) required = std::max(required, time_gap * p[4]);
+      if (!restoring && p[4] >= v_lead - 0.1f) required = std::max(required, time_gap * p[4]);
       follow = std::max(follow, required / gap);
     }
   }
