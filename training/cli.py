@@ -49,19 +49,52 @@ def _cmd_train(args: argparse.Namespace, distill: bool = False) -> int:
     return 0
 
 
-def _cmd_eval(args: argparse.Namespace) -> int:
-    _need_torch()
-    from wayvert.training.evaluate.report import evaluate_models, write_report
-
+def _models(items: list[str]) -> list[tuple[str, str]]:
     models: list[tuple[str, str]] = []
-    for item in args.model:
+    for item in items:
         name, sep, path = item.rpartition("=")
         if not sep:
             name, path = Path(item).parent.name or item, item
         models.append((name, path))
-    results = evaluate_models(models, data=args.data, routes=args.routes, duration_s=args.duration,
-                              seed0=args.route_seed, left_hand=args.left_hand, progress=not args.quiet)
+    return models
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from wayvert.errors import InvalidArgumentError
+
+    if args.engine:
+        return _cmd_eval_engine(args)
+    if not args.data:
+        raise InvalidArgumentError("eval needs --data (checkpoints, open and closed loop) or --engine (the deployed "
+                                   "stack, closed loop)")
+    _need_torch()
+    from wayvert.training.evaluate.report import evaluate_models, write_report
+
+    seed0 = 90000 if args.route_seed is None else args.route_seed
+    results = evaluate_models(_models(args.model), data=args.data, routes=args.routes, duration_s=args.duration,
+                              seed0=seed0, left_hand=args.left_hand, progress=not args.quiet)
     write_report(results, json_path=args.json, markdown_path=args.markdown)
+    return 0
+
+
+def _cmd_eval_engine(args: argparse.Namespace) -> int:
+    """The deployed stack (numpy + the C++ runtime); --model checkpoints join through the same loop (PyTorch)."""
+    from wayvert.closed_loop import EVAL_SEED0, evaluate_engine, write_results
+
+    extra = []
+    if args.model:
+        _need_torch()
+        from wayvert.training.evaluate.planners import ModelPlanner
+        from wayvert.training.run.checkpoint import load_model
+
+        for name, path in _models(args.model):
+            model, state = load_model(path)
+            extra.append(ModelPlanner(model, state["kind"], name))
+    say = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    results = evaluate_engine(args.engine, args.rig, args.routes, EVAL_SEED0 if args.route_seed is None
+                              else args.route_seed, args.frames, expert_every=args.expert_every,
+                              extra_planners=extra, progress=say)
+    write_results(results, args.json, args.markdown)
     return 0
 
 
@@ -99,18 +132,32 @@ def add_commands(sub: Any) -> None:
             t.add_argument("--teacher", help="teacher checkpoint (overrides distill.teacher)")
         t.set_defaults(func=lambda a, d=distill: _cmd_train(a, distill=d))
 
-    e = sub.add_parser("eval", help="open- and closed-loop evaluation against constant velocity and the expert",
+    e = sub.add_parser("eval", help="open- and closed-loop evaluation against constant velocity and the expert; "
+                       "--engine: the deployed stack closed loop",
                        description="Evaluate checkpoints open loop on held-out episodes (ADE, FDE, miss rate at 2 m, "
                                    "scenario accuracy) and closed loop in the synthetic world (collisions, lane "
                                    "departures, route completion, comfort, per km). Always adds the constant-velocity "
-                                   "baseline and the expert as reference rows.")
+                                   "baseline and the expert as reference rows. With --engine: drive the deployed stack "
+                                   "(rig cameras, sensor adapter, engine session, verifier, tracker) on held-out "
+                                   "routes and report progress against the expert, fallback share and interventions "
+                                   "by reason, incidents per km, comfort, and the verifier's rejection rate of the "
+                                   "expert's own plans (numpy + the C++ runtime; no PyTorch unless --model is given).")
+    e.add_argument("--engine", help="drive this engine (.wvrt) through the deployed stack, closed loop")
+    e.add_argument("--rig", default="nuscenes_like_6cam",
+                   help="with --engine: shipped rig name or rig JSON file (default nuscenes_like_6cam)")
+    e.add_argument("--frames", type=int, default=200, help="with --engine: ticks of 0.1 s per route (default 200)")
+    e.add_argument("--expert-every", type=int, default=1,
+                   help="with --engine: check the expert's own plan every N ticks (default 1)")
     e.add_argument("--model", action="append", default=[], metavar="NAME=CHECKPOINT",
-                   help="a checkpoint to evaluate, optionally named (repeatable)")
-    e.add_argument("--data", required=True, help="held-out episodes folder")
+                   help="a checkpoint to evaluate, optionally named (repeatable); with --engine it drives through "
+                        "the same verifier and tracker, seeing the canonical cameras")
+    e.add_argument("--data", help="held-out episodes folder (required without --engine)")
     e.add_argument("--routes", type=int, default=10, help="closed-loop routes (world seeds) per row (default 10)")
-    e.add_argument("--duration", type=float, default=40.0, help="seconds per route (default 40)")
-    e.add_argument("--route-seed", type=int, default=90000, help="seed of the first route (default 90000)")
-    e.add_argument("--left-hand", action="store_true", help="drive the routes in left-hand traffic")
+    e.add_argument("--duration", type=float, default=40.0, help="seconds per route (default 40; without --engine)")
+    e.add_argument("--seed", "--route-seed", dest="route_seed", type=int, default=None,
+                   help="seed of the first route (default 70000 with --engine, the held-out evaluation routes; "
+                        "90000 without)")
+    e.add_argument("--left-hand", action="store_true", help="drive the routes in left-hand traffic (without --engine)")
     e.add_argument("--json", help="write all figures (and per-route results) here")
     e.add_argument("--markdown", help="write the tables here (Markdown)")
     e.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -101,9 +101,46 @@ void test_capacity_and_null_errors() {
   wv_verifier_release(v);
 }
 
+// Objects along a road given by its edges, a follower closing in from behind, a car ahead in the next lane and
+// a stopped car beyond the polyline's end: judged without allocating, and the plan in its lane passes.
+void test_objects_along_the_road_allocate_nothing_and_pass_a_plan_in_its_lane() {
+  wv_verifier* v = make();
+  std::vector<float> traj = straight(40, 10.f);
+  std::vector<float> left, right;
+  for (int i = 0; i < 60; ++i) {
+    left.insert(left.end(), {-10.f + 1.f * float(i), 1.75f});
+    right.insert(right.end(), {-10.f + 1.f * float(i), -5.25f});
+  }
+  const float objects[3][7] = {{-8.f, 0.f, 0.f, 14.f, 4.5f, 1.8f, 0.f},     // behind, faster: the follower's to resolve
+                               {8.f, -3.5f, 0.02f, 12.f, 4.5f, 1.8f, 0.f},  // next lane, along the road
+                               {80.f, -3.5f, 0.f, 0.f, 4.5f, 1.8f, 0.f}};   // past the polyline's end
+  float score = 1.f;
+  wv_verifier_input in{};
+  in.trajectories = traj.data();
+  in.modes = 1;
+  in.points = 40;
+  in.scores = &score;
+  in.ego = {10.f, 0.f, 0.f, 0.f};
+  in.objects = &objects[0][0];
+  in.object_count = 3;
+  in.left_boundary = left.data();
+  in.left_count = 60;
+  in.right_boundary = right.data();
+  in.right_count = 60;
+  wv_verdict out{};
+  WV_CHECK(wv_verifier_check(v, &in, &out) == WV_OK);
+  const long before = g_allocations.load();
+  for (int i = 0; i < 5; ++i) WV_CHECK(wv_verifier_check(v, &in, &out) == WV_OK);
+  WV_CHECK_EQ(long(g_allocations.load() - before), 0L);
+  WV_CHECK_EQ(int(out.reasons[0]), 0);
+  WV_CHECK_EQ(out.chosen, 0);
+  wv_verifier_release(v);
+}
+
 }  // namespace
 
 int main() {
+  test_objects_along_the_road_allocate_nothing_and_pass_a_plan_in_its_lane();
   test_straight_passes_and_check_allocates_nothing();
   test_fallback_brakes_to_a_stop_within_limits();
   test_capacity_and_null_errors();

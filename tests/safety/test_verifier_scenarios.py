@@ -154,3 +154,144 @@ def test_fallback_follows_the_current_curve() -> None:
     s = np.hypot(fb[1:, 1] - fb[:-1, 1], fb[1:, 2] - fb[:-1, 2]).sum()
     np.testing.assert_allclose(fb[-1, 3], kappa * s, rtol=2e-3)  # heading turned by curvature x distance
     assert fb[-1, 2] > 0  # bending left, like the ego
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The expert and the verifier agree (issue 14): one following rule, TTC along the plan, nothing from behind.
+
+
+def test_following_at_the_experts_1_5_s_time_gap_passes_dry_and_fails_wet() -> None:
+    """The time gap the expert's IDM keeps (T = 1.5 s dry, 3 s in rain) is the gap the verifier requires."""
+    v = 13.9
+    lead = car(EGO_FRONT + 1.55 * v + 4.5 / 2, 0.0, 0.0, v)
+    verifier = Verifier()
+    dry = verifier.check(constant(v)[None], [1.0], EgoState(v), objects=[lead])
+    wet = verifier.check(constant(v)[None], [1.0], EgoState(v), objects=[lead], wet=True)
+    assert dry.reasons[0] == Reason(0), dry.reasons[0]
+    assert wet.reasons[0] == Reason.FOLLOWING_DISTANCE
+
+
+def test_the_expert_keeps_the_verifiers_time_gap() -> None:
+    from types import SimpleNamespace
+
+    from wayvert.sim.expert import expert_params
+
+    limits = Limits()
+    dry = expert_params(SimpleNamespace(weather="dry", ego_v0=13.9))  # type: ignore[arg-type]
+    rain = expert_params(SimpleNamespace(weather="rain", ego_v0=12.5))  # type: ignore[arg-type]
+    assert dry.T == limits.time_gap_dry_s
+    assert rain.T == limits.time_gap_dry_s * limits.wet_time_gap_factor
+
+
+def test_a_faster_car_closing_in_from_behind_is_not_a_collision_of_the_plan() -> None:
+    """A constant-velocity prediction drives a follower through the ego; no forward plan can avoid that, and the
+    follower is the one that must keep its distance (nuPlan's is_agent_behind, 150 degrees)."""
+    ego_v = 10.0
+    follower = car(-6.0 - 2.25, 0.0, 0.0, 14.0)  # 6 m behind the rear axle, 4 m/s faster
+    verdict = Verifier().check(constant(ego_v)[None], [1.0], EgoState(ego_v), objects=[follower])
+    assert verdict.reasons[0] == Reason(0), verdict.reasons[0]
+
+
+def test_a_car_in_the_next_lane_of_a_curve_is_judged_on_the_plans_own_path() -> None:
+    """On a right-hand curve (radius 50 m) the constant-velocity projection from the first point leaves the lane
+    and meets the car in the outer lane within 0.9 s; the plan follows the curve and passes it with room."""
+    v, radius, points = 10.0, 50.0, 40
+    s = v * np.arange(points) * DT
+    x, y = radius * np.sin(s / radius), -radius * (1 - np.cos(s / radius))
+    follow_curve = np.stack([np.arange(points) * DT, x, y, -s / radius, np.full(points, v)], 1).astype(np.float32)
+    theta = 5.0 / (radius + 3.5)
+    other = car((radius + 3.5) * np.sin(theta), -radius + (radius + 3.5) * np.cos(theta), -theta, v)
+    ego = EgoState(v, yaw_rate=-v / radius, steering=-np.arctan(CAR.wheelbase_m / radius))
+    verdict = Verifier().check(follow_curve[None], [1.0], ego, objects=[other])
+    assert verdict.reasons[0] == Reason(0), verdict.reasons[0]
+
+
+def test_time_to_collision_follows_the_plans_own_braking() -> None:
+    """A pedestrian crossing 3 m ahead is met 0.75 s from now at constant speed; a plan that keeps braking at
+    3.5 m/s² (as the ego already does) reaches its path only after 1.8 s. TTC is measured along the plan."""
+    ego_v, decel, points = 4.0, 3.5, 10
+    pedestrian = [EGO_FRONT + 3.0 + 0.3, 1.5, -np.pi / 2, 1.0, 0.6, 0.6, 3.0]
+    t = np.arange(points) * DT
+    keep_braking = trajectory(ego_v - decel * t)
+    ttc = list(Reason).index(Reason.TIME_TO_COLLISION)
+    verdict = Verifier().check(np.stack([constant(ego_v, points), keep_braking]), [1.0, 0.5],
+                               EgoState(ego_v, accel=-decel), objects=[pedestrian])
+    assert Reason.TIME_TO_COLLISION in verdict.reasons[0]
+    assert Reason.TIME_TO_COLLISION not in verdict.reasons[1], verdict.reasons[1]
+    assert 0.0 < verdict.margins[1][ttc] < 0.95 / 1.5
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Low speed is not a trap (issue 14): curvature over chords of at least 2 m.
+
+
+def creeping(speed0: float, accel: float, noise_m: float, points: int = 21, dt: float = 0.2) -> npt.NDArray[np.float32]:
+    """A network-like plan at 0.2 s: along x from standstill or a crawl, with centimetre zig-zag sideways."""
+    t = np.arange(points) * dt
+    v = np.maximum(speed0 + accel * t, 0.0)
+    x = speed0 * t + 0.5 * accel * t * t
+    y = noise_m * np.where(np.arange(points) % 2 == 0, 1.0, -1.0)
+    y[0] = 0.0
+    return np.stack([t, x, y, np.zeros(points), v], 1).astype(np.float32)
+
+
+def test_a_plan_creeping_with_centimetre_noise_is_not_judged_on_a_shape_it_does_not_have() -> None:
+    plan = creeping(0.3, 0.0, 0.03)
+    verdict = Verifier().check(plan[None], [1.0], EgoState(0.3))
+    assert verdict.reasons[0] == Reason(0), verdict.reasons[0]
+
+
+def test_a_car_stopped_by_the_fallback_starts_again_on_the_networks_plan() -> None:
+    """At standstill (the fallback stopped the car; the road has cleared) the network's plan pulls away at
+    1.5 m/s² with its first waypoints a few centimetres apart and noisy sideways: it is chosen."""
+    plan = creeping(0.0, 1.5, 0.02)
+    verdict = Verifier().check(plan[None], [1.0], EgoState(0.0))
+    assert verdict.chosen == 0 and not verdict.fallback_used, verdict.reasons[0]
+
+
+def test_a_tight_turn_at_walking_pace_still_fails_curvature() -> None:
+    """Geometry that exists is still judged: a 2 m radius at 2 m/s is beyond the steering lock."""
+    v, radius, points = 2.0, 2.0, 41
+    s = v * np.arange(points) * DT
+    plan = np.stack([np.arange(points) * DT, radius * np.sin(s / radius), radius * (1 - np.cos(s / radius)),
+                     s / radius, np.full(points, v)], 1).astype(np.float32)
+    verdict = Verifier().check(plan[None], [1.0], EgoState(v, yaw_rate=v / radius))
+    assert Reason.CURVATURE in verdict.reasons[0] and Reason.STEERING in verdict.reasons[0]
+
+
+def test_a_car_in_the_inner_lane_of_a_curve_follows_the_road_when_the_road_is_known() -> None:
+    """Predicted in a straight line, a car in the inner lane of a 100 m curve drifts across the ego's lane within
+    4 s; with the carriageway's edges it is predicted along the road and keeps to its lane (docs/verifier.md 6.7)."""
+    v, radius, points = 12.0, 100.0, 40
+    s = v * np.arange(points) * DT
+    right_turn = np.stack([np.arange(points) * DT, radius * np.sin(s / radius), -radius * (1 - np.cos(s / radius)),
+                           -s / radius, np.full(points, v)], 1).astype(np.float32)
+    inner, theta = radius - 3.5, 3.0 / radius
+    other = car(inner * np.sin(theta), -radius + inner * np.cos(theta), -theta, v)
+    phi = np.linspace(-0.3, 1.2, 200)
+    edge = [(r * np.sin(phi), -radius + r * np.cos(phi)) for r in (radius + 1.75, radius - 5.25)]
+    left, right = (np.stack(e, 1).astype(np.float32) for e in edge)
+    ego = EgoState(v, yaw_rate=-v / radius, steering=-np.arctan(CAR.wheelbase_m / radius))
+    verifier = Verifier()
+    straight = verifier.check(right_turn[None], [1.0], ego, objects=[other])
+    along_road = verifier.check(right_turn[None], [1.0], ego, objects=[other], boundaries=(left, right))
+    assert Reason.TIME_TO_COLLISION in straight.reasons[0]
+    assert along_road.reasons[0] == Reason(0), along_road.reasons[0]
+
+
+def test_braking_to_restore_the_gap_after_a_cut_in_passes_and_holding_it_fails() -> None:
+    """A car cuts in 17 m ahead at 11.5 m/s while the ego drives 12 m/s (1.4 s, under the 1.5 s rule, above RSS): a
+    plan that slows gently to below the lead's speed restores the gap (UN R157 5.2.3.3); one that holds it does
+    not."""
+    ego_v, lead_v = 12.0, 11.5
+    lead = car(EGO_FRONT + 17.0 + 2.25, 0.0, 0.0, lead_v)
+    a, v, speeds = 0.0, ego_v, []
+    for _ in range(40):  # ease off at 1 m/s^3 to -1 m/s^2, back to 0 as the speed reaches 11 m/s
+        speeds.append(v)
+        a = max(a - 0.1, -1.0) if v - 11.0 > a * a / 2.0 else min(a + 0.1, 0.0)
+        v += a * DT
+    verdict = Verifier().check(np.stack([constant(ego_v), trajectory(speeds)]), [1.0, 0.5], EgoState(ego_v),
+                               objects=[lead])
+    assert verdict.reasons[0] == Reason.FOLLOWING_DISTANCE
+    assert verdict.reasons[1] == Reason(0), verdict.reasons[1]
+    assert verdict.chosen == 1

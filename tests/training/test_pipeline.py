@@ -58,6 +58,16 @@ def test_train_distill_eval_tiny_pipeline(data, tmp_path, capsys):
     for row in r["closed_loop"].values():
         assert row["routes"] == 1 and row["km"] > 0
     assert "| student |" in out_md.read_text()
+    # The fp32 checkpoints through the deployed stack's loop (verifier, tracker) beside the reference engine.
+    from wayvert import reference_engine_path
+
+    assert main(["eval", "--engine", reference_engine_path(), "--routes", "1", "--frames", "6", "--quiet",
+                 "--model", f"teacher={teacher / 'model.pt'}", "--model", f"student={student / 'model.pt'}",
+                 "--json", str(out_json)]) == 0
+    rows = json.loads(out_json.read_text())["rows"]
+    assert list(rows)[:2] == ["expert", "constant velocity"] and {"teacher", "student"} <= set(rows)
+    for name in ("teacher", "student"):
+        assert rows[name]["total"]["ticks"] > 0 and 0.0 <= rows[name]["total"]["fallback_share"] <= 1.0
 
 
 def test_resume_matches_an_uninterrupted_run_bit_for_bit(data, tmp_path):

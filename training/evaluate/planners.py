@@ -56,17 +56,31 @@ class ModelPlanner:
         return np.stack([frames[c].transpose(2, 0, 1) for c in self.cameras])      # [V, 3, H, W] uint8
 
     @torch.no_grad()
-    def plan(self, world: World) -> np.ndarray:
+    def _outputs(self, world: World, history: list[np.ndarray]) -> dict[str, torch.Tensor]:
         from wayvert.sim.labels import route_command
 
-        image = self._image(world)
-        self.history = (self.history + [image])[-schema.HISTORY_FRAMES:]
-        frames = [self.history[0]] * (schema.HISTORY_FRAMES - len(self.history)) + self.history
+        image = history[-1]
+        frames = [history[0]] * (schema.HISTORY_FRAMES - len(history)) + history
         command = np.zeros(len(schema.COMMANDS), np.float32)
         command[schema.command_index(route_command(world))] = 1.0
         batch = {"image": torch.from_numpy(image)[None], "history": torch.from_numpy(np.stack(frames))[None],
                  "ego": torch.tensor([[world.ego.speed, world.ego.yaw_rate]], dtype=torch.float32),
                  "command": torch.from_numpy(command)[None]}
-        out = self.model(*model_inputs(self.kind, batch))
+        return self.model(*model_inputs(self.kind, batch))
+
+    def plan(self, world: World) -> np.ndarray:
+        """Called every HISTORY_STRIDE ticks: the history is the previous call's frame."""
+        self.history = (self.history + [self._image(world)])[-schema.HISTORY_FRAMES:]
+        out = self._outputs(world, self.history)
         best = int(out["mode_logits"][0].argmax())
         return out["trajectories"][0, best].numpy().astype(np.float64)
+
+    def propose(self, world: World) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+        """Every tick (wayvert.closed_loop's planner protocol): every mode and its score, for the verifier; the
+        history frame is the one HISTORY_STRIDE ticks ago."""
+        from wayvert.replay.pipeline import candidates
+
+        self.history = (self.history + [self._image(world)])[-(schema.HISTORY_STRIDE + 1):]
+        out = self._outputs(world, [self.history[0], self.history[-1]] if len(self.history) > 1 else self.history)
+        return (candidates(out["trajectories"][0].numpy(), world.ego.speed),
+                out["mode_logits"][0].numpy().astype(np.float64), {})

@@ -3,7 +3,8 @@
 A drive in the synthetic world seen through a rig that is not the canonical one (default: the nuScenes-like six
 NV12 cameras), converted by the sensor adapter, run through the shipped reference engine in one stateful session,
 checked by the trajectory verifier, and driven closed loop (the verified plan moves the car). Prints latency per
-stage, the frame budget, the power estimate, ADE against the expert, verifier interventions and incidents;
+stage, the frame budget, the power estimate, ADE against the expert, progress against the expert's distance, the
+fallback share, verifier interventions and incidents;
 writes ``demo_out/``: summary.json, birds_eye.png, latency.png and cameras.gif.
 """
 from __future__ import annotations
@@ -40,6 +41,10 @@ def _print_table(s: dict[str, Any], rig_name: str, engine_path: str) -> None:
           f"({'met' if pw is not None and pw <= s['power_budget_w'] else 'unknown'})")
     ade = s["ade_vs_expert_m"]
     print(f"accuracy ADE of the driven plan against the expert's: {ade:.2f} m" if ade is not None else "accuracy -")
+    ratio = s["progress_vs_expert"]
+    print(f"progress {s['progress_m']:.0f} m along the road, the expert {s['expert_progress_m']:.0f} m on the same seed"
+          + (f" ({ratio:.0%})" if ratio is not None else "")
+          + f"; fallback on {s['fallback_frames']} of {s['frames']} frames ({s['fallback_share']:.0%})")
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(s["interventions_by_reason"].items(), key=lambda kv: -kv[1]))
     print(f"verifier {s['interventions']} interventions ({s['fallback_frames']} fallbacks)"
           + (f"; top mode rejected for: {reasons}" if reasons else ""))

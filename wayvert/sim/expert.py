@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .road import Road
 from .traffic import Agent, IDMParams, _gap_ok, idm_accel, leader, occupies
 
 if TYPE_CHECKING:  # the world drives the expert and the expert reads the world
@@ -50,9 +51,22 @@ def bicycle_step(e: EgoState, accel: float, steering: float, dt: float) -> None:
 
 
 def expert_params(world: World) -> IDMParams:
+    """The expert's IDM. Its time gap T is the following rule the verifier checks (docs/verifier.md 6.8): 1.5 s
+    dry, doubled in rain (`time_gap_dry_s`, `wet_time_gap_factor`)."""
     if world.weather == "rain":
         return IDMParams(v0=world.ego_v0, T=3.0, a=1.0, b=1.5, s0=2.0)
     return IDMParams(v0=world.ego_v0, T=1.5, a=1.0, b=2.0, s0=2.0)
+
+
+def _keeps_time_gap(agents: list[Agent], me: Agent, road: Road, lane: int, p: IDMParams) -> bool:
+    """A lane change the following rule allows: in the target lane the ego keeps its time gap to the new lead,
+    and the new follower keeps its own to the ego (so the verifier, which holds every plan to the rule, accepts
+    the manoeuvre)."""
+    lead, g_lead = leader(agents, me, road, lane, True)
+    foll, g_foll = leader(agents, me, road, lane, False)
+    if lead is not None and g_lead is not None and g_lead < p.s0 + p.T * me.v:
+        return False
+    return not (foll is not None and g_foll is not None and g_foll < p.s0 + p.T * foll.v)
 
 
 def expert_action(world: World) -> tuple[float, float]:
@@ -81,7 +95,7 @@ def expert_action(world: World) -> tuple[float, float]:
         for ln in (world.ego_lane - 1, world.ego_lane + 1):
             if 0 <= ln < road.n_lanes:
                 ok, a_new = _gap_ok(world.agents, me, road, ln, IDMParams(v0=p.v0, T=p.T, a=p.a, b=1.5, s0=p.s0), 1.5)
-                if ok and a_new - acc > best_gain:
+                if ok and a_new - acc > best_gain and _keeps_time_gap(world.agents, me, road, ln, p):
                     best, best_gain = ln, a_new - acc
         if best is not None:
             world.ego_lane = best

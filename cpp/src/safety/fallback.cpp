@@ -43,9 +43,10 @@ void Verifier::build_fallback(const EgoState& ego, int points, float* traj) cons
   // Current path: yaw rate over speed when moving, the steering geometry when (nearly) stopped.
   float kappa = 0.f;
   if (finite) kappa = v0 > 1.f ? ego.yaw_rate_rps / v0 : std::tan(ego.steering_rad) / vehicle_.wheelbase_m;
-  // At 99% of the curvature limit: the check reads curvature as turn over mean *chord* length, which on an arc
-  // exceeds its curvature by (kappa ds)^2 / 24 (2.6e-5 at full lock and 1 m/s, above the check's tolerance).
-  kappa = std::clamp(kappa, -0.99f * l.max_curvature_per_m, 0.99f * l.max_curvature_per_m);
+  // At 97% of the curvature limit: the check reads curvature as turn over mean *chord* length (chords of at least
+  // 2 m), which on an arc of radius R exceeds its curvature by (theta/2)/sin(theta/2) for a chord of angle theta:
+  // 1.6% for a 2.4 m chord at full lock (4 m radius), 2.4% for a 3 m chord.
+  kappa = std::clamp(kappa, -0.97f * l.max_curvature_per_m, 0.97f * l.max_curvature_per_m);
 
   // Built at 99% of its limits so that float rounding of the sampled speeds never reads as a violation.
   const float j = 0.99f * l.fallback_jerk_mps3;

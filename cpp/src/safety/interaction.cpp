@@ -4,11 +4,44 @@
 #include <cmath>
 
 #include "safety/geometry.hpp"
+#include "safety/prediction.hpp"
 
 namespace wv::safety {
 namespace {
 constexpr float kTtcStep = 0.1f;
 constexpr int kTtcSteps = 30;  // 3 s
+// An object whose centre lies more than 150 degrees off the ego's heading (seen from the footprint's centre at
+// the first point) is behind: nuPlan's is_agent_behind(angle_tolerance=150). Closing in on the ego from behind
+// is that road user's to resolve (RSS: the rear car keeps the safe distance), and a constant-velocity
+// prediction drives it straight through the ego; no forward plan can avoid that.
+constexpr float kCosBehind = -0.86602540378f;  // cos(150 deg)
+
+// The plan's reference-point pose at time t: linear between samples, at constant velocity along the last
+// sample's heading after the plan ends (t >= t_0).
+void pose_at(const float* pts, int points, float t, float* x, float* y, float* heading) {
+  int i = 0;
+  while (i + 2 < points && pts[(i + 1) * kPointFields] <= t) ++i;
+  const float* a = pts + i * kPointFields;
+  const float* b = a + kPointFields;
+  if (t <= b[0]) {
+    const float u = std::clamp((t - a[0]) / (b[0] - a[0]), 0.f, 1.f);
+    *x = a[1] + u * (b[1] - a[1]);
+    *y = a[2] + u * (b[2] - a[2]);
+    *heading = a[3] + u * wrap_angle(b[3] - a[3]);
+    return;
+  }
+  const float dt = t - b[0];
+  *x = b[1] + b[4] * std::cos(b[3]) * dt;
+  *y = b[2] + b[4] * std::sin(b[3]) * dt;
+  *heading = b[3];
+}
+
+bool behind(const float* o, const float* p0, const VehicleProfile& vehicle) {
+  const Box ego = ego_footprint(vehicle, p0[1], p0[2], p0[3]);
+  const float dx = o[0] - ego.cx, dy = o[1] - ego.cy;
+  const float along = std::cos(p0[3]) * dx + std::sin(p0[3]) * dy;
+  return along < kCosBehind * std::hypot(dx, dy);
+}
 }  // namespace
 
 float rss_min_gap(float v_rear, float v_front, const Limits& l) {
@@ -26,39 +59,52 @@ void interaction_margins(const float* pts, int points, const VerifierInput& in, 
   const float time_gap = limits.time_gap_dry_s * (in.wet ? limits.wet_time_gap_factor : 1.f);
   for (int k = 0; k < in.object_count; ++k) {
     const float* o = in.objects + k * kObjectFields;
-    const float ovx = o[3] * std::cos(o[2]), ovy = o[3] * std::sin(o[2]);
+    if (behind(o, pts, vehicle)) continue;
+    const ObjectPath path = object_path(o, in);
+    // A plan that ends slower than this object is restoring its distance (UN R157 5.2.3.3: after a cut-in, at the
+    // next opportunity without harsh braking): the time gap is not required of it on the way, RSS still is.
+    const float* last = pts + (points - 1) * kPointFields;
+    const bool restoring = last[4] < std::max(o[3] * std::cos(object_box(path, last[0]).heading - last[3]), 0.f) - 0.1f;
     for (int i = 0; i < points; ++i) {
       const float* p = pts + i * kPointFields;
       const float t = p[0];
       const Box ego = ego_footprint(vehicle, p[1], p[2], p[3]);
-      const Box obj{o[0] + ovx * t, o[1] + ovy * t, o[2], 0.5f * o[4], 0.5f * o[5]};
+      const Box obj = object_box(path, t);
       if (!plan_collides && overlap(ego, obj)) plan_collides = true;
-      // Following distance: the object's centre in the ego footprint's frame.
+      // Following distance: the object's centre in the ego footprint's frame; across the road, in the road's
+      // frame when it is known (on a curve a car in the next lane lies straight ahead of the footprint).
       const float c = std::cos(p[3]), s = std::sin(p[3]);
       const float dx = obj.cx - ego.cx, dy = obj.cy - ego.cy;
-      const float lon = c * dx + s * dy, lat = -s * dx + c * dy;
+      const float lon = c * dx + s * dy;
+      float lat = -s * dx + c * dy, ego_d = 0.f, obj_d = 0.f;
+      if (road_offset(in, ego.cx, ego.cy, &ego_d) &&
+          (path.road != nullptr ? (obj_d = path.offset + path.v_across * t, true) : road_offset(in, obj.cx, obj.cy, &obj_d)))
+        lat = obj_d - ego_d;
       if (lon <= 0.f || std::fabs(lat) > ego.half_width + obj.half_width) continue;  // behind or beside
       const float gap = lon - ego.half_length - obj.half_length;
       if (gap <= 0.f) continue;  // overlapping: the collision check's business
-      const float v_lead = std::max(o[3] * std::cos(o[2] - p[3]), 0.f);
-      // RSS always; the time-gap rule while keeping or closing the gap (falling back is all a plan can do).
+      const float v_lead = std::max(o[3] * std::cos(obj.heading - p[3]), 0.f);
+      // RSS always; the time-gap rule while keeping or closing the gap, unless the plan is restoring it.
       float required = rss_min_gap(p[4], v_lead, limits);
-      if (p[4] >= v_lead - 0.1f) required = std::max(required, time_gap * p[4]);
+      if (!restoring && p[4] >= v_lead - 0.1f) required = std::max(required, time_gap * p[4]);
       follow = std::max(follow, required / gap);
     }
   }
-  // Time to collision at constant velocity from the plan's first point (nuPlan's projection: 0.1 s steps
-  // up to 3 s), which no plan can change: below min_ttc every mode fails and the fallback brakes.
+  // Time to collision: the ego moving as the plan says (its path and its own braking; at constant velocity after
+  // its end), the objects at constant velocity, in 0.1 s steps up to 3 s from the first point (nuPlan's
+  // projection, with the plan's motion instead of the first point's velocity).
   float ttc = INFINITY;
-  const float* p0 = pts;
-  for (int step = 0; step <= kTtcSteps && !std::isfinite(ttc); ++step) {
-    const float t = kTtcStep * float(step);
-    const Box ego = ego_footprint(vehicle, p0[1] + p0[4] * std::cos(p0[3]) * t, p0[2] + p0[4] * std::sin(p0[3]) * t, p0[3]);
-    for (int k = 0; k < in.object_count; ++k) {
-      const float* o = in.objects + k * kObjectFields;
-      const Box obj{o[0] + o[3] * std::cos(o[2]) * t, o[1] + o[3] * std::sin(o[2]) * t, o[2], 0.5f * o[4], 0.5f * o[5]};
-      if (overlap(ego, obj)) {
-        ttc = t;
+  const float t0 = pts[0];
+  for (int k = 0; k < in.object_count; ++k) {
+    const float* o = in.objects + k * kObjectFields;
+    if (behind(o, pts, vehicle)) continue;
+    const ObjectPath path = object_path(o, in);
+    for (int step = 0; step <= kTtcSteps && kTtcStep * float(step) < ttc; ++step) {
+      const float tau = kTtcStep * float(step), t = t0 + tau;
+      float x = 0.f, y = 0.f, heading = 0.f;
+      pose_at(pts, points, t, &x, &y, &heading);
+      if (overlap(ego_footprint(vehicle, x, y, heading), object_box(path, t))) {
+        ttc = tau;
         break;
       }
     }

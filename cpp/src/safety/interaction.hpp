@@ -1,6 +1,8 @@
-// Checks against other road users, each predicted at constant velocity from its state at time 0:
-// collision (any footprint overlap along the trajectory) and time to collision (ego and objects at constant
-// velocity from the first point, up to 3 s), and the following distance to objects ahead in the ego's
+// Checks against other road users ahead of or beside the ego (an object more than 150 degrees off the heading is
+// behind and left to itself), each predicted at constant velocity from its state at time 0 (along the road when
+// a boundary polyline is given: prediction.hpp): collision (any
+// footprint overlap along the trajectory) and time to collision (the ego moving along the plan, its own braking
+// included, and at constant velocity after its end; up to 3 s), and the following distance to objects ahead in the ego's
 // corridor (RSS minimum safe gap always, the time-gap rule while keeping or closing the gap).
 #pragma once
 #include "safety/verifier_types.hpp"

@@ -10,10 +10,11 @@ namespace {
 
 inline const float* point(const float* pts, int i) { return pts + i * kPointFields; }
 
-// Shortest path length over which a turn is spread: turning on the spot reads as a very large curvature.
-constexpr float kMinSegment = 1e-3f;
-// Segments shorter than this take their direction from the heading channel, not from the positions.
-constexpr float kMoving = 0.05f;
+// Curvature is measured over chords at least this long on each side of a vertex: Autoware's velocity smoother
+// computes curvature over `curvature_calculation_distance: 2.0` m (docs/verifier.md [S5]). A plan that moves less
+// than that has no path shape to judge: a few centimetres of position noise near standstill would otherwise read
+// as a sharp turn.
+constexpr float kChordM = 2.0f;
 
 }  // namespace
 
@@ -41,15 +42,6 @@ void kinematic_margins(const float* pts, int points, const EgoState& ego, const 
                              std::fabs(wrap_angle(p0[3] - psi)) / limits.max_heading_jump_rad,
                              std::fabs(p0[4] - ev) / limits.max_speed_jump_mps});
 
-  // Direction of travel of segment i: from the positions while moving (the heading channel is not trusted
-  // for the path's shape), from the declared headings while standing still.
-  auto direction = [&](int i, float* ds) {
-    const float* a = point(pts, i);
-    const float* b = point(pts, i + 1);
-    *ds = std::hypot(b[1] - a[1], b[2] - a[2]);
-    if (*ds >= kMoving) return std::atan2(b[2] - a[2], b[1] - a[1]);
-    return a[3] + 0.5f * wrap_angle(b[3] - a[3]);
-  };
   float curv = 0.f, steer = 0.f, yaw = 0.f, acc = 0.f, dec = 0.f, lat = 0.f, jerk = 0.f, lat_jerk = 0.f, steer_rate = 0.f;
   // Longitudinal: segment accelerations, and jerk between consecutive segments (over their midpoints' spacing).
   float prev_a = 0.f;
@@ -62,41 +54,45 @@ void kinematic_margins(const float* pts, int points, const EgoState& ego, const 
     if (i > 0) jerk = std::max(jerk, std::fabs(long_a - prev_a) / (0.5f * (b[0] - point(pts, i - 1)[0])));
     prev_a = long_a;
   }
-  // Lateral: at each interior vertex, the turn between its two segments over their mean length gives the
-  // curvature; speed at the vertex gives lateral acceleration. Rates come from consecutive *observed* vertices
-  // (mean segment length >= kMinSegment): a vehicle standing still shows no steering angle (its wheels may
-  // stay turned or turn on the spot), so stopping on a curve is not a jump of the steering angle to zero, and
-  // a change across a standstill is spread over its duration.
-  float prev_lat = 0.f, prev_delta = 0.f, prev_t = 0.f, ds_prev = 0.f;
+  // Lateral: at each interior vertex i, the nearest samples j < i and k > i at least kChordM away in a straight
+  // line; the turn between the chords j->i and i->k over their mean length is the curvature, the turn over half
+  // the time from j to k the yaw rate, and the speed at the vertex gives lateral acceleration. A vertex without
+  // both chords is not judged. Rates come from consecutive judged vertices.
+  float prev_lat = 0.f, prev_delta = 0.f, prev_t = 0.f;
   bool have_prev = false;
-  float dir_prev = direction(0, &ds_prev);
   for (int i = 1; i + 1 < points; ++i) {
-    float ds = 0.f;
-    const float dir = direction(i, &ds);
     const float* p = point(pts, i);
-    const float turn = wrap_angle(dir - dir_prev);
-    const float length = 0.5f * (ds_prev + ds);
-    const float kappa = (std::fabs(turn) < 1e-6f) ? 0.f : turn / std::max(length, kMinSegment);
+    int j = i - 1, k = i + 1;
+    float back = std::hypot(p[1] - point(pts, j)[1], p[2] - point(pts, j)[2]);
+    while (back < kChordM && j > 0) {
+      --j;
+      back = std::hypot(p[1] - point(pts, j)[1], p[2] - point(pts, j)[2]);
+    }
+    float front = std::hypot(point(pts, k)[1] - p[1], point(pts, k)[2] - p[2]);
+    while (front < kChordM && k + 1 < points) {
+      ++k;
+      front = std::hypot(point(pts, k)[1] - p[1], point(pts, k)[2] - p[2]);
+    }
+    if (back < kChordM || front < kChordM) continue;
+    const float* a = point(pts, j);
+    const float* b = point(pts, k);
+    const float turn = wrap_angle(std::atan2(b[2] - p[2], b[1] - p[1]) - std::atan2(p[2] - a[2], p[1] - a[1]));
+    const float kappa = (std::fabs(turn) < 1e-6f) ? 0.f : turn / (0.5f * (back + front));
     const float lat_a = p[4] * p[4] * kappa;
     const float delta = std::atan(vehicle.wheelbase_m * kappa);
-    const float t_span = 0.5f * (point(pts, i + 1)[0] - point(pts, i - 1)[0]);
     curv = std::max(curv, std::fabs(kappa));
     steer = std::max(steer, std::fabs(delta));
     lat = std::max(lat, std::fabs(lat_a));
-    yaw = std::max(yaw, std::fabs(turn) / t_span);
-    if (length >= kMinSegment) {
-      if (have_prev) {
-        const float dt = p[0] - prev_t;
-        lat_jerk = std::max(lat_jerk, std::fabs(lat_a - prev_lat) / dt);
-        steer_rate = std::max(steer_rate, std::fabs(delta - prev_delta) / dt);
-      }
-      prev_lat = lat_a;
-      prev_delta = delta;
-      prev_t = p[0];
-      have_prev = true;
+    yaw = std::max(yaw, std::fabs(turn) / (0.5f * (b[0] - a[0])));
+    if (have_prev) {
+      const float dt = p[0] - prev_t;
+      lat_jerk = std::max(lat_jerk, std::fabs(lat_a - prev_lat) / dt);
+      steer_rate = std::max(steer_rate, std::fabs(delta - prev_delta) / dt);
     }
-    dir_prev = dir;
-    ds_prev = ds;
+    prev_lat = lat_a;
+    prev_delta = delta;
+    prev_t = p[0];
+    have_prev = true;
   }
   m[kCurvature] = curv / limits.max_curvature_per_m;
   m[kSteering] = steer / vehicle.max_steering_rad;

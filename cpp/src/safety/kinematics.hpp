@@ -1,8 +1,9 @@
 // Checks on the motion itself and on its continuity with the ego state. Derivatives come from the samples:
 // segment i (points i, i+1) gives longitudinal acceleration (from the speed channel) and consecutive segments
-// give jerk; each interior vertex gives curvature (turn of the direction of travel over the mean segment
-// length), yaw rate, lateral acceleration (speed^2 x curvature) and steering angle (atan(wheelbase x
-// curvature)), and consecutive vertices give lateral jerk and steering rate. Ratios are value / limit.
+// give jerk; each interior vertex with a sample at least 2 m away on both sides gives curvature (turn between
+// the two chords over their mean length), yaw rate, lateral acceleration (speed^2 x curvature) and steering
+// angle (atan(wheelbase x curvature)), and consecutive such vertices give lateral jerk and steering rate.
+// Ratios are value / limit.
 #pragma once
 #include "safety/verifier_types.hpp"
 

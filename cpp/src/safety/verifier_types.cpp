@@ -33,7 +33,7 @@ Limits default_limits() {
   l.rss_ego_accel_during_response_mps2 = 3.5f;
   l.rss_ego_min_brake_mps2 = 6.0f;
   l.rss_lead_max_brake_mps2 = 8.0f;
-  l.time_gap_dry_s = 2.0f;
+  l.time_gap_dry_s = 1.5f;
   l.wet_time_gap_factor = 2.0f;
   l.boundary_margin_m = 0.25f;
   l.fallback_decel_mps2 = 6.0f;

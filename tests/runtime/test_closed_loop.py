@@ -1,0 +1,53 @@
+"""`wayvert eval --engine`: the deployed stack (rig cameras, adapter, engine, verifier, tracker) driven closed
+loop beside the expert and constant velocity, with the figures issue 14 asks for."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from wayvert import reference_engine_path
+from wayvert.cli import main
+from wayvert.closed_loop import EVAL_SEED0, comfort_of, drive
+from wayvert.closed_loop.routes import EXPERT, CV
+
+
+def test_eval_engine_drives_two_routes_and_writes_json_and_markdown(tmp_path: Path) -> None:
+    out_json, out_md = tmp_path / "eval.json", tmp_path / "eval.md"
+    assert main(["eval", "--engine", reference_engine_path(), "--routes", "2", "--frames", "12", "--quiet",
+                 "--json", str(out_json), "--markdown", str(out_md)]) == 0
+    res = json.loads(out_json.read_text())
+    assert res["setup"]["seeds"] == [EVAL_SEED0, EVAL_SEED0 + 1] and res["setup"]["frames"] == 12
+    rows = res["rows"]
+    engine_row = next(name for name in rows if name not in (EXPERT, CV))
+    for name, row in rows.items():
+        assert len(row["per_route"]) == 2
+        t = row["total"]
+        assert t["km"] > 0 and t["collisions_per_km"] >= 0 and t["departures_per_km"] >= 0
+        assert 0.0 <= t["uncomfortable_share"] <= 1.0
+        if name != EXPERT:
+            assert 0.0 <= t["fallback_share"] <= 1.0 and 0.0 < t["route_completion"] <= 1.0
+            assert t["progress_ratio"] > 0 and isinstance(t["interventions_by_reason"], dict)
+    expert = rows[EXPERT]["total"]
+    assert expert["expert_plans_checked"] == 24 and 0.0 <= expert["expert_rejection_rate"] <= 1.0
+    text = out_md.read_text()
+    assert "| expert |" in text and f"| {engine_row} |" in text and "expert plans rejected" in text
+
+
+def test_eval_without_data_or_engine_is_a_usage_error() -> None:
+    assert main(["eval", "--routes", "1"]) == 2
+
+
+def test_the_expert_drives_its_route_without_incident_and_its_plans_are_checked() -> None:
+    log = drive(None, EVAL_SEED0 + 1, 20, expert_every=5)
+    assert not log.collided and not log.departed and log.progress_m > 20
+    assert len(log.expert_checks) == 4
+    assert comfort_of(log.states, 0.1)["comfortable"]
+
+
+def test_comfort_flags_a_hard_brake() -> None:
+    states = [(10.0, 0.0, 0.0)] * 5 + [(9.0, -6.0, 0.0)] * 5
+    c = comfort_of(states, 0.1)
+    assert not c["comfortable"] and c["worst"]["lon_accel_mps2"] == pytest.approx(-6.0)

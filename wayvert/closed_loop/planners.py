@@ -1,0 +1,87 @@
+"""What proposes the candidate modes in the closed loop: the deployed engine seen through a rig, or the
+constant-velocity baseline. Each returns candidates [K, 1 + T, 5] (t, x, y, heading, speed; ego frame now, first
+point the ego now) and a score per mode, the verifier's input."""
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from wayvert import schema
+from wayvert.engine import Engine
+from wayvert.replay.pipeline import candidates
+from wayvert.sensors.adapter import SensorAdapter
+from wayvert.sensors.rig import Rig
+from wayvert.sim import World
+from wayvert.sim.labels import route_command
+from wayvert.sim.render import Renderer
+
+F64 = npt.NDArray[np.float64]
+RENDER_INTERNAL_WIDTH = 128      # the renderer's internal grid: the training data's setting
+
+
+class Planner(Protocol):
+    name: str
+
+    def propose(self, world: World) -> tuple[F64, F64, dict[str, float]]:
+        """(candidates [K, 1 + T, 5], scores [K], latency ms per runtime stage) for the world now."""
+        ...
+
+
+class ConstantVelocityPlanner:
+    """One mode: straight on at the current speed (the baseline every learnt planner must beat)."""
+
+    name = "constant velocity"
+
+    def propose(self, world: World) -> tuple[F64, F64, dict[str, float]]:
+        v = world.ego.speed
+        t = np.concatenate([[0.0], schema.waypoint_times()])
+        z = np.zeros_like(t)
+        return np.stack([t, v * t, z, z, np.full_like(t, v)], 1)[None], np.zeros(1), {}
+
+
+def cameras_needed(adapter: SensorAdapter, rig: Rig) -> list[str]:
+    """The rig's cameras that contribute to some canonical view (the others need not be rendered)."""
+    from wayvert.sensors import FRAME_SHAPES
+
+    zeros = {c.name: np.zeros(FRAME_SHAPES[c.pixel_format](c.width, c.height), np.uint8) for c in rig.cameras}
+    full = adapter.convert(zeros)[1].sum()
+    return [c.name for c in rig.cameras if adapter.convert({**zeros, c.name: None})[1].sum() < full]
+
+
+class EnginePlanner:
+    """The deployed stack up to the verifier: the rig's cameras (rendered) -> sensor adapter -> engine (one
+    stateful session per route)."""
+
+    def __init__(self, engine: Engine, rig: Rig, name: str = "engine") -> None:
+        self.engine, self.rig, self.name = engine, rig, name
+        spec = next(s for s in engine.inputs if s.name == "image")
+        self.canonical = Rig.from_dict(engine.meta["canonical_rig"])
+        self.adapter = SensorAdapter(rig, self.canonical, scale=spec.scale, zero_point=spec.zero_point)
+        self.renderer = Renderer(rig, max_internal_width=RENDER_INTERNAL_WIDTH)
+        needed = cameras_needed(self.adapter, rig)
+        self.renderer.cams = [c for c in self.renderer.cams if c.name in needed]
+        self.session = engine.session()
+        self.command = np.zeros((1, len(schema.COMMANDS)), np.float32)
+        self.last_mask: npt.NDArray[np.uint8] | None = None
+
+    def reset(self) -> None:
+        """A fresh session (recurrent state cleared) for a new route."""
+        self.session = self.engine.session()
+
+    def propose(self, world: World) -> tuple[F64, F64, dict[str, float]]:
+        e = world.ego
+        frames_now = self.renderer.render(world.scene())      # the cameras (simulated; not a runtime stage)
+        t0 = time.perf_counter()
+        tensor, self.last_mask = self.adapter.convert(frames_now)
+        t1 = time.perf_counter()
+        self.command[:] = 0.0
+        self.command[0, schema.command_index(route_command(world))] = 1.0
+        out = self.session.run({"image": tensor, "ego": np.array([[e.speed, e.yaw_rate]], np.float32),
+                                "command": self.command})
+        t2 = time.perf_counter()
+        cand = candidates(out["trajectories"][0], e.speed)   # planned speeds clipped at 0 (reason there)
+        return cand, np.asarray(out["mode_logits"][0], np.float64), {"adapter": (t1 - t0) * 1e3,
+                                                                      "engine": (t2 - t1) * 1e3}
