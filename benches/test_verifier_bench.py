@@ -13,9 +13,17 @@ Peers (all single-threaded):
 * ``wayvert_capi``: ``wv_verifier_check`` of the installed ``libwayvert.so`` through ctypes, the input struct
   built once (what an embedded caller pays, plus ~1 µs of ctypes call overhead);
 * ``numpy``: ``NumpyVerifier`` below, every check vectorised over modes x points (x objects x corners x
-  segments): validity, continuity, the kinematic finite differences, footprint overlap of every point x object
-  by the separating-axis test, the constant-velocity TTC projection from the first point, RSS / time-gap
-  following distance, and every footprint corner vs every boundary segment.
+  segments): validity, continuity, the longitudinal finite differences; curvature, steering, lateral
+  acceleration and yaw rate over chords of at least 2 m on each side of a vertex (the chord ends picked from
+  all point-to-point distances, modes x points x points), their rates between consecutive judged vertices;
+  objects more than 150 degrees off the heading (from the first point's footprint) ignored; objects predicted
+  along the right boundary polyline when heading within 20 degrees of its tangent (projection onto every
+  segment, then the walk along the chain by a cumulative-length search), otherwise in a straight line;
+  footprint overlap of every point x object by the separating-axis test; TTC with the ego moving along the
+  plan (interpolated at t0 + 0..3 s, constant velocity past its end); RSS / time-gap following distance with
+  leads selected across the road (both centres' signed distances from the polyline) and RSS alone for a plan
+  that ends slower than the lead; and every footprint corner vs every boundary segment. No check is left out
+  or simplified.
 
 Before timing, the numpy peer must give the C++ reasons bitmask of every mode, the same chosen mode, and the
 same margins (rtol 1e-3), so the two do the same work. Timings are recorded, never asserted.
@@ -46,6 +54,9 @@ V0 = 15.0
 R_ROAD = 3000.0  # a gentle motorway bend to the left (lane-centre curvature 3.3e-4 /m)
 LANE = 3.5
 TOL = 1e-5  # a check fails when margin > 1 + TOL (cpp/src/safety/verifier.cpp)
+CHORD_M = 2.0  # shortest chord on each side of a vertex whose curvature is judged (kinematics.cpp)
+COS_BEHIND = math.cos(math.radians(150.0))  # objects further off the heading are behind (interaction.cpp)
+ALONG_ROAD_RAD = math.radians(20.0)  # heading off the road tangent within which objects follow it (prediction.cpp)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -146,8 +157,73 @@ def _max(a: F64, axis: Any) -> F64:
     return a.max(axis=axis, initial=0.0) if a.size else np.zeros(a.shape[0])
 
 
+def _project(line: F32, px: F64, py: F64) -> tuple[npt.NDArray[np.bool_], F64, F64, npt.NDArray[np.intp]]:
+    """Nearest segment of a polyline to every point (broadcast over [..., N-1]), the projection clamped inside the
+    chain (none before its start or past its end): (found, along, signed distance left positive, segment)."""
+    a = line[:-1].astype(np.float64)
+    sx, sy = line[1:, 0] - a[:, 0], line[1:, 1] - a[:, 1]
+    len2 = sx * sx + sy * sy
+    qx, qy = px[..., None] - a[:, 0], py[..., None] - a[:, 1]
+    tp = qx * sx + qy * sy
+    seg = np.arange(len(a))
+    skip = (len2 <= 0) | ((tp < 0) & (seg == 0)) | ((tp > len2) & (seg == len(a) - 1))
+    u = np.clip(tp / len2, 0.0, 1.0)
+    d2 = np.where(skip, np.inf, (u * sx - qx) ** 2 + (u * sy - qy) ** 2)
+    best = np.argmin(d2, axis=-1)
+    found = np.isfinite(np.take_along_axis(d2, best[..., None], -1)[..., 0])
+    length = np.sqrt(len2)[best]
+    along = np.take_along_axis(u, best[..., None], -1)[..., 0] * length
+    cross = np.take_along_axis(sx * qy - sy * qx, best[..., None], -1)[..., 0] / length
+    return found, along, cross, best
+
+
+class _Prediction:
+    """Where the objects [M, 7] are at time t (cpp/src/safety/prediction.cpp): an object whose heading is within
+    20 degrees of the road polyline's tangent where its centre projects keeps its speed along and across the road
+    (walking the polyline, on along its last segment past its end); any other one moves in a straight line."""
+
+    def __init__(self, o: F64, road: F32 | None) -> None:
+        self.o = o
+        m = len(o)
+        self.on_road = np.zeros(m, dtype=bool)
+        if road is None:
+            return
+        r = road.astype(np.float64)
+        found, along, cross, seg = _project(road, o[:, 0], o[:, 1])
+        sx, sy = np.diff(r[:, 0]), np.diff(r[:, 1])
+        rel = _wrap(o[:, 2] - np.arctan2(sy[seg], sx[seg]))
+        self.on_road = found & (o[:, 3] >= 0) & (np.abs(rel) <= ALONG_ROAD_RAD)
+        self.road, self.sx, self.sy = r, sx, sy
+        self.seglen = np.hypot(sx, sy)
+        self.cum = np.concatenate([[0.0], np.cumsum(self.seglen)])
+        self.start = self.cum[seg] + along  # distance along the polyline at time 0
+        self.offset, self.rel, self.seg = cross, rel, seg
+        self.v_along, self.v_across = o[:, 3] * np.cos(rel), o[:, 3] * np.sin(rel)
+
+    def at(self, t: F64) -> tuple[F64, F64, F64, F64]:
+        """(centre x, centre y, heading, signed distance from the road) at times t (broadcast with [M])."""
+        o = self.o
+        cx, cy, h = o[:, 0] + o[:, 3] * np.cos(o[:, 2]) * t, o[:, 1] + o[:, 3] * np.sin(o[:, 2]) * t, o[:, 2] + 0 * t
+        d = np.zeros(cx.shape)
+        if not self.on_road.any():
+            return cx, cy, h, d
+        s = self.start + self.v_along * t
+        i = np.clip(np.maximum(np.searchsorted(self.cum[1:], s, side="left"), self.seg), 0, len(self.seglen) - 1)
+        rem = s - self.cum[i]
+        ln = self.seglen[i]
+        ux = np.where(ln > 0, self.sx[i] / np.where(ln > 0, ln, 1.0), 1.0)
+        uy = np.where(ln > 0, self.sy[i] / np.where(ln > 0, ln, 1.0), 0.0)
+        d = self.offset + self.v_across * t
+        rx = self.road[i, 0] + ux * rem - uy * d
+        ry = self.road[i, 1] + uy * rem + ux * d
+        rh = np.arctan2(uy, ux) + self.rel
+        on = self.on_road
+        return np.where(on, rx, cx), np.where(on, ry, cy), np.where(on, rh, h), np.where(on, d, 0.0)
+
+
 class NumpyVerifier:
-    """The checks of cpp/src/safety (docs/verifier.md section 6), vectorised with numpy in float64."""
+    """The checks of cpp/src/safety (docs/verifier.md section 6), vectorised with numpy in float64 (the 2 m chord
+    selection in float32, as the C++ compares it)."""
 
     def __init__(self, vehicle: VehicleProfile = VehicleProfile(), limits: Limits | None = None) -> None:
         self.v = vehicle
@@ -198,65 +274,100 @@ class NumpyVerifier:
             jerk = np.abs(np.diff(long_a, axis=1)) / (0.5 * (t[:, 2:] - t[:, :-2]))
             m[:, 9] = _max(jerk, 1) / l.max_long_jerk_mps3
 
-            # Lateral: chord directions (headings while standing), vertex turn over mean chord length.
-            dx, dy = np.diff(x, axis=1), np.diff(y, axis=1)
-            ds = np.hypot(dx, dy)
-            direction = np.where(ds >= 0.05, np.arctan2(dy, dx), h[:, :-1] + 0.5 * _wrap(np.diff(h, axis=1)))
-            turn = _wrap(np.diff(direction, axis=1))
-            length = 0.5 * (ds[:, :-1] + ds[:, 1:])
-            kappa = np.where(np.abs(turn) < 1e-6, 0.0, turn / np.maximum(length, 1e-3))
+            # Lateral: at each interior vertex i the nearest samples j < i and k > i at least 2 m away in a
+            # straight line (all pairwise distances [K, T, T], compared in float32 as the C++ does); a vertex
+            # without both chords is not judged. Turn between the chords over their mean length.
+            p32 = P.astype(np.float32)
+            d32 = np.hypot(p32[:, None, :, 1] - p32[:, :, None, 1], p32[:, None, :, 2] - p32[:, :, None, 2])
+            idx = np.arange(n_pts)
+            far = d32 >= np.float32(CHORD_M)  # [K, i, j]
+            jb = np.where(far & (idx[None, :] < idx[:, None]), idx, -1).max(axis=2)[:, 1:-1]  # [K, T-2]
+            kf = np.where(far & (idx[None, :] > idx[:, None]), idx, n_pts).min(axis=2)[:, 1:-1]
+            judged = (jb >= 0) & (kf < n_pts)
+            jc, kc = np.maximum(jb, 0), np.minimum(kf, n_pts - 1)
+            xi, yi, ti = x[:, 1:-1], y[:, 1:-1], t[:, 1:-1]
+            xa, ya, ta = (np.take_along_axis(c, jc, 1) for c in (x, y, t))
+            xb, yb, tb = (np.take_along_axis(c, kc, 1) for c in (x, y, t))
+            back, front = np.hypot(xi - xa, yi - ya), np.hypot(xb - xi, yb - yi)
+            turn = _wrap(np.arctan2(yb - yi, xb - xi) - np.arctan2(yi - ya, xi - xa))
+            kappa = np.where(np.abs(turn) < 1e-6, 0.0, turn / (0.5 * (back + front)))
             vv = sp[:, 1:-1]
             lat = vv * vv * kappa
             delta = np.arctan(v.wheelbase_m * kappa)
-            m[:, 2] = _max(np.abs(kappa), 1) / l.max_curvature_per_m
-            m[:, 3] = _max(np.abs(delta), 1) / v.max_steering_rad
-            m[:, 5] = _max(np.abs(lat), 1) / l.max_lateral_accel_mps2
-            m[:, 10] = _max(np.abs(turn) / (0.5 * (t[:, 2:] - t[:, :-2])), 1) / l.max_yaw_rate_rps
-            # Rates between consecutive observed vertices (mean chord >= 1 mm).
-            observed = length >= 1e-3
-            idx = np.broadcast_to(np.arange(length.shape[1]), length.shape)
-            last = np.maximum.accumulate(np.where(observed, idx, -1), axis=1)
+            m[:, 2] = _max(np.where(judged, np.abs(kappa), 0.0), 1) / l.max_curvature_per_m
+            m[:, 3] = _max(np.where(judged, np.abs(delta), 0.0), 1) / v.max_steering_rad
+            m[:, 5] = _max(np.where(judged, np.abs(lat), 0.0), 1) / l.max_lateral_accel_mps2
+            m[:, 10] = _max(np.where(judged, np.abs(turn) / (0.5 * (tb - ta)), 0.0), 1) / l.max_yaw_rate_rps
+            # Rates between consecutive judged vertices.
+            vidx = np.broadcast_to(np.arange(judged.shape[1]), judged.shape)
+            last = np.maximum.accumulate(np.where(judged, vidx, -1), axis=1)
             prev = np.concatenate([np.full((k_modes, 1), -1), last[:, :-1]], axis=1)
-            pair = observed & (prev >= 0)
+            pair = judged & (prev >= 0)
             pc = np.maximum(prev, 0)
-            tv = t[:, 1:-1]
-            dtv = tv - np.take_along_axis(tv, pc, 1)
+            dtv = ti - np.take_along_axis(ti, pc, 1)
             lj = np.abs(lat - np.take_along_axis(lat, pc, 1)) / dtv
             sr = np.abs(delta - np.take_along_axis(delta, pc, 1)) / dtv
             m[:, 6] = _max(np.where(pair, lj, 0.0), 1) / l.max_lateral_jerk_mps3
             m[:, 4] = _max(np.where(pair, sr, 0.0), 1) / v.max_steering_rate_rps
 
-            # Objects at the points' times [K, T, M] (constant velocity).
+            # Objects: predicted along the road where they travel along it, else in a straight line.
             hl, hw = 0.5 * v.length_m, 0.5 * v.width_m
             ecx, ecy = self.footprint(x, y, h)
             o = objects.astype(np.float64)
+            road = right if len(right) >= 2 else (left if len(left) >= 2 else None)
             if len(o):
-                ox, oy, oh, osp, ohl, ohw = o[:, 0], o[:, 1], o[:, 2], o[:, 3], 0.5 * o[:, 4], 0.5 * o[:, 5]
-                ovx, ovy = osp * np.cos(oh), osp * np.sin(oh)
-                ocx, ocy = ox + ovx * t[..., None], oy + ovy * t[..., None]
-                collides = _overlap(ecx[..., None], ecy[..., None], h[..., None], hl, hw, ocx, ocy, oh, ohl,
-                                    ohw).any(axis=(1, 2))
-                # Following distance: the object's centre in the ego footprint's frame.
+                pred = _Prediction(o, road)
+                ohl, ohw, osp = 0.5 * o[:, 4], 0.5 * o[:, 5], o[:, 3]
+                # Objects more than 150 degrees off the heading, seen from the footprint at the first point: [K, M].
+                bx, by = o[:, 0] - ecx[:, :1], o[:, 1] - ecy[:, :1]
+                ahead = ~(np.cos(h[:, :1]) * bx + np.sin(h[:, :1]) * by < COS_BEHIND * np.hypot(bx, by))
+                # Boxes at the points' times [K, T, M]; collision of every point x object.
+                ocx, ocy, oh, od = pred.at(t[..., None])
+                collides = (_overlap(ecx[..., None], ecy[..., None], h[..., None], hl, hw, ocx, ocy, oh, ohl, ohw)
+                            & ahead[:, None, :]).any(axis=(1, 2))
+                # Following distance: the object's centre in the ego footprint's frame; across the road in the
+                # road's frame when both centres project onto the polyline (the object's from its prediction).
                 c, s = np.cos(h)[..., None], np.sin(h)[..., None]
                 ddx, ddy = ocx - ecx[..., None], ocy - ecy[..., None]
                 lon, latd = c * ddx + s * ddy, -s * ddx + c * ddy
+                if road is not None:
+                    ego_ok, ego_d = _project(road, ecx, ecy)[::2]
+                    straight = ~pred.on_road
+                    obj_ok, obj_d = np.broadcast_to(pred.on_road, od.shape).copy(), od.copy()
+                    if straight.any():
+                        s_ok, _, s_d, _ = _project(road, ocx[..., straight], ocy[..., straight])
+                        obj_ok[..., straight], obj_d[..., straight] = s_ok, s_d
+                    latd = np.where(ego_ok[..., None] & obj_ok, obj_d - ego_d[..., None], latd)
                 gap = lon - hl - ohl
-                lead = (lon > 0) & (np.abs(latd) <= hw + ohw) & (gap > 0)
+                lead = ahead[:, None, :] & (lon > 0) & (np.abs(latd) <= hw + ohw) & (gap > 0)
                 v_lead = np.maximum(osp * np.cos(oh - h[..., None]), 0.0)
                 v_rear = sp[..., None]
                 required = self.rss(v_rear, v_lead)
                 time_gap = l.time_gap_dry_s * (l.wet_time_gap_factor if wet else 1.0)
-                required = np.where(v_rear >= v_lead - 0.1, np.maximum(required, time_gap * v_rear), required)
+                # A plan that ends slower than the object (by 0.1 m/s) is restoring the gap: RSS alone.
+                restoring = (sp[:, -1, None] < v_lead[:, -1, :] - 0.1)[:, None, :]
+                required = np.where(~restoring & (v_rear >= v_lead - 0.1), np.maximum(required, time_gap * v_rear),
+                                    required)
                 m[:, 12] = _max(np.where(lead, required / np.where(lead, gap, 1.0), 0.0).reshape(k_modes, -1), 1)
-                # TTC: ego and objects at constant velocity from the first point, 0.1 s steps up to 3 s.
-                tau = (np.float32(0.1) * np.arange(31, dtype=np.float32)).astype(np.float64)  # [S]
-                p0 = P[:, 0]
-                px = p0[:, 1, None] + p0[:, 4, None] * np.cos(p0[:, 3, None]) * tau
-                py = p0[:, 2, None] + p0[:, 4, None] * np.sin(p0[:, 3, None]) * tau
-                pcx, pcy = self.footprint(px, py, p0[:, 3, None])
-                hit = np.any(_overlap(pcx[..., None], pcy[..., None], p0[:, 3, None, None], hl, hw,
-                                      ox + ovx * tau[:, None], oy + ovy * tau[:, None], oh, ohl, ohw), axis=2)  # [K, S]
-                ttc = np.where(np.any(hit, axis=1), tau[np.argmax(hit, axis=1)], np.inf)
+                # TTC: the ego along the plan (linear between samples, constant velocity after its end), the
+                # objects as predicted, at t0 + tau for tau = 0, 0.1, ..., 3 s.
+                tau = np.float32(0.1) * np.arange(31, dtype=np.float32)  # [S]
+                tt = (p32[:, 0, 0, None] + tau).astype(np.float64)  # [K, S]
+                seg = np.minimum((t[:, None, 1:-1] <= tt[..., None]).sum(axis=2), n_pts - 2)
+                pa, pb = (np.take_along_axis(P, (seg + d)[..., None], 1) for d in (0, 1))  # [K, S, 5]
+                u = np.clip((tt - pa[..., 0]) / (pb[..., 0] - pa[..., 0]), 0.0, 1.0)
+                inside = tt <= pb[..., 0]
+                dt_after = tt - pb[..., 0]
+                px = np.where(inside, pa[..., 1] + u * (pb[..., 1] - pa[..., 1]),
+                              pb[..., 1] + pb[..., 4] * np.cos(pb[..., 3]) * dt_after)
+                py = np.where(inside, pa[..., 2] + u * (pb[..., 2] - pa[..., 2]),
+                              pb[..., 2] + pb[..., 4] * np.sin(pb[..., 3]) * dt_after)
+                ph = np.where(inside, pa[..., 3] + u * _wrap(pb[..., 3] - pa[..., 3]), pb[..., 3])
+                pcx, pcy = self.footprint(px, py, ph)
+                qcx, qcy, qh, _ = pred.at(tt[..., None])
+                hit = np.any(_overlap(pcx[..., None], pcy[..., None], ph[..., None], hl, hw, qcx, qcy, qh, ohl, ohw)
+                             & ahead[:, None, :], axis=2)  # [K, S]
+                ttc = np.where(np.any(hit, axis=1), tau.astype(np.float64)[np.argmax(hit, axis=1)], np.inf)
                 m[:, 11] = np.where(collides, np.inf,
                                     np.where(np.isfinite(ttc), l.min_ttc_s / np.maximum(ttc, 1e-3), 0.0))
 
