@@ -1,6 +1,6 @@
 """ExecuTorch (XNNPACK delegate) running an engine's float twin, in fp32 and quantized int8 by PT2E.
 
-The module is the twin of ``wayvert.benchmark.peers.torch_module`` (the engine's own weights,
+The module is the twin of ``wayvert.calibration.torch_peer`` (the engine's own weights,
 dequantized), exported with ``torch.export``; int8 goes through torchao's PT2E (``prepare_pt2e`` /
 ``convert_pt2e``, XNNPACKQuantizer with the symmetric per-channel config: int8 per-channel weights, int8 per-tensor
 activations, min-max observers over the calibration feeds); both are lowered by ``to_edge_transform_and_lower``
@@ -141,7 +141,7 @@ class ExecuTorchRunner:
 def pte_file(net: Any, calibration: Sequence[dict[str, np.ndarray]], precision: str,
              path: Path) -> tuple[Path, list[str], list[str]]:
     """``path``, holding the .pte of ``net`` (a ``FloatNet``; built unless it exists), and its input and output names."""
-    from wayvert.benchmark.peers.torch_module import torch_twin
+    from wayvert.calibration.torch_peer import torch_twin
 
     module = torch_twin(net)
     if not path.exists():

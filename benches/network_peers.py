@@ -133,7 +133,7 @@ class NetworkCase:
             elif runtime == "torch":
                 import torch
 
-                from wayvert.benchmark.peers.torch_module import TorchRunner
+                from wayvert.calibration.torch_peer import TorchRunner
 
                 runner = TorchRunner(self.twin, threads)
                 prepare = lambda: torch.set_num_threads(threads)  # noqa: E731

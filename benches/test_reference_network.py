@@ -151,7 +151,7 @@ def _peer(case: Case, runtime: str, precision: str, threads: int) -> tuple[Calla
     cycle = itertools.cycle(case.feeds.float)
     if runtime == "torch":
         pytest.importorskip("torch")
-        from wayvert.benchmark.peers.torch_module import TorchRunner
+        from wayvert.calibration.torch_peer import TorchRunner
 
         runner: Any = TorchRunner(case.twin, threads)
     else:

@@ -9,7 +9,7 @@ from wayvert.graph.dequantized import float_network
 pytest.importorskip("onnxruntime")
 from wayvert.benchmark.peers.onnx_model import OrtSession, onnx_model  # noqa: E402
 from wayvert.benchmark.peers.ort_int8 import quantize_qdq  # noqa: E402
-from wayvert.benchmark.peers.torch_module import TorchRunner  # noqa: E402
+from wayvert.calibration.torch_peer import TorchRunner  # noqa: E402
 
 
 def _float_ops_net():

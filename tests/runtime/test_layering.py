@@ -21,7 +21,7 @@ BLOCKED = ("wayvert.training", "wayvert.calibration", "torch")
 # Benchmark peers run an engine's float twin in another framework; they import that framework, and nothing else
 # from outside the runtime, when a peer is asked for.
 OPTIONAL_PEERS = "wayvert.benchmark.peers"
-PEER_FRAMEWORKS = ("torch", "onnx", "onnxruntime")
+PEER_FRAMEWORKS = ("onnx", "onnxruntime")  # never torch: the PyTorch peer lives in the toolchain
 
 
 def _within(name: str, roots: tuple[str, ...]) -> bool:
@@ -69,7 +69,8 @@ def toolchain_imports(root: Path = RUNTIME) -> list[str]:
     bad = []
     for module, path in runtime_modules(root).items():
         names = imported_names(path.read_text(), module, path.name == "__init__.py")
-        bad += [f"{path.relative_to(root.parent)}:{line}: {name}" for line, name in names if _within(name, TOOLCHAIN)]
+        bad += [f"{path.relative_to(root.parent)}:{line}: {name}" for line, name in names
+                if _within(name, TOOLCHAIN + ("torch",))]
     return bad
 
 

@@ -62,10 +62,9 @@ def _peer_runners(path: str, compare: Sequence[str], threads: int, feeds: Engine
     net = float_network(path)
     out: list[tuple[str, str, Callable[[Any], Any], str]] = []
     if "torch" in compare:
-        try:
-            from wayvert.benchmark.peers.torch_module import TorchRunner
-        except ImportError as e:
-            raise InvalidArgumentError(f"--compare torch needs PyTorch (pip install 'wayvert[train]'): {e}") from e
+        from .torch_peer import load_torch_peer
+
+        TorchRunner = load_torch_peer().TorchRunner
         pkl = os.path.join(workdir, "twin.pkl")
         with open(pkl, "wb") as f:
             pickle.dump(net, f)

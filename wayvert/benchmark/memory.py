@@ -48,10 +48,10 @@ def _loader(runtime: str, model: str, threads: int) -> Callable[[], Callable[[],
             feeds = {i.name: np.zeros(i.shape, np.float32) for i in session.get_inputs()}
             return lambda: session.run(None, feeds)
         return load_ort
-    if runtime == "torch":  # PyTorch is imported by the peer module (the train extra), never by the runtime
-        from wayvert.benchmark.peers.torch_module import pickled_twin_loader
+    if runtime == "torch":  # PyTorch is imported by the toolchain's peer module (the train extra), never by the runtime
+        from .torch_peer import load_torch_peer
 
-        loader: Callable[[], Callable[[], Any]] = pickled_twin_loader(model, threads)
+        loader: Callable[[], Callable[[], Any]] = load_torch_peer().pickled_twin_loader(model, threads)
         return loader
     raise SystemExit(f"unknown runtime {runtime!r}")
 

@@ -1,4 +1,5 @@
-"""PyTorch eager fp32 of an engine's float twin: one ``torch.nn.functional`` call per op, weights as buffers."""
+"""PyTorch eager fp32 of an engine's float twin (a benchmark peer; toolchain side, found by the runtime through the
+``wayvert.bench_peers`` entry points): one ``torch.nn.functional`` call per op, weights as buffers."""
 from __future__ import annotations
 
 import math
