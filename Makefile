@@ -8,7 +8,7 @@ JOBS ?= $(shell nproc)
 # Anything that changes the native build or the package forces a reinstall.
 SOURCES := pyproject.toml CMakeLists.txt $(shell find cpp wayvert cmake -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' -o -name '*.cu' -o -name '*.inc' -o -name '*.py' -o -name '*.in' \) 2>/dev/null)
 
-.PHONY: demo test cpp-test asan-test aarch64-test py-test bench results engine clean
+.PHONY: demo test cpp-test asan-test aarch64-test py-test bench results engine select clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -121,10 +121,39 @@ results: $(RUN)/student/model.pt $(RUN)/student_no_bad_dreams/model.pt $(RUN)/st
 	  --model "student trained on left-hand traffic=$(RUN)/student_lht/model.pt" \
 	  --json $(RUN)/results.json --markdown $(RUN)/results.md
 
-# The reference engine shipped in the package (the demo's): the default student, entropy-calibrated, gated.
-engine: $(RUN)/student/model.pt
-	$(WV) calibrate $(RUN)/student/model.pt --data $(RUN)/data/train --val $(RUN)/data/val --method entropy \
-	  --profile orin-class-75w -o wayvert/data/reference.wvrt --report $(RUN)/calibration/entropy
+# The reference engine shipped in the package (the demo's, issue 14): the student trained by imitation (round 0),
+# then DAgger rounds (docs/training.md): each round's engine drives DAGGER_ROUTES routes of its own, the expert
+# labels every state it visits at 2 Hz, and the next student is trained on the expert's episodes plus every round's
+# fork episodes. Each round's student is calibrated (entropy, gated, orin-class-75w); `make select` drives every
+# round's engine on the selection routes (80000.., never the evaluation routes 70000..) and the shipped engine is
+# the round with the best closed-loop figure there (docs/results.md), copied by `make engine`.
+DAGGER_ROUTES ?= 24
+SELECT_ROUTES ?= 6
+DAGGER_ROUND ?= 2
+CALIBRATE = $(WV) calibrate $< --data $(RUN)/data/train --val $(RUN)/data/val --method entropy --profile orin-class-75w
+$(RUN)/student_dagger/r0/model.pt: $(RUN)/data/train/.done $(RUN)/data/val/.done
+	$(WV) train --config training/configs/student_dagger.toml --out $(@D)
+$(RUN)/engines/r%.wvrt: $(RUN)/student_dagger/r%/model.pt
+	$(CALIBRATE) -o $@ --report $(RUN)/calibration/dagger_r$*
+$(RUN)/data/dagger/r1/dagger.json: $(RUN)/engines/r0.wvrt
+	$(WV) dagger $< -o $(@D) --round 1 --routes $(DAGGER_ROUTES)
+$(RUN)/student_dagger/r1/model.pt: $(RUN)/data/dagger/r1/dagger.json
+	$(WV) train --config training/configs/student_dagger.toml --out $(@D) --set "data.aggregate=['$(RUN)/data/dagger/r1']"
+$(RUN)/data/dagger/r2/dagger.json: $(RUN)/engines/r1.wvrt
+	$(WV) dagger $< -o $(@D) --round 2 --routes $(DAGGER_ROUTES)
+$(RUN)/student_dagger/r2/model.pt: $(RUN)/data/dagger/r2/dagger.json
+	$(WV) train --config training/configs/student_dagger.toml --out $(@D) \
+	  --set "data.aggregate=['$(RUN)/data/dagger/r1', '$(RUN)/data/dagger/r2']"
+$(RUN)/select/r%.json: $(RUN)/engines/r%.wvrt
+	$(WV) eval --engine $< --routes $(SELECT_ROUTES) --seed 80000 --expert-every 0 --quiet --json $@ > /dev/null
+
+select: $(RUN)/select/r0.json $(RUN)/select/r1.json $(RUN)/select/r2.json
+	@for r in 0 1 2; do $(PY) -c "import json,sys; t=[v['total'] for k,v in json.load(open(sys.argv[1]))['rows'].items() \
+	  if k.startswith('engine')][0]; print('round', sys.argv[2], 'progress', t['progress_ratio'], 'fallback', \
+	  t['fallback_share'], 'incidents', t['collisions'] + t['lane_departures'])" $(RUN)/select/r$$r.json $$r; done
+
+engine: $(RUN)/engines/r$(DAGGER_ROUND).wvrt
+	cp $< wayvert/data/reference.wvrt
 
 clean:
 	rm -rf _build .skbuild $(VENV) build-cpp.log build-asan.log build-aarch64.log demo_out

@@ -1,4 +1,4 @@
-"""The trainer's subcommands of ``wayvert``: generate, train, distill, eval.
+"""The trainer's subcommands of ``wayvert``: generate, dagger, train, distill, eval.
 
 Importing this module needs no PyTorch (``wayvert --help`` must work for integrators); the commands import
 it when they run and say how to install it when it is missing.
@@ -29,6 +29,20 @@ def _cmd_generate(args: argparse.Namespace) -> int:
                          workers=args.workers, progress=not args.quiet)
     if isinstance(t, dict):
         print(json.dumps(t))
+    return 0
+
+
+def _cmd_dagger(args: argparse.Namespace) -> int:
+    from wayvert.training.data.dagger import collect
+
+    summary = collect(args.engine, args.out, routes=args.routes, round_=args.round, frames=args.frames,
+                      seed0=args.seed, workers=args.workers, progress=not args.quiet)
+    fallback = sum(r["fallback_frames"] for r in summary["routes"])
+    ticks = sum(r["ticks"] for r in summary["routes"])
+    print(json.dumps({"round": summary["round"], "episodes": summary["episodes"], "routes": len(summary["routes"]),
+                      "policy_fallback_share": round(fallback / max(ticks, 1), 4),
+                      "policy_incidents": sum(r["collided"] or r["departed"] for r in summary["routes"])}))
+    Path(args.out, "dagger.json").write_text(json.dumps(summary, indent=2) + "\n")
     return 0
 
 
@@ -113,6 +127,23 @@ def add_commands(sub: Any) -> None:
     g.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g.set_defaults(func=_cmd_generate)
+
+    d = sub.add_parser("dagger", help="one DAgger round: the engine drives, the expert labels the states it visits",
+                       description="DAgger with the synthetic world's expert (docs/training.md): drive --routes routes "
+                                   "with ENGINE through the canonical rig, sensor adapter, verifier and tracker; every "
+                                   "0.5 s fork the world, let the expert drive the copy for 4 s and write a fork episode "
+                                   "(the engine's last frame sets + the expert's future). Add OUT to the next "
+                                   "training's data.aggregate. numpy + the C++ runtime only.")
+    d.add_argument("engine", help="the policy: an engine (.wvrt) with the student's inputs")
+    d.add_argument("-o", "--out", required=True, help="folder to write the fork episodes into")
+    d.add_argument("--round", type=int, default=1, help="round number: names episodes, picks the route seeds")
+    d.add_argument("--routes", type=int, default=24, help="routes to drive (default 24)")
+    d.add_argument("--frames", type=int, default=200, help="ticks of 0.1 s per route (default 200)")
+    d.add_argument("--seed", type=int, default=None,
+                   help="first route's world seed (default 30000 + 1000 * round, away from evaluation routes)")
+    d.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    d.add_argument("--quiet", action="store_true", help="no progress bar")
+    d.set_defaults(func=_cmd_dagger)
 
     for name, distill in (("train", False), ("distill", True)):
         t = sub.add_parser(name, help=("imitation learning from demonstrations (teacher or student)" if not distill

@@ -27,6 +27,7 @@ class ConfigError(InvalidArgumentError):
 @dataclass
 class DataConfig:
     train: str = "runs/default/data/train"      # folder of episodes (or one episode)
+    aggregate: list = field(default_factory=list)  # more folders trained on with train (DAgger rounds' episodes)
     val: str = "runs/default/data/val"
     bad_dreams: bool = True                     # False: skip episodes recorded from perturbed starts
     workers: int = 0                            # DataLoader worker processes
@@ -136,6 +137,8 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
         for k in reversed(keys[:-1]):
             nested = {k: nested}
         _apply(cfg, nested, "--set")
+    if not all(isinstance(p, str) and p for p in cfg.data.aggregate):
+        raise ConfigError(f"data.aggregate must be a list of folder paths, got {cfg.data.aggregate!r}")
     if cfg.model.kind not in ("student", "teacher"):
         raise ConfigError(f"model.kind must be 'student' or 'teacher', got {cfg.model.kind!r}")
     return cfg

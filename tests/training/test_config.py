@@ -21,6 +21,9 @@ def test_defaults_then_file_then_overrides(tmp_path):
     ("optim = 3\n", "optim must be a table"),
     ("[model]\nkind = 'huge'\n", "model.kind must be"),
     ("[optim\n", "not valid TOML"),
+    ("[data]\naggregate = 'runs/x'\n", "data.aggregate must be list"),
+    ("[data]\naggregate = [1, 2]\n", "data.aggregate must be a list of folder paths"),
+    ("[data]\naggregate = ['']\n", "data.aggregate must be a list of folder paths"),
 ])
 def test_malformed_config_raises_config_error_naming_the_key(tmp_path, text, message):
     p = tmp_path / "c.toml"

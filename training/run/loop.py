@@ -51,7 +51,7 @@ class _Indexed(Dataset):
         return s
 
 
-def open_dataset(path: str, cfg: TrainConfig) -> EpisodeDataset:
+def open_dataset(path: str | list[str], cfg: TrainConfig) -> EpisodeDataset:
     where: Callable[[dict[str, Any]], bool] | None = None
     if not cfg.data.bad_dreams:
         where = lambda meta: not meta.get("bad_dreams", False)  # noqa: E731
@@ -109,7 +109,7 @@ def _train(cfg: TrainConfig, ranks: Ranks, *, distill: bool, resume: bool, progr
     if distill and not cfg.distill.teacher:
         raise ConfigError("distillation needs a teacher checkpoint: --teacher PATH or distill.teacher")
 
-    train_ds = _Indexed(open_dataset(cfg.data.train, cfg))
+    train_ds = _Indexed(open_dataset([cfg.data.train, *map(str, cfg.data.aggregate)], cfg))
     val_ds = open_dataset(cfg.data.val, cfg) if cfg.data.val else None
     if len(train_ds) == 0:
         raise ConfigError(f"no training samples in {cfg.data.train!r} (data.train): generate or convert episodes first")

@@ -66,6 +66,7 @@ class EnginePlanner:
         self.session = engine.session()
         self.command = np.zeros((1, len(schema.COMMANDS)), np.float32)
         self.last_mask: npt.NDArray[np.uint8] | None = None
+        self.last_frames: dict[str, npt.NDArray[np.uint8]] = {}   # the rig's frames of the last propose()
 
     def reset(self) -> None:
         """A fresh session (recurrent state cleared) for a new route."""
@@ -74,6 +75,7 @@ class EnginePlanner:
     def propose(self, world: World) -> tuple[F64, F64, dict[str, float]]:
         e = world.ego
         frames_now = self.renderer.render(world.scene())      # the cameras (simulated; not a runtime stage)
+        self.last_frames = frames_now
         t0 = time.perf_counter()
         tensor, self.last_mask = self.adapter.convert(frames_now)
         t1 = time.perf_counter()
