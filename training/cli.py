@@ -91,23 +91,37 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model_planner(name: str, path: str, threads: int) -> Any:
+    """A checkpoint behind the canonical cameras, built in the process that drives it (``wayvert eval --workers``)."""
+    import torch
+
+    from wayvert.training.evaluate.planners import ModelPlanner
+    from wayvert.training.run.checkpoint import load_model
+
+    if threads:
+        torch.set_num_threads(threads)
+    model, state = load_model(path)
+    return ModelPlanner(model, state["kind"], name)
+
+
 def _cmd_eval_engine(args: argparse.Namespace) -> int:
     """The deployed stack (numpy + the C++ runtime); --model checkpoints join through the same loop (PyTorch)."""
+    import functools
+
     from wayvert.closed_loop import EVAL_SEED0, evaluate_engine, write_results
 
-    extra = []
+    factories = []
     if args.model:
         _need_torch()
-        from wayvert.training.evaluate.planners import ModelPlanner
-        from wayvert.training.run.checkpoint import load_model
-
         for name, path in _models(args.model):
-            model, state = load_model(path)
-            extra.append(ModelPlanner(model, state["kind"], name))
+            if not Path(path).is_file():
+                from wayvert.errors import InvalidArgumentError
+                raise InvalidArgumentError(f"--model {name}: no checkpoint file {path}")
+            factories.append(functools.partial(_model_planner, name, path, 1 if args.workers > 1 else 0))
     say = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     results = evaluate_engine(args.engine, args.rig, args.routes, EVAL_SEED0 if args.route_seed is None
                               else args.route_seed, args.frames, expert_every=args.expert_every,
-                              extra_planners=extra, progress=say)
+                              extra_factories=factories, workers=args.workers, progress=say)
     write_results(results, args.json, args.markdown)
     return 0
 
@@ -189,6 +203,8 @@ def add_commands(sub: Any) -> None:
                    help="seed of the first route (default 70000 with --engine, the held-out evaluation routes; "
                         "90000 without)")
     e.add_argument("--left-hand", action="store_true", help="drive the routes in left-hand traffic (without --engine)")
+    e.add_argument("--workers", type=int, default=1,
+                   help="with --engine: processes sharing the routes (default 1; same figures with any number)")
     e.add_argument("--json", help="write all figures (and per-route results) here")
     e.add_argument("--markdown", help="write the tables here (Markdown)")
     e.add_argument("--quiet", action="store_true", help="no progress bars")

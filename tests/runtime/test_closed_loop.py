@@ -36,6 +36,20 @@ def test_eval_engine_drives_two_routes_and_writes_json_and_markdown(tmp_path: Pa
     assert "| expert |" in text and f"| {engine_row} |" in text and "expert plans rejected" in text
 
 
+def test_routes_shared_among_processes_give_the_same_figures() -> None:
+    from wayvert.closed_loop import evaluate_engine
+
+    one = evaluate_engine(reference_engine_path(), "nuscenes_like_6cam", 3, frames=10, expert_every=5)
+    two = evaluate_engine(reference_engine_path(), "nuscenes_like_6cam", 3, frames=10, expert_every=5, workers=2)
+    assert two["setup"]["seeds"] == one["setup"]["seeds"] and two["setup"]["workers"] == 2
+    assert two["rows"] == one["rows"]
+
+
+def test_eval_bad_workers_or_missing_engine_are_usage_errors(tmp_path: Path) -> None:
+    assert main(["eval", "--engine", reference_engine_path(), "--workers", "0", "--quiet"]) == 2
+    assert main(["eval", "--engine", str(tmp_path / "none.wvrt"), "--quiet"]) == 2
+
+
 def test_eval_without_data_or_engine_is_a_usage_error() -> None:
     assert main(["eval", "--routes", "1"]) == 2
 

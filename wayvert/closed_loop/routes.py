@@ -159,28 +159,79 @@ def markdown_report(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def evaluate_engine(engine_path: str, rig: str, routes: int, seed0: int = EVAL_SEED0, frames: int = 200, *,
-                    expert_every: int = 1, extra_planners: Sequence[Planner] = (),
-                    progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """``wayvert eval --engine``: the engine behind rig ``rig`` (a shipped rig's name or a rig JSON file), beside
-    the expert and constant velocity (and ``extra_planners``), on routes ``seed0`` .. ``seed0 + routes - 1``."""
+PlannerFactory = Callable[[], Planner]
+
+
+def _engine_planner(engine_path: str, rig: str) -> Planner:
     from wayvert.engine import Engine
-    from wayvert.errors import InvalidArgumentError
     from wayvert.sensors import shipped_rig
     from wayvert.sensors.rig import Rig
 
     from .planners import EnginePlanner
 
-    if routes < 1 or frames < 1:
-        raise InvalidArgumentError(f"--routes and --frames must be >= 1, got {routes} and {frames}")
     engine = Engine.load(engine_path)
     car_rig = Rig.load(rig) if rig.endswith(".json") else shipped_rig(rig)
     model = engine.meta.get("model")
     name = f"engine {model.get('name', '')}".strip() if isinstance(model, dict) else "engine"
-    planner = EnginePlanner(engine, car_rig, name=name)
-    res = evaluate_routes([planner, *extra_planners], list(range(seed0, seed0 + routes)), frames,
-                          expert_every=expert_every, progress=progress)
-    res["setup"].update(engine=str(engine_path), rig=rig)
+    return EnginePlanner(engine, car_rig, name=name)
+
+
+def _routes_job(job: tuple[str, str, list[int], int, int, Sequence[PlannerFactory]]) -> dict[str, Any]:
+    engine_path, rig, seeds, frames, expert_every, factories = job
+    planners = [_engine_planner(engine_path, rig), *(f() for f in factories)]
+    return evaluate_routes(planners, seeds, frames, expert_every=expert_every)
+
+
+def merge_results(parts: Sequence[dict[str, Any]], seconds: float) -> dict[str, Any]:
+    """One result from ``evaluate_routes`` results on disjoint seeds (rows in the first part's order, routes by
+    seed, totals recomputed)."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for part in parts:
+        for name, row in part["rows"].items():
+            rows.setdefault(name, []).extend(row["per_route"])
+    setup = dict(parts[0]["setup"])
+    setup.update(seeds=sorted(s for p in parts for s in p["setup"]["seeds"]), seconds=round(seconds, 1))
+    return {"setup": setup, "rows": {name: {"total": totals(sorted(per, key=lambda r: r["seed"])),
+                                            "per_route": sorted(per, key=lambda r: r["seed"])}
+                                     for name, per in rows.items()}}
+
+
+def evaluate_engine(engine_path: str, rig: str, routes: int, seed0: int = EVAL_SEED0, frames: int = 200, *,
+                    expert_every: int = 1, extra_planners: Sequence[Planner] = (),
+                    extra_factories: Sequence[PlannerFactory] = (), workers: int = 1,
+                    progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """``wayvert eval --engine``: the engine behind rig ``rig`` (a shipped rig's name or a rig JSON file), beside
+    the expert and constant velocity (and ``extra_planners``, or ``extra_factories`` that make them), on routes
+    ``seed0`` .. ``seed0 + routes - 1``. ``workers`` > 1: routes are shared among that many processes, each
+    building its own planners (``extra_factories`` must then be picklable; ``extra_planners`` are not allowed);
+    the figures are the same as with one process, since every drive is a function of its seed."""
+    import multiprocessing
+    from pathlib import Path
+
+    from wayvert.errors import InvalidArgumentError
+
+    if routes < 1 or frames < 1 or workers < 1:
+        raise InvalidArgumentError(f"--routes, --frames and --workers must be >= 1, got {routes}, {frames}, {workers}")
+    if not Path(engine_path).is_file():
+        raise InvalidArgumentError(f"no engine file {engine_path}")
+    seeds = list(range(seed0, seed0 + routes))
+    if workers == 1 or routes == 1:
+        planners = [_engine_planner(engine_path, rig), *extra_planners, *(f() for f in extra_factories)]
+        res = evaluate_routes(planners, seeds, frames, expert_every=expert_every, progress=progress)
+    else:
+        if extra_planners:
+            raise InvalidArgumentError("evaluate_engine: with workers > 1 pass extra_factories, not planner objects")
+        t0 = time.perf_counter()
+        n = min(workers, routes)
+        jobs = [(str(engine_path), rig, seeds[i::n], frames, expert_every, tuple(extra_factories)) for i in range(n)]
+        parts = []
+        with multiprocessing.get_context().Pool(n) as pool:
+            for part in pool.imap_unordered(_routes_job, jobs):
+                parts.append(part)
+                if progress:
+                    progress(f"routes {part['setup']['seeds']} done")
+        res = merge_results(parts, time.perf_counter() - t0)
+    res["setup"].update(engine=str(engine_path), rig=rig, workers=workers)
     return res
 
 
