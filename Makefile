@@ -134,6 +134,7 @@ CALIBRATE = $(WV) calibrate $< --data $(RUN)/data/train --val $(RUN)/data/val --
 $(RUN)/student_dagger/r0/model.pt: $(RUN)/data/train/.done $(RUN)/data/val/.done
 	$(WV) train --config training/configs/student_dagger.toml --out $(@D)
 $(RUN)/engines/r%.wvrt: $(RUN)/student_dagger/r%/model.pt
+	mkdir -p $(@D)
 	$(CALIBRATE) -o $@ --report $(RUN)/calibration/dagger_r$*
 $(RUN)/data/dagger/r1/dagger.json: $(RUN)/engines/r0.wvrt
 	$(WV) dagger $< -o $(@D) --round 1 --routes $(DAGGER_ROUTES)

@@ -10,7 +10,7 @@ import torch
 import wayvert
 from wayvert import quant, reference
 from wayvert.build import EngineBuilder
-from wayvert.errors import BuildError
+from wayvert.errors import BuildError, EngineIOError
 
 #: Meta keys the builder computes from the graph itself (docs/engine-format.md section 6).
 COMPUTED_META = ("format", "inputs", "outputs", "state", "ops")
@@ -25,7 +25,10 @@ def write_engine(builder: EngineBuilder, path: str | os.PathLike[str], meta: Map
     if clash:
         raise BuildError(f"meta keys {clash} are computed from the graph and cannot be set")
     builder.meta.update(extra)
-    return builder.write(path)
+    try:
+        return builder.write(path)
+    except OSError as e:
+        raise EngineIOError(f"cannot write the engine to {path}: {e.strerror}") from None
 
 
 def _image_spec(engine: wayvert.Engine | EngineBuilder) -> tuple[float, int]:

@@ -20,7 +20,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 
 import wayvert
-from wayvert.errors import WayvertError
+from wayvert.errors import EngineIOError, WayvertError
 from wayvert.training.data.dataset import EpisodeDataset
 from wayvert.training.run.checkpoint import load_model
 
@@ -109,6 +109,11 @@ def calibrate_checkpoint(run: CalibrationRun) -> dict[str, Any]:
     from .target import estimate_on_profile
 
     t0 = time.perf_counter()
+    out_dir = Path(run.output).parent
+    try:   # before minutes of work, not after: the engine's folder must be there and writable
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise EngineIOError(f"calibrate: cannot create the output folder {out_dir}: {e.strerror}") from None
     model, state = load_model(run.checkpoint)
     if getattr(model, "kind", None) != "student":
         raise EngineRefused(f"{run.checkpoint} holds a {state.get('kind')!r}; only a student lowers to the int8 runtime")

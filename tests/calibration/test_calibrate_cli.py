@@ -69,3 +69,14 @@ def test_over_budget_is_refused_unless_allowed_and_then_recorded(student, tmp_pa
     assert _calibrate(student, out, "--tolerance", "10", "--profile", str(profile), "--allow-over-budget") == 0
     prof = wayvert.Engine.load(out).meta["profile"]
     assert prof["allow_over_budget"] and prof["over_budget"] and not prof["meets_power"]
+
+
+def test_the_engines_folder_is_made_and_an_unwritable_one_is_a_typed_error(student, tmp_path, capsys):
+    """Regression: `-o runs/x/engines/r0.wvrt` into a folder that did not exist yet died with a FileNotFoundError
+    traceback after the whole calibration."""
+    out = tmp_path / "new" / "folder" / "e.wvrt"
+    assert _calibrate(student, out, "--tolerance", "10") == 0 and wayvert.Engine.load(out).meta["accuracy"]
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    assert _calibrate(student, blocker / "e.wvrt", "--tolerance", "10") == 3      # engine I/O error, no traceback
+    assert "cannot create the output folder" in capsys.readouterr().err

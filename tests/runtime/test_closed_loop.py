@@ -50,6 +50,23 @@ def test_eval_bad_workers_or_missing_engine_are_usage_errors(tmp_path: Path) -> 
     assert main(["eval", "--engine", str(tmp_path / "none.wvrt"), "--quiet"]) == 2
 
 
+def test_view_coverage_says_which_canonical_views_a_rig_fills() -> None:
+    from wayvert.closed_loop.planners import view_coverage
+    from wayvert.engine import Engine
+    from wayvert.sensors import SensorAdapter, shipped_rig
+    from wayvert.sensors.rig import Rig
+
+    canonical = Rig.from_dict(Engine.load(reference_engine_path()).meta["canonical_rig"])
+    six = shipped_rig("nuscenes_like_6cam")
+    full = view_coverage(SensorAdapter(six, canonical), six, canonical)
+    assert list(full) == [c.name for c in canonical.cameras] and min(full.values()) > 0.98
+    d = six.to_dict()
+    d["cameras"] = [c for c in d["cameras"] if "front" in c["name"] and "left" not in c["name"]]
+    fewer = Rig.from_dict(d)
+    part = view_coverage(SensorAdapter(fewer, canonical), fewer, canonical)
+    assert part["front"] > 0.98 and part["front_left"] < full["front_left"] - 0.2
+
+
 def test_eval_without_data_or_engine_is_a_usage_error() -> None:
     assert main(["eval", "--routes", "1"]) == 2
 

@@ -42,6 +42,15 @@ class ConstantVelocityPlanner:
         return np.stack([t, v * t, z, z, np.full_like(t, v)], 1)[None], np.zeros(1), {}
 
 
+def view_coverage(adapter: SensorAdapter, rig: Rig, canonical: Rig) -> dict[str, float]:
+    """Share of each canonical view's pixels that the rig's cameras fill (the adapter's validity mask)."""
+    from wayvert.sensors import FRAME_SHAPES
+
+    zeros = {c.name: np.zeros(FRAME_SHAPES[c.pixel_format](c.width, c.height), np.uint8) for c in rig.cameras}
+    mask = adapter.convert(zeros)[1]
+    return {c.name: round(float((mask[i] > 0).mean()), 4) for i, c in enumerate(canonical.cameras)}
+
+
 def cameras_needed(adapter: SensorAdapter, rig: Rig) -> list[str]:
     """The rig's cameras that contribute to some canonical view (the others need not be rendered)."""
     from wayvert.sensors import FRAME_SHAPES
@@ -61,6 +70,7 @@ class EnginePlanner:
         self.canonical = Rig.from_dict(engine.meta["canonical_rig"])
         self.adapter = SensorAdapter(rig, self.canonical, scale=spec.scale, zero_point=spec.zero_point)
         self.renderer = Renderer(rig, max_internal_width=RENDER_INTERNAL_WIDTH)
+        self.coverage = view_coverage(self.adapter, rig, self.canonical)
         needed = cameras_needed(self.adapter, rig)
         self.renderer.cams = [c for c in self.renderer.cams if c.name in needed]
         self.session = engine.session()

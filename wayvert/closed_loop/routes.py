@@ -127,7 +127,10 @@ def markdown_report(results: dict[str, Any]) -> str:
     seeds = s["seeds"]
     lines = [f"Deployed stack, closed loop: {len(seeds)} routes (world seeds {seeds[0]}-{seeds[-1]}), "
              f"{s['frames']} ticks of {s['frame_dt_s']} s each; a route ends at a collision or lane departure. "
-             "Progress is along the road against the expert's on the same seed.", "",
+             "Progress is along the road against the expert's on the same seed."
+             + (f" Rig {s['rig']}: share of each canonical view its cameras fill: "
+                + ", ".join(f"{k} {v:.0%}" for k, v in s["view_coverage"].items()) + "."
+                if s.get("view_coverage") else ""), "",
              "| row | km | progress vs expert | route completion | fallback share | collisions/km | departures/km "
              "| uncomfortable share | comfortable routes | expert plans rejected |",
              "|---|---|---|---|---|---|---|---|---|---|"]
@@ -179,7 +182,9 @@ def _engine_planner(engine_path: str, rig: str) -> Planner:
 def _routes_job(job: tuple[str, str, list[int], int, int, Sequence[PlannerFactory]]) -> dict[str, Any]:
     engine_path, rig, seeds, frames, expert_every, factories = job
     planners = [_engine_planner(engine_path, rig), *(f() for f in factories)]
-    return evaluate_routes(planners, seeds, frames, expert_every=expert_every)
+    res = evaluate_routes(planners, seeds, frames, expert_every=expert_every)
+    res["setup"]["view_coverage"] = getattr(planners[0], "coverage", None)
+    return res
 
 
 def merge_results(parts: Sequence[dict[str, Any]], seconds: float) -> dict[str, Any]:
@@ -218,6 +223,7 @@ def evaluate_engine(engine_path: str, rig: str, routes: int, seed0: int = EVAL_S
     if workers == 1 or routes == 1:
         planners = [_engine_planner(engine_path, rig), *extra_planners, *(f() for f in extra_factories)]
         res = evaluate_routes(planners, seeds, frames, expert_every=expert_every, progress=progress)
+        res["setup"]["view_coverage"] = getattr(planners[0], "coverage", None)
     else:
         if extra_planners:
             raise InvalidArgumentError("evaluate_engine: with workers > 1 pass extra_factories, not planner objects")
