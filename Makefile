@@ -146,7 +146,7 @@ $(RUN)/student_dagger/r2/model.pt: $(RUN)/data/dagger/r2/dagger.json
 	$(WV) train --config training/configs/student_dagger.toml --out $(@D) \
 	  --set "data.aggregate=['$(RUN)/data/dagger/r1', '$(RUN)/data/dagger/r2']"
 $(RUN)/select/r%.json: $(RUN)/engines/r%.wvrt
-	$(WV) eval --engine $< --routes $(SELECT_ROUTES) --seed 80000 --expert-every 0 --quiet --json $@ > /dev/null
+	$(WV) eval --engine $< --routes $(SELECT_ROUTES) --seed 80000 --expert-every 0 --workers 2 --quiet --json $@ > /dev/null
 
 select: $(RUN)/select/r0.json $(RUN)/select/r1.json $(RUN)/select/r2.json
 	@for r in 0 1 2; do $(PY) -c "import json,sys; t=[v['total'] for k,v in json.load(open(sys.argv[1]))['rows'].items() \

@@ -153,6 +153,25 @@ def _overlap(acx: F64, acy: F64, ah: F64, ahl: Any, ahw: Any, bcx: F64, bcy: F64
     return hit
 
 
+def _clearance(line: F32, side: float, cx: F64, cy: F64) -> tuple[F64, F64]:
+    """(distance to the nearest judged segment, +inf where none; signed clearance) of corners (cx, cy) from a
+    boundary polyline, as the C++ verifier measures them (section 6.9)."""
+    a = line[:-1].astype(np.float64)
+    sx, sy = line[1:, 0] - a[:, 0], line[1:, 1] - a[:, 1]
+    len2 = sx * sx + sy * sy
+    qx, qy = cx[..., None] - a[:, 0], cy[..., None] - a[:, 1]  # [..., N-1]
+    u = (qx * sx + qy * sy) / len2
+    seg = np.arange(len(a))
+    skip = (len2 <= 0) | ((u < 0) & (seg == 0)) | ((u > 1) & (seg == len(a) - 1))
+    uc = np.clip(u, 0.0, 1.0)
+    d = np.hypot(uc * sx - qx, uc * sy - qy)
+    d = np.where(skip, np.inf, d)
+    best = np.argmin(d, axis=-1)[..., None]
+    dist = np.take_along_axis(d, best, -1)[..., 0]
+    cross = np.take_along_axis(sx * qy - sy * qx, best, -1)[..., 0]
+    return dist, side * np.where(cross >= 0, dist, -dist)
+
+
 def _max(a: F64, axis: Any) -> F64:
     return a.max(axis=axis, initial=0.0) if a.size else np.zeros(a.shape[0])
 
@@ -371,30 +390,27 @@ class NumpyVerifier:
                 m[:, 11] = np.where(collides, np.inf,
                                     np.where(np.isfinite(ttc), l.min_ttc_s / np.maximum(ttc, 1e-3), 0.0))
 
-            # Drivable area: every footprint corner against every segment of each boundary.
+            # Drivable area: every footprint corner against every segment of each boundary; the clearance asked
+            # for is boundary_margin_m, or, when the ego footprint's clearance now c is smaller but positive, c at
+            # the last sample and c / 2 before it.
             cs, sn = np.cos(h), np.sin(h)
             lx, ly = np.asarray([hl, -hl, -hl, hl]), np.asarray([hw, hw, -hw, -hw])
             cx = ecx[..., None] + cs[..., None] * lx - sn[..., None] * ly  # [K, T, 4]
             cy = ecy[..., None] + sn[..., None] * lx + cs[..., None] * ly
+            ncx, ncy = self.footprint(np.zeros(1), np.zeros(1), np.zeros(1))
+            ncx, ncy = ncx[0] + lx, ncy[0] + ly  # [4]: the footprint now (heading 0 at the origin)
             ratio = np.zeros(k_modes)
             for line, side in ((left, -1.0), (right, 1.0)):
                 if len(line) < 2:
                     continue
-                a = line[:-1].astype(np.float64)
-                sx, sy = line[1:, 0] - a[:, 0], line[1:, 1] - a[:, 1]
-                len2 = sx * sx + sy * sy
-                qx, qy = cx[..., None] - a[:, 0], cy[..., None] - a[:, 1]  # [K, T, 4, N-1]
-                u = (qx * sx + qy * sy) / len2
-                seg = np.arange(len(a))
-                skip = (len2 <= 0) | ((u < 0) & (seg == 0)) | ((u > 1) & (seg == len(a) - 1))
-                uc = np.clip(u, 0.0, 1.0)
-                d = np.hypot(uc * sx - qx, uc * sy - qy)
-                d = np.where(skip, np.inf, d)
-                best = np.argmin(d, axis=-1)[..., None]
-                dist = np.take_along_axis(d, best, -1)[..., 0]
-                cross = np.take_along_axis(sx * qy - sy * qx, best, -1)[..., 0]
-                clearance = side * np.where(cross >= 0, dist, -dist)
-                r = np.where(clearance > 0, l.boundary_margin_m / clearance, np.inf)
+                now_dist, now_clear = _clearance(line, side, ncx, ncy)
+                now = np.min(np.where(np.isfinite(now_dist), now_clear, np.inf))
+                inside = 0.0 < now < l.boundary_margin_m
+                required = np.full(n_pts, 0.5 * now if inside else l.boundary_margin_m)
+                required[-1] = now if inside else l.boundary_margin_m
+                dist, clearance = _clearance(line, side, cx, cy)
+                required = np.broadcast_to(required[None, :, None], clearance.shape)
+                r = np.where(clearance > 0, required / clearance, np.inf)
                 r = np.where(np.isfinite(dist), r, 0.0)  # no segment judged this corner
                 ratio = np.maximum(ratio, r.reshape(k_modes, -1).max(axis=1))
             m[:, 13] = ratio

@@ -122,6 +122,37 @@ def test_leaving_the_road_edge_fails_drivable_area_by_footprint_not_centre() -> 
     assert verdict.chosen == 0
 
 
+def test_a_car_already_inside_the_margin_may_keep_its_clearance_but_not_end_closer() -> None:
+    """Regression (issue 14): a car whose footprint was already closer than boundary_margin_m (0.25 m) to the road
+    edge failed every plan, the fallback's too, and stayed stopped there for good. Now a plan must end no closer
+    than the car is and may give up half of that clearance on the way (the rear swings out as it turns away)."""
+    xs = np.linspace(-5, 80, 30)
+    left = np.stack([xs, np.full_like(xs, 5.25)], axis=1)
+    right = np.stack([xs, np.full_like(xs, -1.10)], axis=1)  # the right corners are 1.10 - 0.95 = 0.15 m inside
+    for v in (0.0, 8.0):
+        points = 40
+        straight = constant(v, points) if v else trajectory(np.linspace(0.0, 2.0, points))   # keeps 0.15 m
+        closer = trajectory(np.full(points, max(v, 2.0)), -0.05 * np.clip(np.arange(points) * DT, 0, 1))  # 0.10 m
+        back = trajectory(np.full(points, max(v, 2.0)), 0.4 * np.clip(np.arange(points) * DT / 3, 0, 1) ** 2)
+        verdict = Verifier().check(np.stack([closer, straight, back]), [0.9, 0.5, 0.1], EgoState(v),
+                                   boundaries=(left, right))
+        assert Reason.DRIVABLE_AREA in verdict.reasons[0], v
+        assert Reason.DRIVABLE_AREA not in verdict.reasons[1] and Reason.DRIVABLE_AREA not in verdict.reasons[2], v
+        assert not verdict.fallback_used
+    # dipping to 0.05 m on the way (under half of the 0.15 m the car has) fails though it ends where it began
+    t = np.arange(40) * DT
+    dip = trajectory(np.full(40, 8.0), -0.10 * np.sin(np.pi * t / t[-1]))
+    assert Reason.DRIVABLE_AREA in Verifier().check(dip[None], [1.0], EgoState(8.0), boundaries=(left, right)).reasons[0]
+    # with the margin available, the full 0.25 m is asked for, as before
+    roomy = np.stack([xs, np.full_like(xs, -1.30)], axis=1)                     # 0.35 m inside
+    hug = trajectory(np.full(40, 8.0), -0.15 * np.clip(np.arange(40) * DT, 0, 1))   # ends 0.20 m inside
+    assert Reason.DRIVABLE_AREA in Verifier().check(hug[None], [1.0], EgoState(8.0), boundaries=(left, roomy)).reasons[0]
+    # a car already past the edge fails every plan
+    past = np.stack([xs, np.full_like(xs, -0.90)], axis=1)
+    assert Reason.DRIVABLE_AREA in Verifier().check(constant(8.0, 40)[None], [1.0], EgoState(8.0),
+                                                    boundaries=(left, past)).reasons[0]
+
+
 def test_all_modes_unsafe_gives_a_fallback_that_brakes_to_a_stop_within_limits() -> None:
     v, points = 12.0, 60
     nan_mode = constant(v, points)

@@ -36,23 +36,57 @@ bool signed_distance(const float* line, int count, float px, float py, float* ou
 
 }  // namespace
 
+namespace {
+
+// Smallest clearance of the footprint's corners at (x, y, heading) from one boundary (side -1: left, +1: right);
+// +inf when no corner is judged against it.
+float footprint_clearance(const VehicleProfile& vehicle, float x, float y, float heading, const float* line, int count,
+                          float side) {
+  float xs[4], ys[4];
+  corners(ego_footprint(vehicle, x, y, heading), xs, ys);
+  float best = INFINITY;
+  for (int c = 0; c < 4; ++c) {
+    float d;
+    if (signed_distance(line, count, xs[c], ys[c], &d)) best = std::min(best, side * d);
+  }
+  return best;
+}
+
+}  // namespace
+
 void drivable_area_margin(const float* pts, int points, const VerifierInput& in, const VehicleProfile& vehicle,
                           const Limits& limits, float* m) {
+  // The clearance each boundary asks for: boundary_margin_m at every sample, unless the ego (its footprint now, at
+  // the origin of the ego frame) is already closer than that but still inside. Then the plan must end at least
+  // as far from the boundary as the car is now, and on its way may give up at most half of that clearance (the
+  // rear overhang swings towards the boundary as the car turns away from it). Without this a car inside the
+  // margin fails every plan, the fallback's too, and stops there for good (issue 14).
+  const float* lines[2] = {in.left_boundary, in.right_boundary};
+  const int counts[2] = {in.left_count, in.right_count};
+  const float sides[2] = {-1.f, 1.f};  // clearance: right of the left boundary, left of the right one
+  float at_end[2], on_way[2];
+  for (int b = 0; b < 2; ++b) {
+    at_end[b] = on_way[b] = limits.boundary_margin_m;
+    if (counts[b] < 2) continue;
+    const float now = footprint_clearance(vehicle, 0.f, 0.f, 0.f, lines[b], counts[b], sides[b]);
+    if (now > 0.f && now < limits.boundary_margin_m) {
+      at_end[b] = now;
+      on_way[b] = 0.5f * now;
+    }
+  }
   float ratio = 0.f;
   for (int i = 0; i < points; ++i) {
     const float* p = pts + i * kPointFields;
     float xs[4], ys[4];
     corners(ego_footprint(vehicle, p[1], p[2], p[3]), xs, ys);
     for (int c = 0; c < 4; ++c) {
-      float d;
-      // Clearance: right of the left boundary (negative signed distance), left of the right boundary.
-      if (in.left_count >= 2 && signed_distance(in.left_boundary, in.left_count, xs[c], ys[c], &d)) {
-        const float clearance = -d;
-        ratio = std::max(ratio, clearance > 0.f ? limits.boundary_margin_m / clearance : INFINITY);
-      }
-      if (in.right_count >= 2 && signed_distance(in.right_boundary, in.right_count, xs[c], ys[c], &d)) {
-        const float clearance = d;
-        ratio = std::max(ratio, clearance > 0.f ? limits.boundary_margin_m / clearance : INFINITY);
+      for (int b = 0; b < 2; ++b) {
+        float d;
+        if (counts[b] >= 2 && signed_distance(lines[b], counts[b], xs[c], ys[c], &d)) {
+          const float clearance = sides[b] * d;
+          const float required = i + 1 == points ? at_end[b] : on_way[b];
+          ratio = std::max(ratio, clearance > 0.f ? required / clearance : INFINITY);
+        }
       }
     }
   }
