@@ -392,7 +392,8 @@ class NumpyVerifier:
 
             # Drivable area: every footprint corner against every segment of each boundary; the clearance asked
             # for is boundary_margin_m, or, when the ego footprint's clearance now c is smaller but positive, c at
-            # the last sample and c / 2 before it.
+            # the last sample and c / 2 before it; when c <= 0, c + margin / 2 at the last sample and c - margin / 2
+            # before it, both shifted by margin - c (docs/verifier.md 6.9).
             cs, sn = np.cos(h), np.sin(h)
             lx, ly = np.asarray([hl, -hl, -hl, hl]), np.asarray([hw, hw, -hw, -hw])
             cx = ecx[..., None] + cs[..., None] * lx - sn[..., None] * ly  # [K, T, 4]
@@ -405,11 +406,15 @@ class NumpyVerifier:
                     continue
                 now_dist, now_clear = _clearance(line, side, ncx, ncy)
                 now = np.min(np.where(np.isfinite(now_dist), now_clear, np.inf))
-                inside = 0.0 < now < l.boundary_margin_m
-                required = np.full(n_pts, 0.5 * now if inside else l.boundary_margin_m)
-                required[-1] = now if inside else l.boundary_margin_m
+                mg = l.boundary_margin_m
+                required, shift = np.full(n_pts, mg), 0.0
+                if 0.0 < now < mg:            # inside the margin: keep what the car has
+                    required[:], required[-1] = 0.5 * now, now
+                elif now <= 0.0:              # on or past the boundary: head back in
+                    required[:], required[-1], shift = now - 0.5 * mg, now + 0.5 * mg, mg - now
                 dist, clearance = _clearance(line, side, cx, cy)
-                required = np.broadcast_to(required[None, :, None], clearance.shape)
+                clearance = clearance + shift
+                required = np.broadcast_to(required[None, :, None] + shift, clearance.shape)
                 r = np.where(clearance > 0, required / clearance, np.inf)
                 r = np.where(np.isfinite(dist), r, 0.0)  # no segment judged this corner
                 ratio = np.maximum(ratio, r.reshape(k_modes, -1).max(axis=1))

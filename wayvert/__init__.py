@@ -4,6 +4,28 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+
+def _check_core() -> None:
+    """Fail with what to do when the compiled core is missing: typically Python was started in the repository's
+    root, where the source folder ``wayvert/`` shadows the installed package (numpy says the same)."""
+    import glob
+    import os
+
+    try:
+        from wayvert import _core  # noqa: F401
+    except ImportError as exc:
+        here = os.path.dirname(os.path.abspath(__file__))
+        if any(not p.endswith(".pyi") for p in glob.glob(os.path.join(here, "_core.*"))):
+            raise                                   # the extension is there but does not load: a real error
+        raise ImportError(
+            f"wayvert's compiled core (wayvert._core) is not in {here}: this looks like the source tree, which "
+            "shadows the installed package when Python starts in the repository's root. Start Python from "
+            "another folder (the package is installed by `make demo`, `make test` or `pip install .`)."
+        ) from exc
+
+
+_check_core()
+
 from wayvert.errors import (  # noqa: E402
     BuildError,
     EngineFormatError,
@@ -22,7 +44,7 @@ from wayvert.sensors.rig import Rig  # noqa: E402
 
 
 def cpu_isa() -> str:
-    """Instruction set the CPU kernels dispatched to on this machine: "avx2", "neon" or "scalar"."""
+    """Instruction set the CPU kernels dispatched to on this machine, e.g. "avx512vnni", "avx2", "neon", "scalar"."""
     from wayvert import _core
 
     return str(_core.cpu_isa())

@@ -147,10 +147,38 @@ def test_a_car_already_inside_the_margin_may_keep_its_clearance_but_not_end_clos
     roomy = np.stack([xs, np.full_like(xs, -1.30)], axis=1)                     # 0.35 m inside
     hug = trajectory(np.full(40, 8.0), -0.15 * np.clip(np.arange(40) * DT, 0, 1))   # ends 0.20 m inside
     assert Reason.DRIVABLE_AREA in Verifier().check(hug[None], [1.0], EgoState(8.0), boundaries=(left, roomy)).reasons[0]
-    # a car already past the edge fails every plan
+    # a car already past the edge may not keep going along it (test below)
     past = np.stack([xs, np.full_like(xs, -0.90)], axis=1)
     assert Reason.DRIVABLE_AREA in Verifier().check(constant(8.0, 40)[None], [1.0], EgoState(8.0),
                                                     boundaries=(left, past)).reasons[0]
+
+
+def test_a_car_with_a_corner_past_the_edge_must_head_back_in_and_may_not_go_further_out() -> None:
+    """Regression (issue 14): the fallback brakes along its arc, which can drift a footprint corner past the road
+    edge; then every plan failed drivable_area (a corner past a boundary is an infinite margin), the fallback was
+    driven again, and the car stood there for the rest of the route. Now such a car must end its plan half a
+    margin (0.125 m) further in than it is, and may go at most half a margin further out on the way."""
+    xs = np.linspace(-5, 80, 30)
+    left = np.stack([xs, np.full_like(xs, 5.25)], axis=1)
+    past = np.stack([xs, np.full_like(xs, -0.90)], axis=1)      # the right corners are 0.05 m past the edge
+    points = 40
+    for v in (0.0, 3.0):
+        speeds = np.linspace(v, v + 2.0, points)
+        along = trajectory(speeds)                              # stays 0.05 m past
+        u = along[:, 1] / along[-1, 1]                          # share of the distance driven
+        ease = u * u * (3 - 2 * u)                              # a lateral shift over the whole distance
+        back = trajectory(speeds, 0.30 * ease)                  # ends 0.25 m inside
+        barely = trajectory(speeds, 0.10 * ease)                # ends 0.05 m inside: not half a margin further in
+        further = trajectory(speeds, -0.20 * np.sin(np.pi * u) + 0.30 * ease)
+        verdict = Verifier().check(np.stack([along, barely, further, back]), [0.9, 0.8, 0.7, 0.1], EgoState(v),
+                                   boundaries=(left, past))
+        assert Reason.DRIVABLE_AREA in verdict.reasons[0], v
+        assert Reason.DRIVABLE_AREA in verdict.reasons[1], v
+        assert Reason.DRIVABLE_AREA in verdict.reasons[2], v     # 0.25 m further out on the way
+        assert verdict.reasons[3] == Reason(0), (v, verdict.reasons[3])
+        assert verdict.chosen == 3 and not verdict.fallback_used
+        # the margin is still 1 exactly at the limit: the plan's end is compared with c + margin / 2
+        assert 0.0 < verdict.margins[3, 13] <= 1.0 < verdict.margins[1, 13]
 
 
 def test_all_modes_unsafe_gives_a_fallback_that_brakes_to_a_stop_within_limits() -> None:

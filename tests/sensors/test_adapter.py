@@ -62,8 +62,27 @@ def test_bad_frames_raise_input_error_naming_the_camera() -> None:
         adapter.convert({**frames, "back": frames["back"].astype(np.float32)})
     with pytest.raises(wayvert.InputError, match="roof"):
         adapter.convert({**frames, "roof": frames["back"]})
+    with pytest.raises(wayvert.InputError, match="mapping"):   # issue 15: was AttributeError
+        adapter.convert(list(frames.values()))  # type: ignore[arg-type]
     tensor, _ = adapter.convert(frames)  # still works afterwards
     assert tensor.shape[0] == 3
+
+
+def test_yuyv_frames_are_taken_in_opencvs_h_w_2_layout_too() -> None:
+    """Issue 15: OpenCV hands YUYV frames over as (H, W, 2); they were refused. Same bytes, same output."""
+    d = CANONICAL.to_dict()
+    d["cameras"] = [dict(c, pixel_format="yuyv") for c in d["cameras"] if c["name"] == "front"]
+    rig = Rig.from_dict(d)
+    cam = rig.cameras[0]
+    adapter = SensorAdapter(rig, rig, scale=LUT_SCALE, zero_point=LUT_ZERO)
+    flat = frames_for(rig, seed=5)["front"]
+    assert flat.shape == (cam.height, 2 * cam.width)
+    want = adapter.convert({"front": flat})
+    got = adapter.convert({"front": flat.reshape(cam.height, cam.width, 2)})
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    with pytest.raises(wayvert.InputError, match="front"):            # other 3-D shapes are still refused
+        adapter.convert({"front": flat.reshape(cam.height, cam.width // 2, 4)})
 
 
 def test_identity_mapping_returns_the_image_quantized() -> None:

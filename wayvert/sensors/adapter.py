@@ -76,6 +76,9 @@ class SensorAdapter:
 
     def convert(self, frames: Mapping[str, npt.ArrayLike | None]) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.uint8]]:
         """``{camera name: frame}`` (missing cameras allowed) -> (tensor [V, 3, H, W] int8, mask [V, H, W] uint8)."""
+        if not isinstance(frames, Mapping):
+            raise InputError(f"frames must be a mapping {{camera name: frame}} (the rig's cameras are "
+                             f"{sorted(self._cameras)}), got {type(frames).__name__}")
         checked: dict[str, npt.NDArray[np.uint8] | None] = {}
         for name, frame in frames.items():
             cam = self._cameras.get(name)
@@ -88,6 +91,8 @@ class SensorAdapter:
             if a.dtype != np.uint8:
                 raise InputError(f"camera '{name}': frames must be uint8, got {a.dtype}")
             shape_of = FRAME_SHAPES.get(cam.pixel_format)
+            if cam.pixel_format == "yuyv" and a.shape == (cam.height, cam.width, 2):
+                a = np.ascontiguousarray(a).reshape(cam.height, 2 * cam.width)   # OpenCV's layout, the same bytes
             if shape_of is not None and a.shape != shape_of(cam.width, cam.height):
                 raise InputError(f"camera '{name}': a {cam.pixel_format} frame of {cam.width}x{cam.height} has shape "
                                  f"{list(shape_of(cam.width, cam.height))}, got {list(a.shape)}")

@@ -7,7 +7,8 @@ Frame layouts (uint8; the array shapes are those of ``FRAME_SHAPES`` below):
 * ``rgb8`` / ``bgr8``: ``[H][W][3]``, (R, G, B) resp. (B, G, R) per pixel.
 * ``nv12``: ``[H*3/2][W]``: the Y plane H x W, then the interleaved chroma plane H/2 x W of (U, V) pairs
   (chroma sample (cx, cy) at row cy, columns 2cx and 2cx+1). W and H even.
-* ``yuyv``: ``[H][2W]``: ``Y0 U Y1 V`` for each horizontal pixel pair. W even.
+* ``yuyv``: ``[H][2W]``: ``Y0 U Y1 V`` for each horizontal pixel pair. W even. ``SensorAdapter.convert`` also
+  takes OpenCV's ``[H][W][2]`` view of the same bytes.
 * ``bayer_rggb8``: ``[H][W]``: R at (even row, even col), B at (odd row, odd col), G elsewhere.
 
 Every format needs W >= 2 and H >= 2.

@@ -57,21 +57,32 @@ float footprint_clearance(const VehicleProfile& vehicle, float x, float y, float
 void drivable_area_margin(const float* pts, int points, const VerifierInput& in, const VehicleProfile& vehicle,
                           const Limits& limits, float* m) {
   // The clearance each boundary asks for: boundary_margin_m at every sample, unless the ego (its footprint now, at
-  // the origin of the ego frame) is already closer than that but still inside. Then the plan must end at least
-  // as far from the boundary as the car is now, and on its way may give up at most half of that clearance (the
-  // rear overhang swings towards the boundary as the car turns away from it). Without this a car inside the
-  // margin fails every plan, the fallback's too, and stops there for good (issue 14).
+  // the origin of the ego frame) is already closer than that. Still inside (0 < c < margin): the plan must end
+  // at least as far from the boundary as the car is now, and on its way may give up at most half of that
+  // clearance (the rear overhang swings towards the boundary as the car turns away from it). Already on or past
+  // it (c <= 0): the plan must end half a margin further in than the car is now and may go at most half a margin
+  // further out on its way. Without these a car inside the margin, or with a corner past the edge (the fallback
+  // brakes along its arc, which can drift a corner out), fails every plan, the fallback's too, and stops there
+  // for good (issue 14). Every requirement is compared as (required + shift) / (clearance + shift), shift > 0
+  // only for a car past the boundary, so that the margin is still 1 at the limit.
+  const float margin = limits.boundary_margin_m;
   const float* lines[2] = {in.left_boundary, in.right_boundary};
   const int counts[2] = {in.left_count, in.right_count};
   const float sides[2] = {-1.f, 1.f};  // clearance: right of the left boundary, left of the right one
-  float at_end[2], on_way[2];
+  float at_end[2], on_way[2], shift[2];
   for (int b = 0; b < 2; ++b) {
-    at_end[b] = on_way[b] = limits.boundary_margin_m;
+    at_end[b] = on_way[b] = margin;
+    shift[b] = 0.f;
     if (counts[b] < 2) continue;
     const float now = footprint_clearance(vehicle, 0.f, 0.f, 0.f, lines[b], counts[b], sides[b]);
-    if (now > 0.f && now < limits.boundary_margin_m) {
+    if (!std::isfinite(now) || now >= margin) continue;  // no corner judged now, or the margin is available
+    if (now > 0.f) {
       at_end[b] = now;
       on_way[b] = 0.5f * now;
+    } else {
+      at_end[b] = now + 0.5f * margin;
+      on_way[b] = now - 0.5f * margin;
+      shift[b] = margin - now;
     }
   }
   float ratio = 0.f;
@@ -83,8 +94,8 @@ void drivable_area_margin(const float* pts, int points, const VerifierInput& in,
       for (int b = 0; b < 2; ++b) {
         float d;
         if (counts[b] >= 2 && signed_distance(lines[b], counts[b], xs[c], ys[c], &d)) {
-          const float clearance = sides[b] * d;
-          const float required = i + 1 == points ? at_end[b] : on_way[b];
+          const float clearance = sides[b] * d + shift[b];
+          const float required = (i + 1 == points ? at_end[b] : on_way[b]) + shift[b];
           ratio = std::max(ratio, clearance > 0.f ? required / clearance : INFINITY);
         }
       }
