@@ -121,7 +121,8 @@ def _cmd_eval_engine(args: argparse.Namespace) -> int:
     say = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     results = evaluate_engine(args.engine, args.rig, args.routes, EVAL_SEED0 if args.route_seed is None
                               else args.route_seed, args.frames, expert_every=args.expert_every,
-                              extra_factories=factories, workers=args.workers, progress=say)
+                              extra_factories=factories, workers=args.workers, repair=not args.no_repair,
+                              progress=say)
     write_results(results, args.json, args.markdown)
     return 0
 
@@ -205,6 +206,9 @@ def add_commands(sub: Any) -> None:
     e.add_argument("--left-hand", action="store_true", help="drive the routes in left-hand traffic (without --engine)")
     e.add_argument("--workers", type=int, default=1,
                    help="with --engine: processes sharing the routes (default 1; same figures with any number)")
+    e.add_argument("--no-repair", action="store_true",
+                   help="with --engine: give the verifier the planners' modes only, not also each mode slowed down "
+                        "along its own path (the run-time repair; docs/verifier.md)")
     e.add_argument("--json", help="write all figures (and per-route results) here")
     e.add_argument("--markdown", help="write the tables here (Markdown)")
     e.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -82,3 +82,32 @@ def test_comfort_flags_a_hard_brake() -> None:
     states = [(10.0, 0.0, 0.0)] * 5 + [(9.0, -6.0, 0.0)] * 5
     c = comfort_of(states, 0.1)
     assert not c["comfortable"] and c["worst"]["lon_accel_mps2"] == pytest.approx(-6.0)
+
+
+def test_repair_drives_the_networks_path_slowed_where_it_fell_back_before() -> None:
+    """Issue 14, run-time repair: on a route where the shipped engine follows too close (selection route 80004),
+    the verifier rejected every mode on many frames and the car braked at 6 m/s² on the fallback; with each mode
+    also offered slowed down along its own path, it drives those instead and the fallback is rare."""
+    from wayvert.closed_loop.routes import _engine_planner
+
+    runs = {}
+    for repair in (False, True):
+        planner = _engine_planner(reference_engine_path(), "nuscenes_like_6cam")
+        runs[repair] = drive(planner, 80004, 60, repair=repair)
+    before, after = runs[False], runs[True]
+    fb_before = sum(f.fallback for f in before.frames)
+    fb_after = sum(f.fallback for f in after.frames)
+    assert not any(f.repaired for f in before.frames)
+    assert fb_before >= 10, fb_before                     # the situation the repair is for (23 of 60 measured)
+    assert fb_after <= fb_before // 2 and sum(f.repaired for f in after.frames) > 0
+    assert not after.collided and not after.departed
+    assert after.progress_m >= before.progress_m - 1.0
+
+
+def test_no_repair_flag_is_recorded_and_gives_no_slowed_frames(tmp_path: Path) -> None:
+    out = tmp_path / "eval.json"
+    assert main(["eval", "--engine", reference_engine_path(), "--routes", "1", "--seed", "80004", "--frames", "30",
+                 "--expert-every", "0", "--no-repair", "--quiet", "--json", str(out)]) == 0
+    res = json.loads(out.read_text())
+    assert res["setup"]["repair"] is False
+    assert all(row["total"].get("repaired_share", 0.0) == 0.0 for row in res["rows"].values())

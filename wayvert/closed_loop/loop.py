@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from wayvert import schema
 from wayvert.control import PlanTracker
+from wayvert.control.repair import with_slowed_variants
 from wayvert.safety import EgoState, Verdict, Verifier
 from wayvert.sim import World, boxes_overlap, demonstration, draw_variety
 
@@ -29,8 +30,9 @@ class FrameRecord:
     chosen: int
     top: int                         # the planner's top-scored mode
     fallback: bool
-    reasons: list[int]               # per mode
+    reasons: list[int]               # per mode (the slowed variants after the planner's own, when repairing)
     ade_vs_expert: float | None = None
+    repaired: bool = False           # the driven mode is a slowed variant of one of the planner's modes
 
 
 @dataclass
@@ -90,11 +92,13 @@ def _incident(world: World, log: DriveLog) -> bool:
 
 def drive(planner: Planner | None, seed: int, frames: int, *, verifier: Verifier | None = None,
           expert_every: int = 0, ade_every: int = 0, on_frame: Callable[[World, FrameRecord], None] | None = None,
-          ) -> DriveLog:
+          repair: bool = True) -> DriveLog:
     """Drive ``frames`` ticks of 0.1 s on route ``seed``. ``planner=None``: the expert drives the world itself
     (no verifier in the loop) and, every ``expert_every`` ticks (0: never), its own plan is checked by the
     verifier. Otherwise the planner's modes go through the verifier and the tracker; every ``ade_every`` ticks the
-    driven plan is compared with the expert's plan from the same state (0: never). ``on_frame`` sees each frame."""
+    driven plan is compared with the expert's plan from the same state (0: never). ``on_frame`` sees each frame.
+    ``repair``: the verifier also gets each mode slowed down along its own path, after all the planner's modes
+    (``wayvert.control.repair``), so the fallback is the last resort."""
     world = world_for(seed)
     verifier = verifier or Verifier()
     tracker = PlanTracker()
@@ -110,14 +114,19 @@ def drive(planner: Planner | None, seed: int, frames: int, *, verifier: Verifier
             world.step(schema.FRAME_DT_S)
         else:
             cand, scores, latency = planner.propose(world)
+            n_modes = len(scores)
+            top = int(np.argmax(scores))
             t0 = time.perf_counter()
+            if repair:
+                cand, scores = with_slowed_variants(cand, scores, e.speed, e.accel)
             verdict = check(verifier, world, cand, scores)
             latency["verifier"] = (time.perf_counter() - t0) * 1e3
             traj = np.asarray(verdict.trajectory, np.float64)
             future = np.stack([np.interp(times[1:], traj[:, 0], traj[:, 1 + i]) for i in range(4)], 1)
             tracker.set_plan(future, pose, e.speed, world.t)
-            rec = FrameRecord(world.t, pose, _to_world(future, pose), latency, verdict.chosen,
-                              int(np.argmax(scores)), verdict.fallback_used, [int(r) for r in verdict.reasons])
+            rec = FrameRecord(world.t, pose, _to_world(future, pose), latency, verdict.chosen, top,
+                              verdict.fallback_used, [int(r) for r in verdict.reasons],
+                              repaired=verdict.chosen >= n_modes)
             if ade_every and k % ade_every == 0:
                 gt = demonstration(world, horizon_s=schema.HORIZON_S, points=schema.N_WAYPOINTS + 1)[1:, 1:3]
                 rec.ade_vs_expert = float(np.linalg.norm(future[:, :2] - gt, axis=1).mean())

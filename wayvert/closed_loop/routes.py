@@ -40,7 +40,8 @@ def route_figures(log: DriveLog, expert_progress_m: float | None) -> dict[str, A
                  route_completion=round(min(max(ratio, 0.0), 1.0), 4))
     if log.frames:
         overridden = [f for f in log.frames if f.fallback or f.chosen != f.top]
-        r.update(fallback_frames=sum(f.fallback for f in log.frames), interventions=len(overridden),
+        r.update(fallback_frames=sum(f.fallback for f in log.frames), repaired_frames=sum(f.repaired for f in log.frames),
+                 interventions=len(overridden),
                  interventions_by_reason=_by_reason([f.reasons[f.top] for f in overridden]))
     if log.expert_checks:
         r.update(expert_plans_checked=len(log.expert_checks),
@@ -66,6 +67,7 @@ def totals(routes: list[dict[str, Any]]) -> dict[str, Any]:
         t["route_completion"] = round(sum(r["route_completion"] for r in routes) / len(routes), 4)
     if "fallback_frames" in routes[0]:
         t["fallback_share"] = round(sum(r["fallback_frames"] for r in routes) / max(t["ticks"], 1), 4)
+        t["repaired_share"] = round(sum(r.get("repaired_frames", 0) for r in routes) / max(t["ticks"], 1), 4)
         t["interventions"] = sum(r["interventions"] for r in routes)
         t["interventions_by_reason"] = _sum_dicts(r["interventions_by_reason"] for r in routes)
     if "expert_plans_checked" in routes[0]:
@@ -86,9 +88,10 @@ def _sum_dicts(ds: Any) -> dict[str, int]:
 
 
 def evaluate_routes(planners: Sequence[Planner], seeds: Sequence[int], frames: int, *, expert_every: int = 1,
-                    progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+                    repair: bool = True, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """{"setup", "rows": {name: {"total", "per_route"}}}: the expert (its plans checked by the verifier every
-    ``expert_every`` ticks), constant velocity, then each planner, on every seed."""
+    ``expert_every`` ticks), constant velocity, then each planner, on every seed (``repair``: slowed variants of
+    every planner's modes go to the verifier too; ``loop.drive``)."""
     t0 = time.perf_counter()
     verifier = Verifier()
     expert_logs = {}
@@ -103,14 +106,14 @@ def evaluate_routes(planners: Sequence[Planner], seeds: Sequence[int], frames: i
             reset = getattr(planner, "reset", None)
             if reset is not None:
                 reset()
-            log = drive(planner, seed, frames, verifier=verifier)
+            log = drive(planner, seed, frames, verifier=verifier, repair=repair)
             per.append(route_figures(log, expert_logs[seed].progress_m))
             if progress:
                 progress(f"{planner.name} route {seed}: {log.progress_m:.0f} m, "
                          f"fallback {per[-1]['fallback_frames']}/{per[-1]['ticks']}")
         rows[planner.name] = per
     return {"setup": {"seeds": list(seeds), "frames": frames, "frame_dt_s": schema.FRAME_DT_S,
-                      "expert_every": expert_every, "seconds": round(time.perf_counter() - t0, 1)},
+                      "expert_every": expert_every, "repair": repair, "seconds": round(time.perf_counter() - t0, 1)},
             "rows": {name: {"total": totals(per), "per_route": per} for name, per in rows.items()}}
 
 
@@ -131,15 +134,16 @@ def markdown_report(results: dict[str, Any]) -> str:
              + (f" Rig {s['rig']}: share of each canonical view its cameras fill: "
                 + ", ".join(f"{k} {v:.0%}" for k, v in s["view_coverage"].items()) + "."
                 if s.get("view_coverage") else ""), "",
-             "| row | km | progress vs expert | route completion | fallback share | collisions/km | departures/km "
-             "| uncomfortable share | comfortable routes | expert plans rejected |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| row | km | progress vs expert | route completion | fallback share | slowed-mode share | collisions/km "
+             "| departures/km | uncomfortable share | comfortable routes | expert plans rejected |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, row in results["rows"].items():
         t = row["total"]
         rej = (f"{t['expert_rejection_rate']:.1%} ({t['expert_plans_rejected']}/{t['expert_plans_checked']})"
                if "expert_rejection_rate" in t else "-")
         lines.append(f"| {name} | {_f(t['km'])} | {_f(t.get('progress_ratio'))} | {_f(t.get('route_completion'))} | "
-                     f"{_f(t.get('fallback_share'))} | {_f(t['collisions_per_km'])} ({t['collisions']}) | "
+                     f"{_f(t.get('fallback_share'))} | {_f(t.get('repaired_share'))} | "
+                     f"{_f(t['collisions_per_km'])} ({t['collisions']}) | "
                      f"{_f(t['departures_per_km'])} ({t['lane_departures']}) | {_f(t['uncomfortable_share'])} | "
                      f"{t['comfortable_routes']}/{t['routes']} | {rej} |")
     lines += ["", "Interventions (the top mode not driven) by the top mode's failed checks; the expert's own plans "
@@ -150,15 +154,16 @@ def markdown_report(results: dict[str, Any]) -> str:
             lines.append(f"- {name}: {t['interventions']} interventions: {_reasons(t['interventions_by_reason'])}")
         if "expert_rejections_by_reason" in t:
             lines.append(f"- {name}: {_reasons(t['expert_rejections_by_reason'])}")
-    lines += ["", "Per route:", "", "| row | seed | m | expert m | progress | fallback | incident | expert plans "
-              "rejected |", "|---|---|---|---|---|---|---|---|"]
+    lines += ["", "Per route:", "", "| row | seed | m | expert m | progress | fallback | slowed mode | incident "
+              "| expert plans rejected |", "|---|---|---|---|---|---|---|---|---|"]
     for name, row in results["rows"].items():
         for r in row["per_route"]:
             inc = "collision" if r["collided"] else ("departure" if r["departed"] else "-")
             fb = f"{r['fallback_frames']}/{r['ticks']}" if "fallback_frames" in r else "-"
+            rp = f"{r['repaired_frames']}/{r['ticks']}" if "repaired_frames" in r else "-"
             rej = f"{r['expert_plans_rejected']}/{r['expert_plans_checked']}" if "expert_plans_checked" in r else "-"
             lines.append(f"| {name} | {r['seed']} | {_f(r['progress_m'], 0)} | {_f(r.get('expert_progress_m'), 0)} | "
-                         f"{_f(r.get('progress_ratio'))} | {fb} | {inc} | {rej} |")
+                         f"{_f(r.get('progress_ratio'))} | {fb} | {rp} | {inc} | {rej} |")
     return "\n".join(lines) + "\n"
 
 
@@ -179,10 +184,10 @@ def _engine_planner(engine_path: str, rig: str) -> Planner:
     return EnginePlanner(engine, car_rig, name=name)
 
 
-def _routes_job(job: tuple[str, str, list[int], int, int, Sequence[PlannerFactory]]) -> dict[str, Any]:
-    engine_path, rig, seeds, frames, expert_every, factories = job
+def _routes_job(job: tuple[str, str, list[int], int, int, bool, Sequence[PlannerFactory]]) -> dict[str, Any]:
+    engine_path, rig, seeds, frames, expert_every, repair, factories = job
     planners = [_engine_planner(engine_path, rig), *(f() for f in factories)]
-    res = evaluate_routes(planners, seeds, frames, expert_every=expert_every)
+    res = evaluate_routes(planners, seeds, frames, expert_every=expert_every, repair=repair)
     res["setup"]["view_coverage"] = getattr(planners[0], "coverage", None)
     return res
 
@@ -203,7 +208,7 @@ def merge_results(parts: Sequence[dict[str, Any]], seconds: float) -> dict[str, 
 
 def evaluate_engine(engine_path: str, rig: str, routes: int, seed0: int = EVAL_SEED0, frames: int = 200, *,
                     expert_every: int = 1, extra_planners: Sequence[Planner] = (),
-                    extra_factories: Sequence[PlannerFactory] = (), workers: int = 1,
+                    extra_factories: Sequence[PlannerFactory] = (), workers: int = 1, repair: bool = True,
                     progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """``wayvert eval --engine``: the engine behind rig ``rig`` (a shipped rig's name or a rig JSON file), beside
     the expert and constant velocity (and ``extra_planners``, or ``extra_factories`` that make them), on routes
@@ -222,14 +227,15 @@ def evaluate_engine(engine_path: str, rig: str, routes: int, seed0: int = EVAL_S
     seeds = list(range(seed0, seed0 + routes))
     if workers == 1 or routes == 1:
         planners = [_engine_planner(engine_path, rig), *extra_planners, *(f() for f in extra_factories)]
-        res = evaluate_routes(planners, seeds, frames, expert_every=expert_every, progress=progress)
+        res = evaluate_routes(planners, seeds, frames, expert_every=expert_every, repair=repair, progress=progress)
         res["setup"]["view_coverage"] = getattr(planners[0], "coverage", None)
     else:
         if extra_planners:
             raise InvalidArgumentError("evaluate_engine: with workers > 1 pass extra_factories, not planner objects")
         t0 = time.perf_counter()
         n = min(workers, routes)
-        jobs = [(str(engine_path), rig, seeds[i::n], frames, expert_every, tuple(extra_factories)) for i in range(n)]
+        jobs = [(str(engine_path), rig, seeds[i::n], frames, expert_every, repair, tuple(extra_factories))
+                for i in range(n)]
         parts = []
         with multiprocessing.get_context().Pool(n) as pool:
             for part in pool.imap_unordered(_routes_job, jobs):

@@ -46,7 +46,8 @@ def _print_table(s: dict[str, Any], rig_name: str, engine_path: str) -> None:
           + (f" ({ratio:.0%})" if ratio is not None else "")
           + f"; fallback on {s['fallback_frames']} of {s['frames']} frames ({s['fallback_share']:.0%})")
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(s["interventions_by_reason"].items(), key=lambda kv: -kv[1]))
-    print(f"verifier {s['interventions']} interventions ({s['fallback_frames']} fallbacks)"
+    print(f"verifier {s['interventions']} interventions ({s['repaired_frames']} driven on a slowed mode, "
+          f"{s['fallback_frames']} fallbacks)"
           + (f"; top mode rejected for: {reasons}" if reasons else ""))
 
 

@@ -72,5 +72,6 @@ def summary(log: DriveLog, engine: Engine, budget_ms: float) -> dict[str, Any]:
         "progress_vs_expert": None if not expert_m else round(log.progress_m / expert_m, 4),
         "fallback_share": round(fallbacks / max(len(log.frames), 1), 4),
         "interventions": overridden, "interventions_by_reason": interventions,
-        "fallback_frames": fallbacks, "collided": log.collided, "lane_departure": log.departed,
+        "fallback_frames": fallbacks, "repaired_frames": sum(1 for f in log.frames if f.repaired),
+        "collided": log.collided, "lane_departure": log.departed,
     }
