@@ -121,17 +121,18 @@ results: $(RUN)/student/model.pt $(RUN)/student_no_bad_dreams/model.pt $(RUN)/st
 	  --model "student trained on left-hand traffic=$(RUN)/student_lht/model.pt" \
 	  --json $(RUN)/results.json --markdown $(RUN)/results.md
 
-# The reference engine shipped in the package (the demo's): the default student (teacher -> distillation, on the
-# agreed expert's data), entropy-calibrated and gated on orin-class-75w. DAgger rounds (docs/training.md) are
-# candidates too: round 0 is a student trained by imitation; in each round an engine drives DAGGER_ROUTES routes of
-# its own, the expert labels every state it visits at 2 Hz, and the next student is trained on the expert's
-# episodes plus every round's fork episodes. `make select` drives each candidate's engine on the selection routes
-# (80000.., never the evaluation routes 70000..; "shipped" is the engine in the package now) and `make engine`
-# ships ENGINE_CANDIDATE, the candidate with the best closed-loop figure there (docs/results.md).
+# The reference engine shipped in the package (the demo's) is chosen by its closed-loop figure, never the open-loop
+# one: `make select` drives each candidate's engine through the deployed stack (rig, adapter, engine, verifier with
+# the run-time repair, tracker) on SELECT_ROUTES selection routes (80000.., never the evaluation routes 70000..),
+# and `make engine` copies the candidate with the most progress against the expert into wayvert/data/reference.wvrt.
+# Candidates: "shipped" (the engine in the package now), "default" (the default run's student, entropy-calibrated
+# and gated on orin-class-75w) and, when added to SELECT_CANDIDATES, DAgger rounds r0..r2 (docs/training.md):
+# round 0 is a student trained by imitation; in each round an engine drives DAGGER_ROUTES routes of its own, the
+# expert labels every state it visits at 2 Hz, and the next student is trained on the expert's episodes plus every
+# round's fork episodes.
 DAGGER_ROUTES ?= 24
-SELECT_ROUTES ?= 6
+SELECT_ROUTES ?= 18
 SELECT_CANDIDATES ?= shipped default
-ENGINE_CANDIDATE ?= default
 CALIBRATE = $(WV) calibrate $< --data $(RUN)/data/train --val $(RUN)/data/val --method entropy --profile orin-class-75w
 $(RUN)/engines/default.wvrt: $(RUN)/student/model.pt
 	mkdir -p $(@D)
@@ -163,8 +164,10 @@ select: $(SELECT_CANDIDATES:%=$(RUN)/select/%.json)
 	  if k.startswith('engine')][0]; print(sys.argv[2], 'progress', t['progress_ratio'], 'fallback', \
 	  t['fallback_share'], 'incidents', t['collisions'] + t['lane_departures'])" $(RUN)/select/$$c.json $$c; done
 
-engine: $(RUN)/engines/$(ENGINE_CANDIDATE).wvrt
-	cp $< wayvert/data/reference.wvrt
+engine: select
+	@best=$$($(PY) -c "import json,sys; print(max(sys.argv[1:], key=lambda c: [v['total'] for k, v in \
+	  json.load(open('$(RUN)/select/' + c + '.json'))['rows'].items() if k.startswith('engine')][0]['progress_ratio']))" \
+	  $(SELECT_CANDIDATES)); echo "shipping $$best"; cp $(RUN)/engines/$$best.wvrt wayvert/data/reference.wvrt
 
 clean:
 	rm -rf _build .skbuild $(VENV) build-cpp.log build-asan.log build-aarch64.log demo_out

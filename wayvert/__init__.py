@@ -51,8 +51,8 @@ def cpu_isa() -> str:
 
 
 def reference_engine_path() -> str:
-    """The shipped reference engine (``wayvert/data/reference.wvrt``): the default run's student, entropy-calibrated
-    int8, gated for orin-class-75w (``make engine`` rebuilds it; docs/calibration.md)."""
+    """The shipped reference engine (``wayvert/data/reference.wvrt``): a default run's student, entropy-calibrated
+    int8, gated for orin-class-75w, chosen closed loop by ``make engine`` (docs/calibration.md)."""
     import os
 
     return os.path.join(os.path.dirname(__file__), "data", "reference.wvrt")
