@@ -89,3 +89,14 @@ def test_slowed_variants_are_finite_stops_from_the_ego_state(speed: float, accel
     step = np.hypot(np.diff(slowed[:, 1]), np.diff(slowed[:, 2]))
     # the distance between samples is what the speeds say (trapezoid within the 1 ms integration)
     np.testing.assert_allclose(step.sum(), np.trapezoid(slowed[:, 4], TIMES), rtol=0.02, atol=0.05)
+
+
+def test_odd_candidates_never_raise_and_the_verifier_judges_them() -> None:
+    """Whatever a planner hands over (times not increasing, all NaN, a single point in time), the repair returns
+    candidates of the same shape and the verifier, not the repair, says what is wrong with them."""
+    rng = np.random.default_rng(3)
+    for cand in (rng.normal(size=(4, 21, 5)), np.full((2, 21, 5), np.nan), np.zeros((1, 21, 5))):
+        out, sc = with_slowed_variants(cand, np.arange(len(cand), dtype=float), 8.0, 0.0)
+        assert out.shape == (2 * len(cand), 21, 5) and sc.shape == (2 * len(cand),)
+        verdict = Verifier().check(out.astype(np.float32), sc, EgoState(8.0))
+        assert len(verdict.reasons) == 2 * len(cand)

@@ -116,7 +116,7 @@ def test_no_repair_flag_is_recorded_and_gives_no_slowed_frames(tmp_path: Path) -
 def test_the_shipped_stack_drives_a_held_out_route_close_to_the_expert() -> None:
     """Regression of what ships (issue 14): the reference engine through the whole stack (six-camera rig, adapter,
     engine, verifier with the run-time repair, tracker) on held-out route 70002 for 10 s. Measured on 2026-12-03:
-    0.91 of the expert's distance, no fallback frame, 32 frames on a slowed mode, no incident. Before issue 14 the
+    0.91 of the expert's distance, no fallback frame, 34 frames on a slowed mode, no incident. Before issue 14 the
     stack drove about a third of the expert's distance, mostly on the fallback."""
     from wayvert.closed_loop.routes import _engine_planner
 

@@ -26,7 +26,7 @@ class FrameRecord:
     t: float
     pose: tuple[float, float, float]
     plan_world: F64                  # [T, 2] chosen (verified) trajectory, world frame
-    latency_ms: dict[str, float]     # per runtime stage: adapter, engine (engine planners), verifier
+    latency_ms: dict[str, float]     # per runtime stage: adapter, engine (engine planners), repair, verifier
     chosen: int
     top: int                         # the planner's top-scored mode
     fallback: bool
@@ -116,9 +116,11 @@ def drive(planner: Planner | None, seed: int, frames: int, *, verifier: Verifier
             cand, scores, latency = planner.propose(world)
             n_modes = len(scores)
             top = int(np.argmax(scores))
-            t0 = time.perf_counter()
             if repair:
+                t0 = time.perf_counter()
                 cand, scores = with_slowed_variants(cand, scores, e.speed, e.accel)
+                latency["repair"] = (time.perf_counter() - t0) * 1e3
+            t0 = time.perf_counter()
             verdict = check(verifier, world, cand, scores)
             latency["verifier"] = (time.perf_counter() - t0) * 1e3
             traj = np.asarray(verdict.trajectory, np.float64)

@@ -29,11 +29,13 @@ def gentle_stop_profile(times: F64, speed: float, accel: float, decel: float = R
                         jerk: float = REPAIR_JERK_MPS3) -> tuple[F64, F64]:
     """(speeds, distances) at ``times`` (from 0) of a stop that starts at ``speed`` with acceleration ``accel``
     (a throttle is dropped at once, a harder braking is eased out at ``jerk``), ramps to ``-decel`` at ``jerk``
-    and holds it until the speed reaches 0. Integrated exactly on a fine grid (1 ms)."""
+    and holds it until the speed reaches 0. Integrated on a 10 ms grid (the waypoints are 100-200 ms apart)."""
+    times = np.asarray(times, np.float64)
     if speed <= 0.0 or not np.isfinite(speed):
         return np.zeros_like(times), np.zeros_like(times)
-    dt = 1e-3
-    n = int(np.ceil(times[-1] / dt)) + 1
+    dt = 1e-2
+    finite = times[np.isfinite(times)]
+    n = int(np.ceil(max(float(finite.max()) if finite.size else 0.0, 0.0) / dt)) + 2
     v, s, a = speed, 0.0, min(accel, 0.0) if np.isfinite(accel) else 0.0
     v_at, s_at = np.empty(n), np.empty(n)
     for i in range(n):

@@ -32,7 +32,7 @@ def _print_table(s: dict[str, Any], rig_name: str, engine_path: str) -> None:
     print(f"drove    {s['frames']} frames ({s['seconds_driven']:.1f} s at 10 Hz), "
           f"collision: {'YES' if s['collided'] else 'no'}, lane departure: {'YES' if s['lane_departure'] else 'no'}")
     print("latency  stage       p50 ms    p99 ms")
-    for stage in ("adapter", "engine", "verifier", "total"):
+    for stage in ("adapter", "engine", "repair", "verifier", "total"):
         print(f"         {stage:<10} {lat[stage]['p50']:8.2f}  {lat[stage]['p99']:8.2f}")
     print(f"budget   {s['frame_budget_ms']:.0f} ms per frame on this host: {'met' if s['budget_met'] else 'MISSED'} (p99); "
           f"engine on its target profile: p99 {s['target_p99_ms'] or float('nan'):.2f} ms (estimate)")

@@ -44,7 +44,8 @@ def drive(engine: Engine, rig: Rig, *, seed: int, frames: int, record_views: int
 def summary(log: DriveLog, engine: Engine, budget_ms: float) -> dict[str, Any]:
     """The figures the demo prints: latency per stage, budget, power, ADE vs the expert, progress against the
     expert's, fallback share, interventions, incidents."""
-    lat = {s: np.array([f.latency_ms[s] for f in log.frames]) for s in ("adapter", "engine", "verifier")}
+    lat = {s: np.array([f.latency_ms.get(s, 0.0) for f in log.frames])
+           for s in ("adapter", "engine", "repair", "verifier")}
     total = sum(lat.values())
     # An intervention: the verifier did not let the network's top-scored mode through; counted by that mode's
     # failed checks.

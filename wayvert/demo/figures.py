@@ -51,8 +51,8 @@ def birds_eye(log: DriveLog, path: Path) -> None:
 def latency_histogram(log: DriveLog, path: Path) -> None:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(8, 4))
-    for stage in ("adapter", "engine", "verifier"):
-        v = np.array([f.latency_ms[stage] for f in log.frames])
+    for stage in ("adapter", "engine", "repair", "verifier"):
+        v = np.array([f.latency_ms.get(stage, 0.0) for f in log.frames])
         ax.hist(v, bins=40, alpha=0.6, label=f"{stage}: p50 {np.percentile(v, 50):.2f} ms, p99 {np.percentile(v, 99):.2f} ms")
     ax.set_xlabel("latency per frame (ms, this machine, 1 thread)")
     ax.set_ylabel("frames")
