@@ -122,7 +122,7 @@ def _cmd_eval_engine(args: argparse.Namespace) -> int:
     results = evaluate_engine(args.engine, args.rig, args.routes, EVAL_SEED0 if args.route_seed is None
                               else args.route_seed, args.frames, expert_every=args.expert_every,
                               extra_factories=factories, workers=args.workers, repair=not args.no_repair,
-                              progress=say)
+                              expert_on_policy=args.expert_on_policy, progress=say)
     write_results(results, args.json, args.markdown)
     return 0
 
@@ -206,6 +206,9 @@ def add_commands(sub: Any) -> None:
     e.add_argument("--left-hand", action="store_true", help="drive the routes in left-hand traffic (without --engine)")
     e.add_argument("--workers", type=int, default=1,
                    help="with --engine: processes sharing the routes (default 1; same figures with any number)")
+    e.add_argument("--expert-on-policy", type=int, default=0, metavar="N",
+                   help="with --engine: every N ticks also check the expert's own plan from the state each planner "
+                        "reached (a diagnostic; 0: never, the default)")
     e.add_argument("--no-repair", action="store_true",
                    help="with --engine: give the verifier the planners' modes only, not also each mode slowed down "
                         "along its own path (the run-time repair; docs/verifier.md)")

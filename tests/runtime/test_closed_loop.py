@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from wayvert import reference_engine_path
@@ -125,3 +126,33 @@ def test_the_shipped_stack_drives_a_held_out_route_close_to_the_expert() -> None
     assert not log.collided and not log.departed
     assert log.progress_m >= 0.8 * expert.progress_m, (log.progress_m, expert.progress_m)
     assert sum(f.fallback for f in log.frames) <= 5
+
+
+def test_expert_plans_can_be_checked_from_the_states_each_planner_reaches() -> None:
+    """The diagnostic of issue 14 item 4: the verifier on the expert's plans over the states the planner drove
+    into (are the states bad, or the plans?), every N ticks, reported in the planner's row."""
+    from wayvert.closed_loop import evaluate_engine
+
+    res = evaluate_engine(reference_engine_path(), "nuscenes_like_6cam", 1, frames=10, expert_every=0,
+                          expert_on_policy=5)
+    assert res["setup"]["expert_on_policy"] == 5
+    for name, row in res["rows"].items():
+        t = row["total"]
+        if name == EXPERT:
+            assert "expert_plans_checked" not in t
+        else:
+            assert t["expert_plans_checked"] == 2 and 0 <= t["expert_plans_rejected"] <= 2
+
+
+def test_zeroing_the_ego_input_changes_what_the_engine_plans() -> None:
+    from wayvert.closed_loop.loop import world_for
+    from wayvert.closed_loop.planners import EnginePlanner
+    from wayvert.engine import Engine
+    from wayvert.sensors import shipped_rig
+
+    engine, rig = Engine.load(reference_engine_path()), shipped_rig("nuscenes_like_6cam")
+    world = world_for(EVAL_SEED0)
+    assert world.ego.speed > 1.0
+    measured = EnginePlanner(engine, rig).propose(world)[0]
+    zeroed = EnginePlanner(engine, rig, zero_ego=True).propose(world)[0]
+    assert measured.shape == zeroed.shape and not np.allclose(measured, zeroed)

@@ -93,9 +93,9 @@ def _incident(world: World, log: DriveLog) -> bool:
 def drive(planner: Planner | None, seed: int, frames: int, *, verifier: Verifier | None = None,
           expert_every: int = 0, ade_every: int = 0, on_frame: Callable[[World, FrameRecord], None] | None = None,
           repair: bool = True) -> DriveLog:
-    """Drive ``frames`` ticks of 0.1 s on route ``seed``. ``planner=None``: the expert drives the world itself
-    (no verifier in the loop) and, every ``expert_every`` ticks (0: never), its own plan is checked by the
-    verifier. Otherwise the planner's modes go through the verifier and the tracker; every ``ade_every`` ticks the
+    """Drive ``frames`` ticks of 0.1 s on route ``seed``. Every ``expert_every`` ticks (0: never) the expert's own
+    plan from the state the car is in is checked by the verifier (``DriveLog.expert_checks``). ``planner=None``:
+    the expert drives the world itself (no verifier in the loop). Otherwise the planner's modes go through the verifier and the tracker; every ``ade_every`` ticks the
     driven plan is compared with the expert's plan from the same state (0: never). ``on_frame`` sees each frame.
     ``repair``: the verifier also gets each mode slowed down along its own path, after all the planner's modes
     (``wayvert.control.repair``), so the fallback is the last resort."""
@@ -108,9 +108,9 @@ def drive(planner: Planner | None, seed: int, frames: int, *, verifier: Verifier
     for k in range(frames):
         e = world.ego
         pose = (e.x, e.y, e.yaw)
+        if expert_every and k % expert_every == 0:
+            log.expert_checks.append(expert_plan_check(world, verifier))
         if planner is None:
-            if expert_every and k % expert_every == 0:
-                log.expert_checks.append(expert_plan_check(world, verifier))
             world.step(schema.FRAME_DT_S)
         else:
             cand, scores, latency = planner.propose(world)

@@ -64,8 +64,10 @@ class EnginePlanner:
     """The deployed stack up to the verifier: the rig's cameras (rendered) -> sensor adapter -> engine (one
     stateful session per route)."""
 
-    def __init__(self, engine: Engine, rig: Rig, name: str = "engine") -> None:
-        self.engine, self.rig, self.name = engine, rig, name
+    def __init__(self, engine: Engine, rig: Rig, name: str = "engine", *, zero_ego: bool = False) -> None:
+        """``zero_ego``: feed the network a zero ego state (speed, yaw rate) instead of the measured one: the
+        copycat diagnostic (how much of the driving comes from the ego's own motion rather than the cameras)."""
+        self.engine, self.rig, self.name, self.zero_ego = engine, rig, name, zero_ego
         spec = next(s for s in engine.inputs if s.name == "image")
         self.canonical = Rig.from_dict(engine.meta["canonical_rig"])
         self.adapter = SensorAdapter(rig, self.canonical, scale=spec.scale, zero_point=spec.zero_point)
@@ -91,8 +93,8 @@ class EnginePlanner:
         t1 = time.perf_counter()
         self.command[:] = 0.0
         self.command[0, schema.command_index(route_command(world))] = 1.0
-        out = self.session.run({"image": tensor, "ego": np.array([[e.speed, e.yaw_rate]], np.float32),
-                                "command": self.command})
+        ego = np.zeros((1, 2), np.float32) if self.zero_ego else np.array([[e.speed, e.yaw_rate]], np.float32)
+        out = self.session.run({"image": tensor, "ego": ego, "command": self.command})
         t2 = time.perf_counter()
         cand = candidates(out["trajectories"][0], e.speed)   # planned speeds clipped at 0 (reason there)
         return cand, np.asarray(out["mode_logits"][0], np.float64), {"adapter": (t1 - t0) * 1e3,

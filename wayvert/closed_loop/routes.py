@@ -88,10 +88,13 @@ def _sum_dicts(ds: Any) -> dict[str, int]:
 
 
 def evaluate_routes(planners: Sequence[Planner], seeds: Sequence[int], frames: int, *, expert_every: int = 1,
-                    repair: bool = True, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+                    repair: bool = True, expert_on_policy: int = 0,
+                    progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """{"setup", "rows": {name: {"total", "per_route"}}}: the expert (its plans checked by the verifier every
     ``expert_every`` ticks), constant velocity, then each planner, on every seed (``repair``: slowed variants of
-    every planner's modes go to the verifier too; ``loop.drive``)."""
+    every planner's modes go to the verifier too; ``loop.drive``). ``expert_on_policy`` > 0: every that many ticks
+    the expert's own plan from the state each planner reached is checked too (a diagnostic: are the states bad,
+    or the plans?)."""
     t0 = time.perf_counter()
     verifier = Verifier()
     expert_logs = {}
@@ -106,14 +109,15 @@ def evaluate_routes(planners: Sequence[Planner], seeds: Sequence[int], frames: i
             reset = getattr(planner, "reset", None)
             if reset is not None:
                 reset()
-            log = drive(planner, seed, frames, verifier=verifier, repair=repair)
+            log = drive(planner, seed, frames, verifier=verifier, repair=repair, expert_every=expert_on_policy)
             per.append(route_figures(log, expert_logs[seed].progress_m))
             if progress:
                 progress(f"{planner.name} route {seed}: {log.progress_m:.0f} m, "
                          f"fallback {per[-1]['fallback_frames']}/{per[-1]['ticks']}")
         rows[planner.name] = per
     return {"setup": {"seeds": list(seeds), "frames": frames, "frame_dt_s": schema.FRAME_DT_S,
-                      "expert_every": expert_every, "repair": repair, "seconds": round(time.perf_counter() - t0, 1)},
+                      "expert_every": expert_every, "repair": repair, "expert_on_policy": expert_on_policy,
+                      "seconds": round(time.perf_counter() - t0, 1)},
             "rows": {name: {"total": totals(per), "per_route": per} for name, per in rows.items()}}
 
 
@@ -153,7 +157,8 @@ def markdown_report(results: dict[str, Any]) -> str:
         if "interventions_by_reason" in t:
             lines.append(f"- {name}: {t['interventions']} interventions: {_reasons(t['interventions_by_reason'])}")
         if "expert_rejections_by_reason" in t:
-            lines.append(f"- {name}: {_reasons(t['expert_rejections_by_reason'])}")
+            whose = "its own plans rejected" if name == EXPERT else "the expert's plans from its states rejected"
+            lines.append(f"- {name}: {whose}: {_reasons(t['expert_rejections_by_reason'])}")
     lines += ["", "Per route:", "", "| row | seed | m | expert m | progress | fallback | slowed mode | incident "
               "| expert plans rejected |", "|---|---|---|---|---|---|---|---|---|"]
     for name, row in results["rows"].items():
@@ -184,10 +189,10 @@ def _engine_planner(engine_path: str, rig: str) -> Planner:
     return EnginePlanner(engine, car_rig, name=name)
 
 
-def _routes_job(job: tuple[str, str, list[int], int, int, bool, Sequence[PlannerFactory]]) -> dict[str, Any]:
-    engine_path, rig, seeds, frames, expert_every, repair, factories = job
+def _routes_job(job: tuple[str, str, list[int], int, int, bool, int, Sequence[PlannerFactory]]) -> dict[str, Any]:
+    engine_path, rig, seeds, frames, expert_every, repair, on_policy, factories = job
     planners = [_engine_planner(engine_path, rig), *(f() for f in factories)]
-    res = evaluate_routes(planners, seeds, frames, expert_every=expert_every, repair=repair)
+    res = evaluate_routes(planners, seeds, frames, expert_every=expert_every, repair=repair, expert_on_policy=on_policy)
     res["setup"]["view_coverage"] = getattr(planners[0], "coverage", None)
     return res
 
@@ -209,7 +214,7 @@ def merge_results(parts: Sequence[dict[str, Any]], seconds: float) -> dict[str, 
 def evaluate_engine(engine_path: str, rig: str, routes: int, seed0: int = EVAL_SEED0, frames: int = 200, *,
                     expert_every: int = 1, extra_planners: Sequence[Planner] = (),
                     extra_factories: Sequence[PlannerFactory] = (), workers: int = 1, repair: bool = True,
-                    progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+                    expert_on_policy: int = 0, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """``wayvert eval --engine``: the engine behind rig ``rig`` (a shipped rig's name or a rig JSON file), beside
     the expert and constant velocity (and ``extra_planners``, or ``extra_factories`` that make them), on routes
     ``seed0`` .. ``seed0 + routes - 1``. ``workers`` > 1: routes are shared among that many processes, each
@@ -227,15 +232,16 @@ def evaluate_engine(engine_path: str, rig: str, routes: int, seed0: int = EVAL_S
     seeds = list(range(seed0, seed0 + routes))
     if workers == 1 or routes == 1:
         planners = [_engine_planner(engine_path, rig), *extra_planners, *(f() for f in extra_factories)]
-        res = evaluate_routes(planners, seeds, frames, expert_every=expert_every, repair=repair, progress=progress)
+        res = evaluate_routes(planners, seeds, frames, expert_every=expert_every, repair=repair,
+                              expert_on_policy=expert_on_policy, progress=progress)
         res["setup"]["view_coverage"] = getattr(planners[0], "coverage", None)
     else:
         if extra_planners:
             raise InvalidArgumentError("evaluate_engine: with workers > 1 pass extra_factories, not planner objects")
         t0 = time.perf_counter()
         n = min(workers, routes)
-        jobs = [(str(engine_path), rig, seeds[i::n], frames, expert_every, repair, tuple(extra_factories))
-                for i in range(n)]
+        jobs = [(str(engine_path), rig, seeds[i::n], frames, expert_every, repair, expert_on_policy,
+                 tuple(extra_factories)) for i in range(n)]
         parts = []
         with multiprocessing.get_context().Pool(n) as pool:
             for part in pool.imap_unordered(_routes_job, jobs):
