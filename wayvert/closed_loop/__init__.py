@@ -4,9 +4,9 @@ the expert on the same seed (docs/cli.md, ``wayvert eval --engine``). ``wayvert 
 loop."""
 from .comfort import COMFORT_LIMITS, comfort_of
 from .loop import DriveLog, FrameRecord, drive, expert_plan_check
-from .planners import ConstantVelocityPlanner, EnginePlanner, Planner
+from .planners import ConstantVelocityPlanner, EnginePlanner, ExpertPlanner, Planner
 from .routes import EVAL_SEED0, evaluate_engine, evaluate_routes, markdown_report, write_results
 
 __all__ = ["COMFORT_LIMITS", "comfort_of", "DriveLog", "FrameRecord", "drive", "expert_plan_check",
-           "ConstantVelocityPlanner", "EnginePlanner", "Planner", "EVAL_SEED0", "evaluate_engine",
+           "ConstantVelocityPlanner", "ExpertPlanner", "EnginePlanner", "Planner", "EVAL_SEED0", "evaluate_engine",
            "evaluate_routes", "markdown_report", "write_results"]

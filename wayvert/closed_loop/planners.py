@@ -42,6 +42,19 @@ class ConstantVelocityPlanner:
         return np.stack([t, v * t, z, z, np.full_like(t, v)], 1)[None], np.zeros(1), {}
 
 
+class ExpertPlanner:
+    """One mode: the expert's own 4 s plan from the state now, driven through the verifier and the tracker like a
+    network's (a diagnostic: the stack's loop, tracker included, with a planner known to drive well)."""
+
+    name = "expert's plans through the stack"
+
+    def propose(self, world: World) -> tuple[F64, F64, dict[str, float]]:
+        from wayvert.sim import demonstration
+
+        plan = demonstration(world, horizon_s=schema.HORIZON_S, points=schema.N_WAYPOINTS + 1)
+        return np.asarray(plan, np.float64)[None], np.zeros(1), {}
+
+
 def view_coverage(adapter: SensorAdapter, rig: Rig, canonical: Rig) -> dict[str, float]:
     """Share of each canonical view's pixels that the rig's cameras fill (the adapter's validity mask)."""
     from wayvert.sensors import FRAME_SHAPES
