@@ -14,9 +14,9 @@ from wayvert import schema
 from wayvert.control import PlanTracker
 from wayvert.control.repair import with_slowed_variants
 from wayvert.safety import EgoState, Verdict, Verifier
-from wayvert.sim import World, boxes_overlap, demonstration, draw_variety
+from wayvert.sim import World, boxes_overlap, draw_variety
 
-from .planners import Planner
+from .planners import Planner, expert_plan
 
 F64 = npt.NDArray[np.float64]
 
@@ -76,8 +76,7 @@ def check(verifier: Verifier, world: World, cand: F64, scores: F64) -> Verdict:
 def expert_plan_check(world: World, verifier: Verifier) -> int:
     """Reasons bitmask the verifier gives the expert's own plan from the world now (the plan is the expert's
     4 s rollout, sampled like the network's waypoints)."""
-    plan = demonstration(world, horizon_s=schema.HORIZON_S, points=schema.N_WAYPOINTS + 1)
-    return int(check(verifier, world, plan[None], np.zeros(1)).reasons[0])
+    return int(check(verifier, world, expert_plan(world)[None], np.zeros(1)).reasons[0])
 
 
 def _incident(world: World, log: DriveLog) -> bool:
@@ -95,8 +94,9 @@ def drive(planner: Planner | None, seed: int, frames: int, *, verifier: Verifier
           repair: bool = True) -> DriveLog:
     """Drive ``frames`` ticks of 0.1 s on route ``seed``. Every ``expert_every`` ticks (0: never) the expert's own
     plan from the state the car is in is checked by the verifier (``DriveLog.expert_checks``). ``planner=None``:
-    the expert drives the world itself (no verifier in the loop). Otherwise the planner's modes go through the verifier and the tracker; every ``ade_every`` ticks the
-    driven plan is compared with the expert's plan from the same state (0: never). ``on_frame`` sees each frame.
+    the expert drives the world itself (no verifier in the loop). Otherwise the planner's modes go through the
+    verifier and the tracker; every ``ade_every`` ticks the driven plan is compared with the expert's plan from
+    the same state (0: never). ``on_frame`` sees each frame.
     ``repair``: the verifier also gets each mode slowed down along its own path, after all the planner's modes
     (``wayvert.control.repair``), so the fallback is the last resort."""
     world = world_for(seed)
@@ -130,7 +130,7 @@ def drive(planner: Planner | None, seed: int, frames: int, *, verifier: Verifier
                               verdict.fallback_used, [int(r) for r in verdict.reasons],
                               repaired=verdict.chosen >= n_modes)
             if ade_every and k % ade_every == 0:
-                gt = demonstration(world, horizon_s=schema.HORIZON_S, points=schema.N_WAYPOINTS + 1)[1:, 1:3]
+                gt = expert_plan(world)[1:, 1:3]
                 rec.ade_vs_expert = float(np.linalg.norm(future[:, :2] - gt, axis=1).mean())
             if on_frame is not None:
                 on_frame(world, rec)

@@ -14,7 +14,7 @@ from wayvert.engine import Engine
 from wayvert.replay.pipeline import candidates
 from wayvert.sensors.adapter import SensorAdapter
 from wayvert.sensors.rig import Rig
-from wayvert.sim import World
+from wayvert.sim import World, demonstration
 from wayvert.sim.labels import route_command
 from wayvert.sim.render import Renderer
 
@@ -42,6 +42,11 @@ class ConstantVelocityPlanner:
         return np.stack([t, v * t, z, z, np.full_like(t, v)], 1)[None], np.zeros(1), {}
 
 
+def expert_plan(world: World) -> F64:
+    """The expert's own 4 s plan from the world now, [1 + T, 5] sampled like the network's waypoints (a rollout)."""
+    return np.asarray(demonstration(world, horizon_s=schema.HORIZON_S, points=schema.N_WAYPOINTS + 1), np.float64)
+
+
 class ExpertPlanner:
     """One mode: the expert's own 4 s plan from the state now, driven through the verifier and the tracker like a
     network's (a diagnostic: the stack's loop, tracker included, with a planner known to drive well)."""
@@ -49,10 +54,7 @@ class ExpertPlanner:
     name = "expert's plans through the stack"
 
     def propose(self, world: World) -> tuple[F64, F64, dict[str, float]]:
-        from wayvert.sim import demonstration
-
-        plan = demonstration(world, horizon_s=schema.HORIZON_S, points=schema.N_WAYPOINTS + 1)
-        return np.asarray(plan, np.float64)[None], np.zeros(1), {}
+        return expert_plan(world)[None], np.zeros(1), {}
 
 
 def view_coverage(adapter: SensorAdapter, rig: Rig, canonical: Rig) -> dict[str, float]:

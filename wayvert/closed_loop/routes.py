@@ -40,8 +40,8 @@ def route_figures(log: DriveLog, expert_progress_m: float | None) -> dict[str, A
                  route_completion=round(min(max(ratio, 0.0), 1.0), 4))
     if log.frames:
         overridden = [f for f in log.frames if f.fallback or f.chosen != f.top]
-        r.update(fallback_frames=sum(f.fallback for f in log.frames), repaired_frames=sum(f.repaired for f in log.frames),
-                 interventions=len(overridden),
+        r.update(fallback_frames=sum(f.fallback for f in log.frames),
+                 repaired_frames=sum(f.repaired for f in log.frames), interventions=len(overridden),
                  interventions_by_reason=_by_reason([f.reasons[f.top] for f in overridden]))
     if log.expert_checks:
         r.update(expert_plans_checked=len(log.expert_checks),
@@ -192,7 +192,8 @@ def _engine_planner(engine_path: str, rig: str) -> Planner:
 def _routes_job(job: tuple[str, str, list[int], int, int, bool, int, Sequence[PlannerFactory]]) -> dict[str, Any]:
     engine_path, rig, seeds, frames, expert_every, repair, on_policy, factories = job
     planners = [_engine_planner(engine_path, rig), *(f() for f in factories)]
-    res = evaluate_routes(planners, seeds, frames, expert_every=expert_every, repair=repair, expert_on_policy=on_policy)
+    res = evaluate_routes(planners, seeds, frames, expert_every=expert_every, repair=repair,
+                          expert_on_policy=on_policy)
     res["setup"]["view_coverage"] = getattr(planners[0], "coverage", None)
     return res
 

@@ -93,6 +93,5 @@ def with_slowed_variants(candidates: F64, scores: F64, speed: float, accel: floa
         slowed[i, :, 4] = v
     finite = sc[np.isfinite(sc)]
     span = float(finite.max() - finite.min()) if finite.size else 0.0
-    low = (float(finite.min()) if finite.size else 0.0) - span - 1.0
-    slowed_scores = low + (sc - (float(finite.max()) if finite.size else 0.0))
-    return np.concatenate([cand, slowed]), np.concatenate([sc, np.where(np.isfinite(sc), slowed_scores, sc)])
+    slowed_scores = sc - 2.0 * span - 1.0     # the best variant ends span + 1 below the worst original
+    return np.concatenate([cand, slowed]), np.concatenate([sc, slowed_scores])
