@@ -4,6 +4,7 @@
 * ``lower`` — torch.export graph -> fused wayvert layers (fold constants and batch norm, fuse residual adds and
   ReLU/ReLU6, decide where float stays) -> EngineBuilder graph; ``LoweringError`` names what cannot lower.
 * ``calibrators`` — min-max, percentile, entropy (KL) and MSE-optimal activation thresholds.
+* ``compile_model`` / ``CompileRun`` — a user's ONNX or ``.pt2`` model -> an engine (``wayvert compile``).
 * ``lower_student`` / ``write_engine`` / ``run_engine`` / ``layer_sqnr`` — the API; docs/calibration.md.
 """
 import importlib
@@ -15,6 +16,7 @@ _EXPORTS = {
     "METHODS": ".calibrators", "QuantParams": ".calibrators", "calibrate": ".calibrators",
     "run_engine": ".engine_io", "write_engine": ".engine_io",
     "Graph": ".lower", "LoweringError": ".lower", "emit_engine": ".lower", "lower_exported": ".lower",
+    "CompileRun": ".compile", "compile_model": ".compile", "CalibrationDataError": ".compile",
     "layer_sqnr": ".sqnr", "sqnr_db": ".sqnr", "LoweringReport": ".student", "lower_student": ".student",
 }
 

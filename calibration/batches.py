@@ -12,6 +12,11 @@ import numpy as np
 import torch
 
 
+class NamedSamples(list):  # type: ignore[type-arg]
+    """A batch of a model with named inputs (``wayvert compile``): a list of ``{input name: array}`` dicts, each
+    array shaped as the model's input (batch 1)."""
+
+
 def model_inputs(batch: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(image float normalised, ego, command) of one batch."""
     if isinstance(batch, dict):
@@ -26,6 +31,9 @@ def model_inputs(batch: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
 def samples(batches: Iterable[Any]) -> Iterator[dict[str, np.ndarray]]:
     """One ``{"image": [V, 3, H, W], "ego": [1, 2], "command": [1, 4]}`` float32 dict per sample of every batch."""
     for batch in batches:
+        if isinstance(batch, NamedSamples):
+            yield from batch
+            continue
         image, ego, command = model_inputs(batch)
         for i in range(image.shape[0]):
             yield {"image": image[i].numpy(), "ego": ego[i:i + 1].numpy(), "command": command[i:i + 1].numpy()}

@@ -31,23 +31,29 @@ def write_engine(builder: EngineBuilder, path: str | os.PathLike[str], meta: Map
         raise EngineIOError(f"cannot write the engine to {path}: {e.strerror}") from None
 
 
-def _image_spec(engine: wayvert.Engine | EngineBuilder) -> tuple[float, int]:
+def _input_specs(engine: wayvert.Engine | EngineBuilder) -> list[tuple[str, str, tuple[int, ...], float, int]]:
+    """(name, dtype, shape, scale, zero point) of each engine input, in order."""
     if isinstance(engine, EngineBuilder):
-        t = engine.values["image"].tensor
-        return t.scale, t.zero_point
-    spec = next(s for s in engine.inputs if s.name == "image")
-    return spec.scale, spec.zero_point
+        ts = [engine.values[n].tensor for n in engine.inputs]
+        return [(t.name, t.dtype, tuple(t.shape), t.scale, t.zero_point) for t in ts]
+    return [(s.name, s.dtype, tuple(s.shape), s.scale, s.zero_point) for s in engine.inputs]
 
 
 def engine_inputs(engine: wayvert.Engine | EngineBuilder, sample: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """One sample's engine inputs: the image quantized at the engine's input parameters unless already int8
-    ([V, 3, H, W]), ego [1, 2] and command [1, 4] as float32."""
-    image = np.asarray(sample["image"])
-    if image.dtype != np.int8:
-        scale, zero = _image_spec(engine)
-        image = quant.quantize(image.astype(np.float32), scale, zero)
-    return {"image": image, "ego": np.asarray(sample["ego"], np.float32).reshape(1, -1),
-            "command": np.asarray(sample["command"], np.float32).reshape(1, -1)}
+    """One sample's engine inputs, by the engine's input specs: an int8 input given as float is quantized at the
+    engine's parameters (the student's normalised image), float32 inputs are cast, every input is reshaped to
+    its engine shape (the student's ego [2] -> [1, 2])."""
+    out = {}
+    for name, dtype, shape, scale, zero in _input_specs(engine):
+        x = np.asarray(sample[name])
+        if dtype == "int8" and x.dtype != np.int8:
+            x = quant.quantize(x.astype(np.float32), scale, zero)
+        elif dtype == "float32":
+            x = x.astype(np.float32)
+        elif dtype == "uint8":
+            x = x.astype(np.uint8)
+        out[name] = x.reshape(shape)
+    return out
 
 
 def run_engine(engine: wayvert.Engine | EngineBuilder, image: Any, ego: Any, command: Any) -> dict[str, np.ndarray]:

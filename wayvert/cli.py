@@ -15,8 +15,8 @@ EXIT_OK, EXIT_USAGE, EXIT_ENGINE, EXIT_INPUT, EXIT_DIVERGED = 0, 2, 3, 4, 5
 # names a function ``add_commands(subparsers)`` whose import needs nothing beyond numpy.
 COMMANDS_GROUP = "wayvert.commands"
 EXIT_CODES = ("Exit codes: 0 ok, 2 bad arguments or configuration, 3 engine error (malformed/unsupported/"
-              "unreadable), 4 input error (frames, episodes, checkpoints), 5 training diverged, 6 engine refused by a "
-              "calibration gate.")
+              "unreadable), 4 input error (frames, episodes, checkpoints, calibration data), 5 training diverged, 6 engine "
+              "refused by a calibration gate, 7 a model with ops wayvert cannot run (wayvert compile).")
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

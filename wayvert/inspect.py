@@ -26,6 +26,7 @@ def engine_summary(engine: Engine) -> dict[str, Any]:
         "outputs": [spec(s) for s in engine.outputs],
         "plan": engine.op_types,
         "ops": op_table(engine),
+        "fast_path": fast_path_summary(engine),
         "arena_bytes": engine.arena_bytes,
         "naive_arena_bytes": engine.naive_arena_bytes,
         "packed_weight_bytes": engine.packed_weight_bytes,
@@ -51,6 +52,26 @@ def op_table(engine: Engine) -> list[dict[str, Any]] | None:
         rows.append({"op": op.op_type, "output": y.name, "dtype": c.dtype, "shape": list(y.shape), "macs": c.macs,
                      "ops": c.ops, "bytes": c.bytes_on(4), "modelled": c.modelled})
     return rows
+
+
+def fast_path_summary(engine: Engine) -> dict[str, Any] | None:
+    """Share of MACs on the int8 kernels and the layers off them (wayvert.graph.fast_path); None for an engine
+    loaded from bytes."""
+    import os
+
+    from wayvert.graph import fast_path
+
+    if not os.path.isfile(engine.source):
+        return None
+    return fast_path(engine).to_dict()
+
+
+def format_fast_path(fp: dict[str, Any]) -> list[str]:
+    """The fast-path summary as text lines."""
+    lines = [f"fast     {100 * fp['int8_mac_share']:.1f}% of {fp['total_macs'] / 1e6:.3f} MMACs on the int8 kernels"]
+    for r in fp["off_fast_path"]:
+        lines.append(f"  off    {r['name']} ({r['dtype']} {r['op']}, {r['macs'] / 1e6:.3f} MMACs)")
+    return lines
 
 
 def _format_ops(rows: list[dict[str, Any]]) -> list[str]:
@@ -81,6 +102,8 @@ def describe_engine(path: str, as_json: bool = False) -> str:
     lines.append(f"plan     {len(s['plan'])} ops: " + ", ".join(f"{k} x{v}" for k, v in sorted(counts.items())))
     lines.append("ops      (MFLOP: 2 per MAC + elementwise; KiB: every tensor read or written once, float32 at 4 B)")
     lines += _format_ops(s["ops"]) if s["ops"] else ["  (not available: the engine was not loaded from a file)"]
+    if s["fast_path"] is not None:
+        lines += format_fast_path(s["fast_path"])
     lines.append(f"arena    {s['arena_bytes']:,} bytes planned ({s['naive_arena_bytes']:,} if no buffer were shared)")
     lines.append(f"packed   {s['packed_weight_bytes']:,} bytes of weights repacked at load for the {s['cpu_isa']} kernels "
                  "(once per engine, shared by its sessions)")

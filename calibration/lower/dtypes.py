@@ -14,6 +14,11 @@ Rules, in order:
 * a concat is int8 when any part is int8.
 
 Explicit quantize/dequantize ops are inserted where a value meets a consumer of the other dtype (emit.py).
+
+A model brought by the user (``policy="int8"``, ``wayvert compile``) follows simpler rules: every engine input
+keeps its dtype (float32 inputs are quantized by a quantize op where int8 layers read them); every op with an
+int8 kernel computes in int8; views follow their input; ops with float kernels only (layernorm, softmax,
+matmul, attention) and the layers named by ``keep_float`` compute in float32.
 """
 from __future__ import annotations
 
@@ -46,8 +51,22 @@ def _feeds_wide_clamp(graph: Graph, name: str) -> bool:
     return False
 
 
-def assign_dtypes(graph: Graph) -> None:
+#: Ops that compute in float32 whatever the policy (the engine has no int8 kernel for them).
+FLOAT_ONLY_OPS = ("layernorm", "softmax", "matmul", "attention")
+
+
+def assign_dtypes(graph: Graph, policy: str = "student", keep_float: frozenset[str] = frozenset()) -> None:
+    """Decide each layer's dtype: ``policy`` "student" (the rules above) or "int8" (a user's model);
+    ``keep_float`` names layers that stay float32 under either."""
+    if policy == "int8":
+        _assign_int8(graph, keep_float)
+        return
+    if policy != "student":
+        raise ValueError(f"unknown dtype policy {policy!r}")
     for layer in graph:
+        if layer.name in keep_float and layer.op != "input":
+            layer.dtype = "float32"
+            continue
         if layer.op == "input":
             layer.dtype = "int8" if layer.name == IMAGE_INPUT else "float32"
             continue
@@ -61,6 +80,23 @@ def assign_dtypes(graph: Graph) -> None:
             layer.dtype = "float32"
         else:
             layer.dtype = "int8" if "int8" in kinds else "float32"
+
+
+def _assign_int8(graph: Graph, keep_float: frozenset[str]) -> None:
+    for layer in graph:
+        if layer.op == "input":
+            layer.dtype = layer.attrs.get("input_dtype", "float32")
+            continue
+        kinds = {graph[n].dtype for n in layer.reads()}
+        if layer.op in ("reshape", "permute", "slice") or layer.op in TRANSIENT:
+            layer.dtype = "int8" if kinds & {"int8", "uint8"} else "float32"
+        elif layer.op in FLOAT_ONLY_OPS or layer.name in keep_float:
+            layer.dtype = "float32"
+        else:
+            layer.dtype = "int8"
+
+
+TRANSIENT = ("mul", "add_constant", "clamp", "batch_norm")
 
 
 def float_constants_to_layers(graph: Graph) -> None:

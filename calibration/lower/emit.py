@@ -43,8 +43,10 @@ class _Emitter:
         self.graph, self.params, self.b = graph, params, b
         self.t: dict[str, Tensor] = {}                       # layer -> its engine value
         self.casts: dict[tuple[str, str, float, int], Tensor] = {}
+        self.original: dict[str, str] = {}                   # engine name -> layer name, where they differ
 
     def p(self, name: str) -> QuantParams:
+        name = self.original.get(name, name)
         if name not in self.params:
             raise LoweringError(f"no int8 parameters were calibrated for {name!r}")
         return self.params[name]
@@ -121,6 +123,13 @@ class _Emitter:
                         out_zero_point=out.zero_point, name=l.name)
             self.set_clamp(l, out)
             return y
+        if l.op == "global_avg_pool":
+            keep = bool(l.attrs.get("keepdims"))
+            if l.dtype == "float32":
+                return ops.global_avg_pool(b, self.read(l.inputs[0], "float32"), keepdims=keep, name=l.name)
+            out = self.p(l.name)
+            return ops.global_avg_pool(b, self.read(l.inputs[0], "int8"), out_scale=out.scale,
+                                       out_zero_point=out.zero_point, keepdims=keep, name=l.name)
         if l.op == "concat":
             at = self.p(l.name) if l.dtype == "int8" else None
             parts = [self.read(n, l.dtype, at) for n in l.inputs]
@@ -151,14 +160,23 @@ def emit_engine(graph: Graph, params: Mapping[str, QuantParams], model_name: str
                 model_version: str = "0") -> tuple[EngineBuilder, dict[str, str]]:
     """(builder, layer name -> engine value name). Float layers that are outputs take the output's name."""
     b = EngineBuilder(model_name, model_version)
-    for key, name in graph.outputs.items():
-        if key in graph.layers and graph.layers[key] is not graph.layers[name]:
-            raise LoweringError(f"output key {key!r} is also the name of another layer")
     rename = {name: key for key, name in graph.outputs.items() if graph[name].dtype == "float32"
               and graph[name].op != "input"}
+    taken = set(graph.layers) | set(graph.outputs)
+    for key in graph.outputs:
+        # A layer named like an output that is not that float output (an int8 output's own layer, or another layer
+        # of that name) gets another engine name: the output's name goes to the value the engine outputs.
+        if key in graph.layers and rename.get(key) != key:
+            stem, k = f"{key}.value", 1
+            alt = stem
+            while alt in taken:
+                alt, k = f"{stem}{k}", k + 1
+            taken.add(alt)
+            rename[key] = alt
     em = _Emitter(graph, params, b)
     for l in graph:
         engine_name = rename.get(l.name, l.name)
+        em.original[engine_name] = l.name
         em.t[l.name] = em.layer(l if engine_name == l.name else replace(l, name=engine_name))
     em.outputs()
     return b, {name: t.name for name, t in em.t.items()}

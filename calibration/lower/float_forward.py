@@ -48,6 +48,8 @@ class FloatGraph:
             y = x.reshape(l.shape)
         elif l.op == "permute":
             y = x.permute(*l.attrs["perm"])
+        elif l.op == "global_avg_pool":
+            y = x.mean(dim=(2, 3), keepdim=bool(l.attrs.get("keepdims")))
         elif l.op == "mul":
             y = x * self.constant[l.name]
         elif l.op == "add_constant":
@@ -70,7 +72,7 @@ class FloatGraph:
         env: dict[str, torch.Tensor] = {}
         for l in self.graph:
             if l.op == "input":
-                env[l.name] = torch.as_tensor(np.asarray(inputs[l.name], dtype=np.float32)).reshape(l.shape)
+                env[l.name] = torch.as_tensor(np.asarray(inputs[l.name]).astype(np.float32)).reshape(l.shape)
             else:
                 env[l.name] = self._run(l, env)
         return env

@@ -70,8 +70,9 @@ class _Downstream(Exception):
 class _Reader:
     """Walks an ExportedProgram's graph and appends one layer per node to a Graph."""
 
-    def __init__(self, ep: ExportedProgram) -> None:
+    def __init__(self, ep: ExportedProgram, camera_input: str | None = IMAGE_INPUT) -> None:
         self.ep = ep
+        self.camera_input = camera_input
         self.graph = Graph()
         self.value: dict[str, str] = {}          # fx node name -> layer name
         self.constant: dict[str, np.ndarray] = {}  # fx placeholder name -> float64 array
@@ -229,6 +230,17 @@ class _Reader:
         if not str(node.target).startswith("aten.batch_norm"):
             self.bn_tuple.add(node.name)
 
+    def mean(self, node: Node, x: Any, dims: Any, keepdim: bool = False, *_: Any, **__: Any) -> None:
+        rank = len(_shape(node.args[0]))
+        if rank != 4 or sorted(int(d) % rank for d in dims) != [2, 3]:
+            raise _Unsupported("mean lowers only over the spatial axes (2, 3) of an NCHW tensor (global average pool)")
+        self.layer(node, "global_avg_pool", [self.act(x)], attrs={"keepdims": bool(keepdim)})
+
+    def adaptive_avg_pool2d(self, node: Node, x: Any, size: Any) -> None:
+        if [int(v) for v in size] != [1, 1]:
+            raise _Unsupported(f"adaptive_avg_pool2d to {list(size)} (only output size (1, 1) lowers)")
+        self.layer(node, "global_avg_pool", [self.act(x)], attrs={"keepdims": True})
+
     def getitem(self, node: Node, x: Any, index: int) -> None:
         if not (isinstance(x, Node) and x.name in self.bn_tuple and index == 0):
             raise _Unsupported("tuple outputs other than batch norm's are not in the op set")
@@ -259,13 +271,15 @@ class _Reader:
             "aten.contiguous.default": identity, "aten.alias.default": identity, "aten.detach.default": identity,
             "aten.batch_norm.default": self.batch_norm,
             "aten._native_batch_norm_legit_no_training.default": self.batch_norm,
+            "aten.mean.dim": self.mean, "aten.adaptive_avg_pool2d.default": self.adaptive_avg_pool2d,
+            "aten._adaptive_avg_pool2d.default": self.adaptive_avg_pool2d,
             "<built-in function getitem>": self.getitem,
         }
 
     # ---- the walk ----------------------------------------------------------------------------------
     def user_input(self, node: Node) -> None:
         shape = _shape(node)
-        if node.name == IMAGE_INPUT:
+        if node.name == self.camera_input == IMAGE_INPUT:
             # The engine takes the canonical camera tensor [V, 3, H, W]; the model's batch of one is a view of it.
             if len(shape) != 5 or shape[0] != 1:
                 raise LoweringError(f"input '{IMAGE_INPUT}' must be [1, V, 3, H, W] at export, got {list(shape)}")
@@ -273,7 +287,13 @@ class _Reader:
             self.graph.add(Layer(f"{IMAGE_INPUT}.batched", "reshape", [IMAGE_INPUT], shape, source="model input view"))
             self.value[node.name] = f"{IMAGE_INPUT}.batched"
         else:
-            self.graph.add(Layer(node.name, "input", [], shape, source="engine input (float32)"))
+            dtype = str(node.meta["val"].dtype).removeprefix("torch.")
+            dtype = {"float32": "float32", "float16": "float32", "uint8": "uint8", "int8": "int8"}.get(dtype)
+            if dtype is None:
+                raise LoweringError(f"input {node.name!r} is {node.meta['val'].dtype}: engine inputs are float32, "
+                                    "uint8 or int8")
+            self.graph.add(Layer(node.name, "input", [], shape, source=f"engine input ({dtype})",
+                                 attrs={"input_dtype": dtype}))
             self.value[node.name] = node.name
         self.graph.inputs.append(node.name)
 
@@ -321,6 +341,9 @@ class _Reader:
         return {f"output{i}": v for i, v in enumerate(flat)}
 
 
-def graph_from_export(ep: ExportedProgram) -> Graph:
-    """One layer per ATen op of ``ep`` (raises LoweringError listing every op that cannot lower)."""
-    return _Reader(ep).read()
+def graph_from_export(ep: ExportedProgram, camera_input: str | None = IMAGE_INPUT) -> Graph:
+    """One layer per ATen op of ``ep`` (raises LoweringError listing every op that cannot lower).
+
+    ``camera_input``: the student's camera tensor (``[1, V, 3, H, W]`` at export, an int8 ``[V, 3, H, W]``
+    engine input); None for a model whose inputs are all engine inputs of their own shape and dtype."""
+    return _Reader(ep, camera_input).read()

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import numpy as np
 
 #: Ops a layer can hold. After the passes only the first group may remain (plus ``mul`` on float values).
-WAYVERT_OPS = ("input", "conv2d", "linear", "add", "concat", "reshape", "permute")
+WAYVERT_OPS = ("input", "conv2d", "linear", "add", "concat", "reshape", "permute", "global_avg_pool")
 TRANSIENT_OPS = ("mul", "add_constant", "clamp", "batch_norm")
 VIEW_OPS = ("reshape", "permute")
 
@@ -73,6 +73,7 @@ class Graph:
         self.inputs: list[str] = []
         self.outputs: dict[str, str] = {}
         self.notes: list[str] = []   # what the passes did, in words (for the lowering report)
+        self.renamed: dict[str, str] = {}   # a value the passes removed -> the value that now stands for it
 
     def __iter__(self) -> Iterator[Layer]:
         return iter(list(self.layers.values()))
@@ -105,6 +106,7 @@ class Graph:
 
     def replace_uses(self, old: str, new: str) -> None:
         """Every read of ``old`` (and the outputs) now reads ``new``."""
+        self.renamed[old] = new
         for l in self.layers.values():
             l.inputs = [new if n == old else n for n in l.inputs]
             if l.residual == old:
@@ -145,6 +147,14 @@ class Graph:
         for name in list(self.layers):
             visit(name)
         self.layers = done
+
+    def current(self, name: str) -> str | None:
+        """The layer that now stands for value ``name`` (itself, or what the passes fused it into); None if gone."""
+        seen = set()
+        while name not in self.layers and name in self.renamed and name not in seen:
+            seen.add(name)
+            name = self.renamed[name]
+        return name if name in self.layers else None
 
     def depends_on(self, name: str, ancestor: str) -> bool:
         """Whether value ``name`` is computed (transitively) from ``ancestor``."""

@@ -1,7 +1,8 @@
 """The lowering passes in order: export graph -> wayvert layers with fused epilogues and decided dtypes."""
 from __future__ import annotations
 
-from typing import Callable
+import fnmatch
+from typing import Callable, Sequence
 
 from torch.export import ExportedProgram
 
@@ -10,6 +11,7 @@ from .dtypes import assign_dtypes, check_lowerable, float_constants_to_layers
 from .fold import fold_batchnorm, fold_constants, simplify_views
 from .from_export import graph_from_export
 from .fuse import fuse_activations, fuse_residual_adds
+from .errors import LoweringError
 from .graph import Graph
 from .split import split_mixed_concat_linear
 
@@ -19,15 +21,41 @@ def _fixed_point(graph: Graph, passes: list[Callable[[Graph], bool]]) -> None:
         pass
 
 
-def lower_exported(ep: ExportedProgram) -> Graph:
-    """The lowered graph of an exported model (raises LoweringError naming what cannot lower)."""
-    graph = graph_from_export(ep)
+def lower_exported(ep: ExportedProgram, *, camera_input: str | None = "image", policy: str = "student",
+                   keep_float: Sequence[str] = ()) -> Graph:
+    """The lowered graph of an exported model (raises LoweringError naming what cannot lower).
+
+    The student (the defaults): its ``image`` input is the int8 camera tensor and dtypes follow its rules. A
+    user's model: ``camera_input=None, policy="int8"`` (see dtypes.py)."""
+    return lower_graph(graph_from_export(ep, camera_input), policy=policy, keep_float=keep_float)
+
+
+def keep_float_layers(graph: Graph, patterns: Sequence[str]) -> frozenset[str]:
+    """The layers named by ``patterns`` (exact names or shell-style wildcards, ``fnmatch``); a pattern that
+    names no computing layer is an error (a typo would otherwise quietly keep everything int8)."""
+    computing = [l.name for l in graph if l.op not in ("input", "reshape", "permute")]
+    chosen: set[str] = set()
+    unmatched = []
+    for pattern in patterns:
+        hit = [n for n in computing if n == pattern or fnmatch.fnmatchcase(n, pattern)]
+        if not hit:
+            unmatched.append(pattern)
+        chosen.update(hit)
+    if unmatched:
+        raise LoweringError(f"--keep-float {', '.join(map(repr, unmatched))} names no layer; layers are: "
+                            + ", ".join(computing[:60]) + (" ..." if len(computing) > 60 else ""))
+    return frozenset(chosen)
+
+
+def lower_graph(graph: Graph, *, policy: str = "student", keep_float: Sequence[str] = ()) -> Graph:
+    """Run the passes on a graph read from an export (from_export.py) or an ONNX model (from_onnx.py).
+    ``keep_float``: patterns of layers to keep in float32 (see ``keep_float_layers``)."""
     fold_batchnorm(graph)
     _fixed_point(graph, [simplify_views, fold_constants])
     split_mixed_concat_linear(graph)
     materialise_broadcasts(graph)
     simplify_views(graph)
-    assign_dtypes(graph)
+    assign_dtypes(graph, policy, keep_float_layers(graph, keep_float))
     _fixed_point(graph, [fuse_residual_adds, fuse_activations, fold_constants, simplify_views])
     float_constants_to_layers(graph)
     graph.remove_dead()

@@ -2,7 +2,8 @@
 ``EngineBuilder``, and each op's work and traffic (MACs, ops, bytes) for ``wayvert inspect``, the roofline of the
 calibration profiles and the benchmarks."""
 from .costs import ELEMENTWISE_OPS, OpCost, op_cost, op_costs
+from .fast_path import FastPath, fast_path
 from .read import OpInfo, ValueInfo, engine_constants, engine_ops, read_constants, read_graph
 
-__all__ = ["ELEMENTWISE_OPS", "OpCost", "OpInfo", "ValueInfo", "engine_constants", "engine_ops", "op_cost", "op_costs",
+__all__ = ["ELEMENTWISE_OPS", "FastPath", "OpCost", "fast_path", "OpInfo", "ValueInfo", "engine_constants", "engine_ops", "op_cost", "op_costs",
            "read_constants", "read_graph"]

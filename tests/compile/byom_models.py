@@ -1,0 +1,101 @@
+"""Models the compile tests build: what an integrator brings (torchvision-style ResNet blocks, a small vision
+transformer block, a two-input fusion net), each exported to ONNX and to ``.pt2`` in a temporary folder."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+
+class BasicBlock(nn.Module):
+    """torchvision's ResNet BasicBlock: conv-bn-relu, conv-bn, a strided 1x1 projection on the shortcut."""
+
+    def __init__(self, cin: int, cout: int, stride: int = 1) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return torch.relu(y + (x if self.down is None else self.down(x)))
+
+
+class ResNetTiny(nn.Module):
+    """Stem, two BasicBlocks (one strided), global average pool, a classifier: input ``image`` [1, 3, 32, 32]."""
+
+    def __init__(self, classes: int = 10) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU())
+        self.layer1 = BasicBlock(16, 16)
+        self.layer2 = BasicBlock(16, 32, stride=2)
+        self.fc = nn.Linear(32, classes)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        x = self.layer2(self.layer1(self.stem(image)))
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
+class FusionNet(nn.Module):
+    """Two inputs with names of their own: a camera crop ``cam`` [1, 3, 24, 24] and a float vector ``state`` [1, 6];
+    conv features and an MLP of the state joined, two heads (dict outputs)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.ReLU(), nn.Conv2d(8, 16, 3, 2, 1), nn.ReLU6())
+        self.state = nn.Sequential(nn.Linear(6, 16), nn.ReLU())
+        self.trunk = nn.Sequential(nn.Linear(16 * 6 * 6 + 16, 32), nn.ReLU())
+        self.steer = nn.Linear(32, 2)
+        self.speed = nn.Linear(32, 1)
+
+    def forward(self, cam: torch.Tensor, state: torch.Tensor) -> dict[str, torch.Tensor]:
+        f = torch.cat([torch.flatten(self.conv(cam), 1), self.state(state)], dim=1)
+        h = self.trunk(f)
+        return {"steer": self.steer(h), "speed": self.speed(h)}
+
+
+def seeded(cls: type[nn.Module], seed: int = 0) -> nn.Module:
+    """``cls()`` with deterministic weights and non-trivial batch-norm statistics, in eval mode."""
+    torch.manual_seed(seed)
+    model = cls()
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 1.5)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.2, 0.2)
+    return model.eval()
+
+
+def example_inputs(model: nn.Module) -> dict[str, torch.Tensor]:
+    if isinstance(model, FusionNet):
+        return {"cam": torch.zeros(1, 3, 24, 24), "state": torch.zeros(1, 6)}
+    return {"image": torch.zeros(1, 3, 32, 32)}
+
+
+def samples(model: nn.Module, n: int, seed: int = 1) -> dict[str, np.ndarray]:
+    """``n`` random samples per input, stacked on the batch axis (the .npz layout compile reads)."""
+    rng = np.random.default_rng(seed)
+    return {k: rng.normal(size=(n, *v.shape[1:])).astype(np.float32) for k, v in example_inputs(model).items()}
+
+
+def export_onnx(model: nn.Module, path: Path) -> Path:
+    ins = example_inputs(model)
+    torch.onnx.export(model, tuple(ins.values()), str(path), input_names=list(ins), dynamo=False,
+                      output_names=["steer", "speed"] if isinstance(model, FusionNet) else ["logits"], opset_version=17)
+    return path
+
+
+def export_pt2(model: nn.Module, path: Path) -> Path:
+    ins = example_inputs(model)
+    with torch.no_grad():
+        ep = torch.export.export(model, tuple(ins.values()))
+    torch.export.save(ep, str(path))
+    return path
