@@ -99,3 +99,16 @@ def export_pt2(model: nn.Module, path: Path) -> Path:
         ep = torch.export.export(model, tuple(ins.values()))
     torch.export.save(ep, str(path))
     return path
+
+
+class Unsupported(nn.Module):
+    """A conv net with three ops wayvert has no kernel for (sin, cumsum, topk) and one it has (the conv)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        x = torch.sin(self.conv(image))
+        x = torch.cumsum(torch.flatten(x, 1), dim=1)
+        return torch.topk(x, 5, dim=1).values
