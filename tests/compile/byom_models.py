@@ -86,10 +86,20 @@ def samples(model: nn.Module, n: int, seed: int = 1) -> dict[str, np.ndarray]:
     return {k: rng.normal(size=(n, *v.shape[1:])).astype(np.float32) for k, v in example_inputs(model).items()}
 
 
-def export_onnx(model: nn.Module, path: Path) -> Path:
+def export_onnx(model: nn.Module, path: Path, dynamo: bool = False) -> Path:
+    """The TorchScript exporter at opset 17 with named outputs, or the torch.export-based one (torch's default;
+    opset 20, its own output names)."""
+    import contextlib
+    import io
+
     ins = example_inputs(model)
-    torch.onnx.export(model, tuple(ins.values()), str(path), input_names=list(ins), dynamo=False,
-                      output_names=["steer", "speed"] if isinstance(model, FusionNet) else ["logits"], opset_version=17)
+    with contextlib.redirect_stdout(io.StringIO()):
+        if dynamo:
+            torch.onnx.export(model, tuple(ins.values()), str(path), input_names=list(ins), dynamo=True)
+        else:
+            torch.onnx.export(model, tuple(ins.values()), str(path), input_names=list(ins), dynamo=False,
+                              output_names=["steer", "speed"] if isinstance(model, FusionNet) else ["logits"],
+                              opset_version=17)
     return path
 
 

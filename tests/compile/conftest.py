@@ -22,5 +22,6 @@ def byom(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         np.savez(npz, **M.samples(model, 40))
         files[f"{cls.__name__}.npz"] = npz
         files[f"{cls.__name__}.onnx"] = M.export_onnx(model, out / f"{cls.__name__}.onnx")
+        files[f"{cls.__name__}.dynamo.onnx"] = M.export_onnx(model, out / f"{cls.__name__}.dynamo.onnx", dynamo=True)
         files[f"{cls.__name__}.pt2"] = M.export_pt2(model, out / f"{cls.__name__}.pt2")
     return files

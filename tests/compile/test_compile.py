@@ -20,7 +20,7 @@ def _compile(byom: dict[str, Path], name: str, kind: str, tmp_path: Path, **kw: 
     return compile_model(run)
 
 
-@pytest.mark.parametrize("kind", ["onnx", "pt2"])
+@pytest.mark.parametrize("kind", ["onnx", "dynamo.onnx", "pt2"])
 @pytest.mark.parametrize("name", ["ResNetTiny", "FusionNet"])
 def test_compiles_and_keeps_the_models_interface(byom, tmp_path, name, kind):
     r = _compile(byom, name, kind, tmp_path)
@@ -28,13 +28,17 @@ def test_compiles_and_keeps_the_models_interface(byom, tmp_path, name, kind):
     want_inputs = {"ResNetTiny": [("image", (1, 3, 32, 32))], "FusionNet": [("cam", (1, 3, 24, 24)), ("state", (1, 6))]}
     assert [(s.name, s.shape) for s in engine.inputs] == want_inputs[name]
     assert all(s.dtype == "float32" for s in engine.inputs)     # float inputs stay float; a quantize op follows
-    outputs = {"ResNetTiny": ["logits"] if kind == "onnx" else ["output0"], "FusionNet": ["steer", "speed"]}[name]
+    from wayvert.calibration.compile import open_model
+
+    outputs = open_model(byom[f"{name}.{kind}"]).outputs
+    if kind != "dynamo.onnx":   # the dynamo exporter names outputs itself
+        assert outputs == {"ResNetTiny": ["logits"] if kind == "onnx" else ["output0"], "FusionNet": ["steer", "speed"]}[name]
     assert [s.name for s in engine.outputs] == outputs
     assert set(r["accuracy"]["sqnr_db"]) == set(outputs)
     assert min(r["accuracy"]["sqnr_db"].values()) >= SQNR_FLOOR_DB, r["accuracy"]
     assert r["fast_path"]["int8_mac_share"] == 1.0 and r["fast_path"]["off_fast_path"] == []
     meta = engine.meta
-    assert meta["source"]["kind"] == kind and meta["accuracy"]["passed"] is True
+    assert meta["source"]["kind"] == kind.split(".")[-1] and meta["accuracy"]["passed"] is True
     assert meta["quantization"]["calibration"]["samples"] == 32     # 40 samples, the last 20% held out
     report = json.loads((Path(r["report_dir"]) / "report.json").read_text())
     assert report["layers"] and all("sqnr_db" in row for row in report["layers"])
