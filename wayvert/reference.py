@@ -141,6 +141,12 @@ class _Interp:
                 q = x.astype(np.float64).reshape(n, c, -1).mean(axis=2).astype(np.float32)
             return q.reshape(out.shape)
         if op.op_type == "quantize":
+            if ins[0].dtype == np.uint8:   # bytes through a table per channel (axis 1) or one table
+                x, table = ins[0], ins[1].reshape(-1, 256)
+                if table.shape[0] == 1:
+                    return table[0][x]
+                c = np.arange(x.shape[1]).reshape((1, -1) + (1,) * (x.ndim - 2))
+                return table[c, x].astype(np.int8)
             return quant.quantize(ins[0], out.scale, out.zero_point)
         if op.op_type == "dequantize":
             return quant.dequantize(ins[0], t0.scale, t0.zero_point)

@@ -88,7 +88,9 @@ def _assign_int8(graph: Graph, keep_float: frozenset[str]) -> None:
             layer.dtype = layer.attrs.get("input_dtype", "float32")
             continue
         kinds = {graph[n].dtype for n in layer.reads()}
-        if layer.op in ("reshape", "permute", "slice") or layer.op in TRANSIENT:
+        if layer.op in ("reshape", "permute", "slice"):
+            layer.dtype = kinds.pop() if len(kinds) == 1 else "float32"
+        elif layer.op in TRANSIENT:
             layer.dtype = "int8" if kinds & {"int8", "uint8"} else "float32"
         elif layer.op in FLOAT_ONLY_OPS or layer.name in keep_float:
             layer.dtype = "float32"

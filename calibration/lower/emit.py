@@ -87,6 +87,8 @@ class _Emitter:
     def layer(self, l: Layer) -> Tensor:
         b = self.b
         if l.op == "input":
+            if l.dtype == "uint8":
+                return b.input(l.name, "uint8", l.shape, 1.0, 0)
             if l.dtype == "int8":
                 p = self.p(l.name)
                 return b.input(l.name, "int8", l.shape, p.scale, p.zero_point)
@@ -123,6 +125,9 @@ class _Emitter:
                         out_zero_point=out.zero_point, name=l.name)
             self.set_clamp(l, out)
             return y
+        if l.op == "bytes_to_int8":
+            return ops.quantize_bytes(b, self.t[l.inputs[0]], l.attrs["a"], l.attrs["b"], self.p(l.name).scale,
+                                      self.p(l.name).zero_point, name=l.name)
         if l.op == "global_avg_pool":
             keep = bool(l.attrs.get("keepdims"))
             if l.dtype == "float32":

@@ -48,6 +48,10 @@ class FloatGraph:
             y = x.reshape(l.shape)
         elif l.op == "permute":
             y = x.permute(*l.attrs["perm"])
+        elif l.op == "bytes_to_int8":
+            shape = (1, -1) + (1,) * (x.dim() - 2) if x.dim() >= 2 else (-1,)
+            a = torch.as_tensor(l.attrs["a"], dtype=torch.float32).reshape(shape)
+            y = x * a + torch.as_tensor(l.attrs["b"], dtype=torch.float32).reshape(shape)
         elif l.op == "global_avg_pool":
             y = x.mean(dim=(2, 3), keepdim=bool(l.attrs.get("keepdims")))
         elif l.op == "mul":

@@ -59,6 +59,10 @@ def _shape(node: Node) -> tuple[int, ...]:
     return tuple(int(d) for d in node.meta["val"].shape)
 
 
+#: Ops that only check metadata at run time (no value): skipped.
+CHECKS = ("aten._assert_tensor_metadata.default", "aten._assert_scalar.default", "aten.sym_constrain_range_for_size.default")
+
+
 class _Unsupported(Exception):
     """One node cannot be lowered (collected, then raised together as a LoweringError)."""
 
@@ -214,6 +218,12 @@ class _Reader:
         perm[d0 % rank], perm[d1 % rank] = perm[d1 % rank], perm[d0 % rank]
         self.permute(node, x, perm)
 
+    def to_float(self, node: Node, x: Any, *args: Any, **kw: Any) -> None:
+        dtype = kw.get("dtype", args[0] if args else None)
+        if dtype not in (torch.float32, None) or str(node.meta["val"].dtype) != "torch.float32":
+            raise _Unsupported(f"a cast to {node.meta['val'].dtype} (only casts to float32 lower)")
+        self.alias(node, x)   # the float graph is float32; integer inputs' codes are their values
+
     def dropout(self, node: Node, x: Any, p: float = 0.5, train: bool | None = False) -> None:
         if train:
             raise _Unsupported("dropout in training mode (export the model in eval mode)")
@@ -267,6 +277,7 @@ class _Reader:
             "aten.squeeze.dim": self.reshape, "aten.squeeze.dims": self.reshape, "aten.unsqueeze.default": self.reshape,
             "aten.permute.default": self.permute, "aten.transpose.int": self.transpose,
             "aten.t.default": lambda node, x: self.transpose(node, x, 0, 1),
+            "aten._to_copy.default": self.to_float, "aten.to.dtype": self.to_float,
             "aten.dropout.default": self.dropout, "aten.clone.default": identity,
             "aten.contiguous.default": identity, "aten.alias.default": identity, "aten.detach.default": identity,
             "aten.batch_norm.default": self.batch_norm,
@@ -303,6 +314,8 @@ class _Reader:
         user_inputs = set(self.ep.graph_signature.user_inputs)
         outputs: list[Any] = []
         for node in self.ep.graph.nodes:
+            if node.op == "call_function" and str(node.target) in CHECKS:
+                continue   # run-time assertions export inserts about shapes and dtypes the engine fixes anyway
             if node.op == "placeholder":
                 if node.name in user_inputs:
                     self.user_input(node)

@@ -7,6 +7,7 @@ from typing import Callable, Sequence
 from torch.export import ExportedProgram
 
 from .broadcast import materialise_broadcasts
+from .bytes_input import check_bytes_readers, fold_input_affine
 from .dtypes import assign_dtypes, check_lowerable, float_constants_to_layers
 from .fold import fold_batchnorm, fold_constants, simplify_views
 from .from_export import graph_from_export
@@ -52,6 +53,7 @@ def lower_graph(graph: Graph, *, policy: str = "student", keep_float: Sequence[s
     ``keep_float``: patterns of layers to keep in float32 (see ``keep_float_layers``)."""
     fold_batchnorm(graph)
     _fixed_point(graph, [simplify_views, fold_constants])
+    fold_input_affine(graph)
     split_mixed_concat_linear(graph)
     materialise_broadcasts(graph)
     simplify_views(graph)
@@ -61,4 +63,5 @@ def lower_graph(graph: Graph, *, policy: str = "student", keep_float: Sequence[s
     graph.remove_dead()
     graph.sort()
     check_lowerable(graph)
+    check_bytes_readers(graph)
     return graph

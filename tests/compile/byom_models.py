@@ -75,6 +75,8 @@ def seeded(cls: type[nn.Module], seed: int = 0) -> nn.Module:
 
 
 def example_inputs(model: nn.Module) -> dict[str, torch.Tensor]:
+    if isinstance(model, BytesNet):
+        return {"pixels": torch.zeros(1, 3, 32, 32, dtype=torch.uint8)}
     if isinstance(model, FusionNet):
         return {"cam": torch.zeros(1, 3, 24, 24), "state": torch.zeros(1, 6)}
     return {"image": torch.zeros(1, 3, 32, 32)}
@@ -83,6 +85,8 @@ def example_inputs(model: nn.Module) -> dict[str, torch.Tensor]:
 def samples(model: nn.Module, n: int, seed: int = 1) -> dict[str, np.ndarray]:
     """``n`` random samples per input, stacked on the batch axis (the .npz layout compile reads)."""
     rng = np.random.default_rng(seed)
+    if isinstance(model, BytesNet):
+        return {"pixels": rng.integers(0, 256, size=(n, 3, 32, 32), dtype=np.uint8)}
     return {k: rng.normal(size=(n, *v.shape[1:])).astype(np.float32) for k, v in example_inputs(model).items()}
 
 
@@ -122,3 +126,19 @@ class Unsupported(nn.Module):
         x = torch.sin(self.conv(image))
         x = torch.cumsum(torch.flatten(x, 1), dim=1)
         return torch.topk(x, 5, dim=1).values
+
+
+class BytesNet(nn.Module):
+    """Takes camera bytes: ``pixels`` uint8 [1, 3, 32, 32], normalised per channel (ImageNet mean/std) inside the
+    model, then a padded conv stack and a classifier."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
+        self.conv = nn.Sequential(nn.Conv2d(3, 16, 3, 1, 1), nn.ReLU(), nn.Conv2d(16, 16, 3, 2, 1), nn.ReLU())
+        self.fc = nn.Linear(16, 5)
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        x = (pixels.float() / 255.0 - self.mean) / self.std
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(self.conv(x), 1), 1))

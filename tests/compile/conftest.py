@@ -16,7 +16,7 @@ def byom(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Each test model exported to ONNX and .pt2, with a calibration .npz: keys like 'ResNetTiny.onnx'."""
     out = tmp_path_factory.mktemp("byom")
     files: dict[str, Path] = {}
-    for cls in (M.ResNetTiny, M.FusionNet):
+    for cls in (M.ResNetTiny, M.FusionNet, M.BytesNet):
         model = M.seeded(cls)
         npz = out / f"{cls.__name__}.npz"
         np.savez(npz, **M.samples(model, 40))

@@ -87,3 +87,16 @@ def test_sqnr_gate_refuses_and_the_override_is_recorded(byom, tmp_path):
     r = _compile(byom, "ResNetTiny", "onnx", tmp_path, min_sqnr_db=99.0, allow_low_sqnr=True)
     meta = wayvert.Engine.load(r["output"]).meta
     assert meta["accuracy"]["passed"] is False and meta["accuracy"]["allow_low_sqnr"] is True
+
+
+@pytest.mark.parametrize("kind", ["onnx", "pt2"])
+def test_uint8_input_stays_uint8_with_the_normalisation_in_its_table(byom, tmp_path, kind):
+    from wayvert.graph import engine_ops
+
+    r = _compile(byom, "BytesNet", kind, tmp_path)
+    engine = wayvert.Engine.load(r["output"])
+    assert [(s.name, s.dtype, s.shape) for s in engine.inputs] == [("pixels", "uint8", (1, 3, 32, 32))]
+    plan = [op.op_type for op in engine_ops(engine)]
+    assert plan[:2] == ["quantize", "conv2d"] and plan.count("quantize") == 1 and "dequantize" not in plan[:-1]
+    assert min(r["accuracy"]["sqnr_db"].values()) >= SQNR_FLOOR_DB, r["accuracy"]
+    assert any("normalisation" in n for n in r["notes"])

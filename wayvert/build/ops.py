@@ -288,3 +288,23 @@ def attention(b: EngineBuilder, q: Tensor, k: Tensor, v: Tensor, num_heads: int,
     """Fused multi-head softmax(q k^T / sqrt(d)) v on [B, L, D] float32 tensors."""
     (y,) = b.op("attention", [q, k, v], [Tensor(name, "float32", q.shape)], {"num_heads": int(num_heads)})
     return y
+
+
+def quantize_bytes(b: EngineBuilder, x: Tensor, a: npt.ArrayLike, c: npt.ArrayLike, scale: float, zero_point: int = 0,
+                   name: str = "quantize_bytes") -> Tensor:
+    """uint8 -> int8 through a table per channel (axis 1): ``y = quantize(a[ch] * x + c[ch])`` at (scale, zero_point),
+    computed here in float64 and rounded half away from zero. ``a``/``c`` hold one value, or one per channel:
+    the model's normalisation of camera bytes, folded into the conversion."""
+    if x.dtype != "uint8":
+        raise BuildError(f"{name}: quantize_bytes takes a uint8 tensor, got {x.dtype}")
+    av, cv = np.atleast_1d(np.asarray(a, np.float64)), np.atleast_1d(np.asarray(c, np.float64))
+    channels = max(av.size, cv.size)
+    if channels > 1 and (len(x.shape) < 2 or x.shape[1] != channels or av.size not in (1, channels)
+                         or cv.size not in (1, channels)):
+        raise BuildError(f"{name}: {channels} per-channel values do not match axis 1 of {list(x.shape)}")
+    u = np.arange(256, dtype=np.float64)
+    real = np.broadcast_to(av, (channels,))[:, None] * u[None, :] + np.broadcast_to(cv, (channels,))[:, None]
+    table = np.clip(quant.round_half_away(real / float(scale)) + int(zero_point), -128, 127).astype(np.int8)
+    lut = b.constant(f"{name}.table", table.reshape(-1))
+    (y,) = b.op("quantize", [x, lut], [Tensor(name, "int8", x.shape, float(scale), int(zero_point))])
+    return y
