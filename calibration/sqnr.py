@@ -55,7 +55,7 @@ def layer_sqnr(graph: Graph, builder: EngineBuilder, names: dict[str, str], batc
     """``[{name, op, dtype, sqnr_db}]``: one row per lowered layer (engine value name, fused op), then one per
     output (op ``"output"``). ``names`` maps layer -> engine value (from ``emit_engine``)."""
     forward = FloatGraph(graph)
-    layers = [l for l in graph if l.op not in ("input", *VIEW_OPS)]
+    layers = [l for l in graph if l.op not in ("input", "constant", *VIEW_OPS)]
     signal = {l.name: 0.0 for l in layers} | {k: 0.0 for k in graph.outputs}
     noise = dict(signal)
     everything = probe(builder)

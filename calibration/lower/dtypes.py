@@ -126,6 +126,22 @@ def float_constants_to_layers(graph: Graph) -> None:
         layer.op = op
 
 
+def constant_operands(graph: Graph) -> None:
+    """An add of a constant that no conv2d/linear could absorb (a learned position embedding: one value per
+    element, not per channel) becomes an ``add`` of the value and a ``constant`` layer of the full shape, in the
+    add's dtype (int8: the constant is quantized at its own calibrated parameters)."""
+    for layer in graph:
+        if layer.op != "add_constant":
+            continue
+        c = Layer(graph.unique_name(f"{layer.name}.constant"), "constant", [], layer.shape,
+                  attrs={"constant": np.broadcast_to(np.asarray(layer.attrs["constant"], np.float64), layer.shape).copy()},
+                  source=layer.source, dtype=layer.dtype)
+        graph.add(c)
+        layer.op, layer.inputs, layer.attrs = "add", [layer.inputs[0], c.name], {}
+        graph.notes.append(f"add of a constant {layer.name} runs as an add with a constant operand")
+    graph.sort()
+
+
 def check_lowerable(graph: Graph) -> None:
     """Every layer left is a wayvert op with an epilogue the engine can express (else LoweringError)."""
     problems = []

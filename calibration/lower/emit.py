@@ -125,6 +125,20 @@ class _Emitter:
                         out_zero_point=out.zero_point, name=l.name)
             self.set_clamp(l, out)
             return y
+        if l.op == "layernorm":
+            a = l.attrs
+            return ops.layernorm(b, self.read(l.inputs[0], "float32"), np.asarray(a["gamma"], np.float32),
+                                 np.asarray(a["beta"], np.float32), float(a["eps"]), name=l.name)
+        if l.op == "attention":
+            q, k, v = (self.read(n, "float32") for n in l.inputs)
+            return ops.attention(b, q, k, v, int(l.attrs["num_heads"]), name=l.name)
+        if l.op == "constant":
+            value = np.broadcast_to(np.asarray(l.attrs["constant"], np.float64), l.shape)
+            if l.dtype == "float32":
+                return b.constant(l.name, value.astype(np.float32))
+            p = self.p(l.name)
+            return b.constant(l.name, quant.quantize(value.astype(np.float32), p.scale, p.zero_point), p.scale,
+                              p.zero_point)
         if l.op == "bytes_to_int8":
             return ops.quantize_bytes(b, self.t[l.inputs[0]], l.attrs["a"], l.attrs["b"], self.p(l.name).scale,
                                       self.p(l.name).zero_point, name=l.name)

@@ -48,6 +48,22 @@ class FloatGraph:
             y = x.reshape(l.shape)
         elif l.op == "permute":
             y = x.permute(*l.attrs["perm"])
+        elif l.op == "layernorm":
+            a = l.attrs
+            y = F.layer_norm(x, (x.shape[-1],), torch.as_tensor(a["gamma"], dtype=torch.float32),
+                             torch.as_tensor(a["beta"], dtype=torch.float32), float(a["eps"]))
+        elif l.op == "attention":
+            q, k, v = (env[n] for n in l.inputs)
+            h = int(l.attrs["num_heads"])
+            split = lambda t: t.reshape(t.shape[0], t.shape[1], h, -1).transpose(1, 2)  # noqa: E731
+            o = F.scaled_dot_product_attention(split(q), split(k), split(v))
+            y = o.transpose(1, 2).reshape(q.shape)
+        elif l.op == "softmax":
+            y = torch.softmax(x, dim=-1)
+        elif l.op == "matmul":
+            y = torch.matmul(x, env[l.inputs[1]])
+        elif l.op == "constant":
+            y = self.constant[l.name].reshape(l.shape)
         elif l.op == "bytes_to_int8":
             shape = (1, -1) + (1,) * (x.dim() - 2) if x.dim() >= 2 else (-1,)
             a = torch.as_tensor(l.attrs["a"], dtype=torch.float32).reshape(shape)

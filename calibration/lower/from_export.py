@@ -251,6 +251,69 @@ class _Reader:
             raise _Unsupported(f"adaptive_avg_pool2d to {list(size)} (only output size (1, 1) lowers)")
         self.layer(node, "global_avg_pool", [self.act(x)], attrs={"keepdims": True})
 
+    def layer_norm(self, node: Node, x: Any, shape: Any, w: Any = None, b: Any = None, eps: float = 1e-5,
+                   *_: Any) -> None:
+        if len(shape) != 1:
+            raise _Unsupported(f"layer_norm over {len(shape)} axes (only the last axis lowers)")
+        d = int(shape[0])
+        gamma = np.ones(d) if w is None else self.weight(w).reshape(-1)
+        beta = np.zeros(d) if b is None else self.weight(b).reshape(-1)
+        self.layer(node, "layernorm", [self.act(x)], attrs=dict(gamma=gamma, beta=beta, eps=float(eps)))
+
+    def _heads_of(self, arg: Any) -> tuple[str, int]:
+        """The [B, L, D] value and head count behind a [B, H, L, dh] attention operand made by
+        ``x.view(B, L, H, dh).transpose(1, 2)`` (or permute (0, 2, 1, 3))."""
+        p = self.graph[self.act(arg)]
+        if p.op == "permute" and tuple(p.attrs["perm"]) == (0, 2, 1, 3):
+            r = self.graph[p.inputs[0]]
+            if r.op == "reshape" and len(r.shape) == 4:
+                base = self.graph[r.inputs[0]]
+                b, length, h, dh = r.shape
+                if base.shape == (b, length, h * dh):
+                    return base.name, h
+        raise _Unsupported("attention operands must be [B, L, D] values viewed as [B, H, L, dh] "
+                           "(x.view(B, L, H, dh).transpose(1, 2))")
+
+    def sdpa(self, node: Node, q: Any, k: Any, v: Any, attn_mask: Any = None, dropout_p: float = 0.0,
+             is_causal: bool = False, scale: float | None = None, enable_gqa: bool = False) -> None:
+        if attn_mask is not None or is_causal or dropout_p or enable_gqa:
+            raise _Unsupported("attention with a mask, causal masking, dropout or grouped queries")
+        dh = _shape(node)[-1]
+        if scale is not None and not math.isclose(float(scale), 1.0 / math.sqrt(dh), rel_tol=1e-6):
+            raise _Unsupported(f"attention scale {scale} (the op scales by 1/sqrt(head dim))")
+        (qb, h), (kb, hk), (vb, hv) = self._heads_of(q), self._heads_of(k), self._heads_of(v)
+        if not h == hk == hv:
+            raise _Unsupported("q, k and v with different head counts")
+        b, heads, length, dh = _shape(node)
+        path, _ = _module_path(node)
+        stem = f"{path}.{node.name}" if path else node.name
+        name = self.graph.unique_name(stem)
+        src = f"{node.target} at {where(node)}"
+        self.graph.add(Layer(name, "attention", [qb, kb, vb], (b, length, heads * dh), source=src,
+                             attrs={"num_heads": heads}))
+        view = self.graph.unique_name(f"{name}.heads")
+        self.graph.add(Layer(view, "reshape", [name], (b, length, heads, dh), source=src))
+        out = self.graph.unique_name(f"{name}.bhld")
+        self.graph.add(Layer(out, "permute", [view], (b, heads, length, dh), source=src, attrs={"perm": (0, 2, 1, 3)}))
+        self.value[node.name] = out
+
+    def softmax(self, node: Node, x: Any, dim: int, *_: Any) -> None:
+        rank = len(_shape(node))
+        if int(dim) % rank != rank - 1:
+            raise _Unsupported("softmax over an axis other than the last")
+        self.layer(node, "softmax", [self.act(x)])
+
+    def matmul(self, node: Node, a: Any, b: Any) -> None:
+        cb = self.const(b)
+        if cb is not None and cb.ndim == 2 and self.const(a) is None:
+            self.layer(node, "linear", [self.act(a)], weight=cb.T.copy())
+            return
+        if self.const(a) is not None or cb is not None:
+            raise _Unsupported("matmul with a constant that is not a 2-D right operand")
+        if len(_shape(node.args[0])) != len(_shape(node.args[1])):
+            raise _Unsupported("matmul of operands of different ranks (broadcast batch axes)")
+        self.layer(node, "matmul", [self.act(a), self.act(b)])
+
     def getitem(self, node: Node, x: Any, index: int) -> None:
         if not (isinstance(x, Node) and x.name in self.bn_tuple and index == 0):
             raise _Unsupported("tuple outputs other than batch norm's are not in the op set")
@@ -284,6 +347,10 @@ class _Reader:
             "aten._native_batch_norm_legit_no_training.default": self.batch_norm,
             "aten.mean.dim": self.mean, "aten.adaptive_avg_pool2d.default": self.adaptive_avg_pool2d,
             "aten._adaptive_avg_pool2d.default": self.adaptive_avg_pool2d,
+            "aten.layer_norm.default": self.layer_norm,
+            "aten.softmax.int": self.softmax, "aten._softmax.default": self.softmax,
+            "aten.matmul.default": self.matmul, "aten.bmm.default": self.matmul,
+            "aten.scaled_dot_product_attention.default": self.sdpa,
             "<built-in function getitem>": self.getitem,
         }
 

@@ -110,6 +110,87 @@ def _opset(model: Any) -> int:
     raise LoweringError("the model imports no default-domain (ai.onnx) opset")
 
 
+@dataclass
+class _LayerNormMatch:
+    x: str
+    gamma: np.ndarray
+    beta: np.ndarray
+    eps: float
+    nodes: list[Any]
+
+
+def _match_layer_norms(nodes: list[Any], constant: dict[str, np.ndarray],
+                       shapes: dict[str, tuple[int, ...]]) -> dict[int, _LayerNormMatch]:
+    """LayerNorm as older opsets export it, ``(x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps) * gamma + beta``
+    over the last axis, keyed by the position of its last node."""
+    from onnx import helper
+
+    producer = {o: n for n in nodes for o in n.output}
+    users: dict[str, list[Any]] = {}
+    for n in nodes:
+        for i in n.input:
+            users.setdefault(i, []).append(n)
+    position = {id(n): k for k, n in enumerate(nodes)}
+
+    def attr(n: Any, key: str, default: Any = None) -> Any:
+        return next((helper.get_attribute_value(a) for a in n.attribute if a.name == key), default)
+
+    def last_axis_mean(n: Any) -> bool:
+        if n is None or n.op_type != "ReduceMean":
+            return False
+        axes = attr(n, "axes")
+        if axes is None and len(n.input) > 1:
+            axes = constant.get(n.input[1], np.array([])).tolist()
+        rank = len(shapes.get(n.input[0], ()))
+        return rank > 0 and axes is not None and [int(a) % rank for a in axes] == [rank - 1]
+
+    def only_user(name: str, op: str) -> Any:
+        u = users.get(name, [])
+        return u[0] if len(u) == 1 and u[0].op_type == op else None
+
+    def other(n: Any, name: str) -> str:
+        return n.input[1] if n.input[0] == name else n.input[0]
+
+    found: dict[int, _LayerNormMatch] = {}
+    for mean in nodes:
+        if not last_axis_mean(mean):
+            continue
+        x = mean.input[0]
+        sub = next((u for u in users.get(mean.output[0], []) if u.op_type == "Sub" and u.input == [x, mean.output[0]]), None)
+        if sub is None:
+            continue
+        d = sub.output[0]
+        pow_ = next((u for u in users.get(d, []) if u.op_type in ("Pow", "Mul")), None)
+        div = next((u for u in users.get(d, []) if u.op_type == "Div" and u.input[0] == d), None)
+        if pow_ is None or div is None or len(users.get(d, [])) != 2:
+            continue
+        if pow_.op_type == "Pow" and not np.all(constant.get(pow_.input[1], np.array(0.0)) == 2.0):
+            continue
+        if pow_.op_type == "Mul" and list(pow_.input) != [d, d]:
+            continue
+        var = only_user(pow_.output[0], "ReduceMean")
+        add = only_user(var.output[0], "Add") if last_axis_mean(var) else None
+        eps = constant.get(other(add, var.output[0])) if add is not None else None
+        sqrt = only_user(add.output[0], "Sqrt") if add is not None else None
+        if eps is None or sqrt is None or div.input[1] != sqrt.output[0]:
+            continue
+        dim = shapes[x][-1]
+        gamma, beta, end, chain = np.ones(dim), np.zeros(dim), div, [mean, sub, pow_, var, add, sqrt, div]
+        mul = only_user(div.output[0], "Mul")
+        if mul is not None and other(mul, div.output[0]) in constant:
+            gamma = np.broadcast_to(constant[other(mul, div.output[0])].astype(np.float64).reshape(-1), (dim,)).copy()
+            end = mul
+            chain.append(mul)
+        plus = only_user(end.output[0], "Add")
+        if plus is not None and other(plus, end.output[0]) in constant:
+            beta = np.broadcast_to(constant[other(plus, end.output[0])].astype(np.float64).reshape(-1), (dim,)).copy()
+            end = plus
+            chain.append(plus)
+        found[position[id(end)]] = _LayerNormMatch(x, gamma, beta, float(np.asarray(eps).reshape(-1)[0]), chain)
+    del producer
+    return found
+
+
 class _Reader:
     def __init__(self, model: Any) -> None:
         onnx = _need_onnx()
@@ -358,6 +439,29 @@ class _Reader:
             raise _Unsupported("a QuantizeLinear whose output is not dequantized (integer outputs are not supported)")
         self.alias(self.ins(0))   # the DQ after it records the parameters
 
+    def layer_norm(self) -> None:
+        x = self.ins(0)
+        rank = len(self.shape(x))
+        if int(self.attr("axis", -1)) % rank != rank - 1:
+            raise _Unsupported("LayerNormalization over more than the last axis")
+        d = self.shape(x)[-1]
+        gamma = self.need_const(self.ins(1), "scale").astype(np.float64).reshape(-1)
+        beta = self.const(self.ins(2)) if self.ins(2) else np.zeros(d)
+        if beta is None:
+            raise _Unsupported("its bias is computed at run time")
+        self.layer("layernorm", [self.act(x)], attrs=dict(gamma=np.broadcast_to(gamma, (d,)).copy(),
+                   beta=np.broadcast_to(beta.astype(np.float64).reshape(-1), (d,)).copy(),
+                   eps=float(self.attr("epsilon", 1e-5))))
+
+    def softmax(self) -> None:
+        rank = len(self.shape(self.ins(0)))
+        if int(self.attr("axis", -1)) % rank != rank - 1:
+            raise _Unsupported("Softmax over an axis other than the last")
+        self.layer("softmax", [self.act(self.ins(0))])
+
+    def decomposed_layer_norm(self, match: "_LayerNormMatch") -> None:
+        self.layer("layernorm", [self.act(match.x)], attrs=dict(gamma=match.gamma, beta=match.beta, eps=match.eps))
+
     def handlers(self) -> dict[str, Callable[[], None]]:
         inf = math.inf
         return {
@@ -370,11 +474,14 @@ class _Reader:
             "GlobalAveragePool": self.global_average_pool, "ReduceMean": self.reduce_mean,
             "BatchNormalization": self.batch_norm, "Cast": self.cast,
             "QuantizeLinear": self.quantize_linear, "DequantizeLinear": self.dequantize_linear,
+            "LayerNormalization": self.layer_norm, "Softmax": self.softmax,
         }
 
     # ---- the walk ----------------------------------------------------------------------------------
     def fold(self, node: Any) -> bool:
         """Evaluate ``node`` now if its inputs are constants (Shape needs only a known input shape)."""
+        if node.output and all(o in self.constant for o in node.output):
+            return True
         if node.op_type == "Shape" and (node.input[0] in self.shapes or node.input[0] in self.value):
             shape = np.array(self.shape(node.input[0]), dtype=np.int64)
             start, end = self.attr("start", 0), self.attr("end", None)
@@ -393,6 +500,16 @@ class _Reader:
             return True
         return False
 
+    def _fold_leading_constants(self, nodes: list[Any]) -> None:
+        """Evaluate the constant-only nodes up front (eps, exponents and shapes must be known to match patterns)."""
+        for node in nodes:
+            if node.op_type == "Constant" or (node.input and all((not n) or n in self.constant for n in node.input)):
+                self.node = node
+                try:
+                    self.fold(node)
+                except _Unsupported:
+                    pass   # reported when the walk reaches it
+
     def read(self) -> OnnxGraph:
         for spec in self.inputs:
             self.graph.add(Layer(spec.name, "input", [], spec.shape, source=f"engine input ({spec.dtype})",
@@ -402,7 +519,11 @@ class _Reader:
         self.producer = {o: n for n in self.model.graph.node for o in n.output}
         handlers = self.handlers()
         problems: list[str] = []
-        for i, node in enumerate(self.model.graph.node):
+        nodes = list(self.model.graph.node)
+        self._fold_leading_constants(nodes)
+        norms = _match_layer_norms(nodes, self.constant, self.shapes)
+        inside = {id(n) for m in norms.values() for n in m.nodes}
+        for i, node in enumerate(nodes):
             self.node = node
             reads = ", ".join(f"{n!r}" for n in node.input if n and n not in self.constant) or "constants only"
             self.where = f"{node.op_type} node {node.name or node.output[0]!r} (#{i}, reads {reads})"
@@ -410,6 +531,11 @@ class _Reader:
                 self.node = node
                 if node.domain not in ("", "ai.onnx"):
                     raise _Unsupported(f"domain {node.domain!r} is not supported")
+                if i in norms:
+                    self.decomposed_layer_norm(norms[i])
+                    continue
+                if id(node) in inside:
+                    continue
                 if self.fold(node):
                     continue
                 handler = handlers.get(node.op_type)

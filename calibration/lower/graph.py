@@ -15,7 +15,7 @@ import numpy as np
 
 #: Ops a layer can hold. After the passes only the first group may remain (plus ``mul`` on float values).
 WAYVERT_OPS = ("input", "conv2d", "linear", "add", "concat", "reshape", "permute", "global_avg_pool",
-               "bytes_to_int8")
+               "bytes_to_int8", "layernorm", "attention", "constant", "softmax", "matmul")
 TRANSIENT_OPS = ("mul", "add_constant", "clamp", "batch_norm")
 VIEW_OPS = ("reshape", "permute")
 

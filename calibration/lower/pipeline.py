@@ -6,9 +6,10 @@ from typing import Callable, Sequence
 
 from torch.export import ExportedProgram
 
+from .attention import fuse_attention
 from .broadcast import materialise_broadcasts
 from .bytes_input import check_bytes_readers, fold_input_affine
-from .dtypes import assign_dtypes, check_lowerable, float_constants_to_layers
+from .dtypes import assign_dtypes, check_lowerable, constant_operands, float_constants_to_layers
 from .fold import fold_batchnorm, fold_constants, simplify_views
 from .from_export import graph_from_export
 from .fuse import fuse_activations, fuse_residual_adds
@@ -52,6 +53,8 @@ def lower_graph(graph: Graph, *, policy: str = "student", keep_float: Sequence[s
     """Run the passes on a graph read from an export (from_export.py) or an ONNX model (from_onnx.py).
     ``keep_float``: patterns of layers to keep in float32 (see ``keep_float_layers``)."""
     fold_batchnorm(graph)
+    simplify_views(graph)
+    fuse_attention(graph)   # before fold_constants: the attention scale must still be visible
     _fixed_point(graph, [simplify_views, fold_constants])
     fold_input_affine(graph)
     split_mixed_concat_linear(graph)
@@ -60,6 +63,8 @@ def lower_graph(graph: Graph, *, policy: str = "student", keep_float: Sequence[s
     assign_dtypes(graph, policy, keep_float_layers(graph, keep_float))
     _fixed_point(graph, [fuse_residual_adds, fuse_activations, fold_constants, simplify_views])
     float_constants_to_layers(graph)
+    if policy == "int8":
+        constant_operands(graph)
     graph.remove_dead()
     graph.sort()
     check_lowerable(graph)

@@ -142,3 +142,29 @@ class BytesNet(nn.Module):
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
         x = (pixels.float() / 255.0 - self.mean) / self.std
         return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(self.conv(x), 1), 1))
+
+
+class ViTBlock(nn.Module):
+    """A small vision transformer: 8x8 patches of ``image`` [1, 3, 32, 32] -> 16 tokens of 32, a learned position
+    embedding, one pre-norm block (4-head attention through F.scaled_dot_product_attention, a GELU MLP), a final
+    LayerNorm and a classifier over the flattened tokens."""
+
+    def __init__(self, classes: int = 10, dim: int = 32, heads: int = 4) -> None:
+        super().__init__()
+        self.heads = heads
+        self.patch = nn.Conv2d(3, dim, 8, 8)
+        self.pos = nn.Parameter(torch.randn(1, 16, dim) * 0.5)
+        self.ln1, self.ln2, self.ln_f = nn.LayerNorm(dim), nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.q, self.k, self.v, self.proj = (nn.Linear(dim, dim) for _ in range(4))
+        self.mlp = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Linear(2 * dim, dim))
+        self.head = nn.Linear(16 * dim, classes)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        x = self.patch(image).flatten(2).transpose(1, 2) + self.pos
+        b, n, d = x.shape
+        h = self.ln1(x)
+        split = lambda t: t.view(b, n, self.heads, d // self.heads).transpose(1, 2)  # noqa: E731
+        a = nn.functional.scaled_dot_product_attention(split(self.q(h)), split(self.k(h)), split(self.v(h)))
+        x = x + self.proj(a.transpose(1, 2).reshape(b, n, d))
+        x = x + self.mlp(self.ln2(x))
+        return self.head(self.ln_f(x).flatten(1))
