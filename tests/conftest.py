@@ -52,3 +52,22 @@ def demonstration_labels():
                     scenario=torch.randint(0, len(SCENARIOS), (b,), generator=g),
                     has_lead_distance=lead_mask, has_scenario=torch.ones(b, dtype=torch.bool))
     return labels
+
+
+@pytest.fixture(scope="session")
+def c_example(tmp_path_factory):
+    """The C example (examples/c_api, ``wayvert_run ENGINE IN0.bin ...``) built against the installed CMake package."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import wayvert
+
+    if shutil.which("cmake") is None:
+        pytest.skip("cmake not on PATH")
+    root = Path(__file__).resolve().parents[1]
+    build = tmp_path_factory.mktemp("c_example")
+    subprocess.run(["cmake", "-S", str(root / "examples" / "c_api"), "-B", str(build), f"-Dwayvert_DIR={wayvert.cmake_dir()}"],
+                   check=True, capture_output=True)
+    subprocess.run(["cmake", "--build", str(build)], check=True, capture_output=True)
+    return build / "wayvert_run"

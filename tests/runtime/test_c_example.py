@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,9 +11,6 @@ import pytest
 import wayvert
 from wayvert.build import sample_nets
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
 def _parse(stdout: str) -> dict[str, np.ndarray]:
     out = {}
     for line in stdout.strip().splitlines():
@@ -22,17 +18,6 @@ def _parse(stdout: str) -> dict[str, np.ndarray]:
         name, dtype, _shape = head.split(" ", 2)
         out[name] = np.array([float(v) for v in values.split()], dtype=np.float64 if dtype == "float32" else np.int64)
     return out
-
-
-@pytest.fixture(scope="module")
-def c_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if shutil.which("cmake") is None:
-        pytest.skip("cmake not on PATH")
-    build = tmp_path_factory.mktemp("c_example")
-    subprocess.run(["cmake", "-S", str(ROOT / "examples" / "c_api"), "-B", str(build), f"-Dwayvert_DIR={wayvert.cmake_dir()}"],
-                   check=True, capture_output=True)
-    subprocess.run(["cmake", "--build", str(build)], check=True, capture_output=True)
-    return build / "wayvert_run"
 
 
 def test_c_example_prints_the_same_outputs_as_python(c_example: Path, tmp_path: Path) -> None:
