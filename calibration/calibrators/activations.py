@@ -6,7 +6,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from ..batches import samples
 from ..lower.float_forward import FloatGraph
-from ..lower.graph import VIEW_OPS, Graph
+from ..lower.graph import SAME_PARAMS_OPS, VIEW_OPS, Graph
 from .entropy import entropy_threshold
 from .histogram import Histogram
 from .minmax import minmax_threshold
@@ -22,7 +22,8 @@ def quantized_values(graph: Graph) -> list[str]:
     linear / add / concat, and every float value an int8 layer reads (where a quantize op goes)."""
     names: list[str] = []
     for layer in graph:
-        if layer.dtype != "int8" or layer.op in VIEW_OPS:
+        if layer.dtype != "int8" or layer.op in VIEW_OPS or layer.op in SAME_PARAMS_OPS:
+            names += [n for n in layer.reads() if graph[n].dtype == "float32"] if layer.dtype == "int8" else []
             continue
         names.append(layer.name)
         names += [n for n in layer.reads() if graph[n].dtype == "float32"]
@@ -32,7 +33,7 @@ def quantized_values(graph: Graph) -> list[str]:
 def nonnegative(graph: Graph, name: str) -> bool:
     """Whether a value is >= 0 by construction (a fused ReLU/ReLU6/clamp at >= 0, or views/concats of such)."""
     layer = graph[name]
-    if layer.op in VIEW_OPS:
+    if layer.op in VIEW_OPS or layer.op in SAME_PARAMS_OPS:
         return nonnegative(graph, layer.inputs[0])
     if layer.op == "concat":
         return all(nonnegative(graph, n) for n in layer.inputs)

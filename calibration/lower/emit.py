@@ -125,6 +125,39 @@ class _Emitter:
                         out_zero_point=out.zero_point, name=l.name)
             self.set_clamp(l, out)
             return y
+        if l.op == "unary":
+            if l.dtype == "float32":
+                return ops.unary(b, self.read(l.inputs[0], "float32"), l.attrs["function"], name=l.name)
+            out = self.p(l.name)
+            return ops.unary(b, self.read(l.inputs[0], "int8"), l.attrs["function"], out_scale=out.scale,
+                             out_zero_point=out.zero_point, name=l.name)
+        if l.op == "multiply":
+            if l.dtype == "float32":
+                return ops.mul(b, self.read(l.inputs[0], "float32"), self.read(l.inputs[1], "float32"), name=l.name)
+            out = self.p(l.name)
+            return ops.mul(b, self.read(l.inputs[0], "int8"), self.read(l.inputs[1], "int8"), out_scale=out.scale,
+                           out_zero_point=out.zero_point, name=l.name)
+        if l.op in ("max_pool2d", "avg_pool2d", "resize", "slice"):
+            x = self.read(l.inputs[0], l.dtype)
+            a = l.attrs
+            if l.op == "max_pool2d":
+                y = ops.max_pool2d(b, x, a["kernel"], a["stride"], a["padding"], a["dilation"], a["ceil_mode"],
+                                   name=l.name)
+            elif l.op == "avg_pool2d":
+                y = ops.avg_pool2d(b, x, a["kernel"], a["stride"], a["padding"], a["count_include_pad"],
+                                   a["ceil_mode"], name=l.name)
+            elif l.op == "resize":
+                y = ops.resize(b, x, tuple(l.shape[2:]), a["mode"], a["align_corners"], name=l.name)
+            else:
+                y = ops.slice(b, x, a["axis"], a["start"], a["stop"], a["step"], name=l.name)
+            if tuple(y.shape) != tuple(l.shape):
+                raise LoweringError(f"{l.op} {l.name!r} at {l.source}: the engine op gives {list(y.shape)}, the model "
+                                    f"{list(l.shape)}")
+            return y
+        if l.op == "softmax":
+            return ops.softmax(b, self.read(l.inputs[0], "float32"), name=l.name)
+        if l.op == "matmul":
+            return ops.matmul(b, self.read(l.inputs[0], "float32"), self.read(l.inputs[1], "float32"), name=l.name)
         if l.op == "layernorm":
             a = l.attrs
             return ops.layernorm(b, self.read(l.inputs[0], "float32"), np.asarray(a["gamma"], np.float32),

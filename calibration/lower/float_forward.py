@@ -15,6 +15,10 @@ import torch.nn.functional as F
 from .graph import Graph, Layer
 
 
+UNARY = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "silu": F.silu, "gelu": F.gelu, "hardswish": F.hardswish,
+         "hardsigmoid": F.hardsigmoid}
+
+
 def _clamp(x: torch.Tensor, clamp: tuple[float, float] | None) -> torch.Tensor:
     if clamp is None:
         return x
@@ -58,6 +62,27 @@ class FloatGraph:
             split = lambda t: t.reshape(t.shape[0], t.shape[1], h, -1).transpose(1, 2)  # noqa: E731
             o = F.scaled_dot_product_attention(split(q), split(k), split(v))
             y = o.transpose(1, 2).reshape(q.shape)
+        elif l.op == "unary":
+            y = UNARY[l.attrs["function"]](x)
+        elif l.op == "multiply":
+            y = x * env[l.inputs[1]]
+        elif l.op in ("max_pool2d", "avg_pool2d"):
+            a = l.attrs
+            pad = (a["padding"][0], a["padding"][1])
+            if l.op == "max_pool2d":
+                y = F.max_pool2d(x, a["kernel"], a["stride"], pad, a["dilation"], a["ceil_mode"])
+            else:
+                y = F.avg_pool2d(x, a["kernel"], a["stride"], pad, a["ceil_mode"], a["count_include_pad"])
+        elif l.op == "resize":
+            if l.attrs["mode"] == "nearest":
+                y = F.interpolate(x, size=l.shape[2:], mode="nearest")
+            else:
+                y = F.interpolate(x, size=l.shape[2:], mode="bilinear", align_corners=l.attrs["align_corners"])
+        elif l.op == "slice":
+            a = l.attrs
+            index = [slice(None)] * x.dim()
+            index[a["axis"]] = slice(a["start"], a["stop"], a["step"])
+            y = x[tuple(index)]
         elif l.op == "softmax":
             y = torch.softmax(x, dim=-1)
         elif l.op == "matmul":

@@ -81,6 +81,7 @@ class _Reader:
         self.value: dict[str, str] = {}          # fx node name -> layer name
         self.constant: dict[str, np.ndarray] = {}  # fx placeholder name -> float64 array
         self.bn_tuple: set[str] = set()
+        self.splits: dict[str, tuple[str, int, list[tuple[int, int]]]] = {}
         sig = ep.graph_signature
         lifted = {**sig.inputs_to_parameters, **sig.inputs_to_buffers, **sig.inputs_to_lifted_tensor_constants}
         for placeholder, target in lifted.items():
@@ -153,11 +154,72 @@ class _Reader:
     def mul(self, node: Node, a: Any, b: Any) -> None:
         ca, cb = self.const(a), self.const(b)
         if ca is None and cb is None:
-            raise _Unsupported("a product of two activations is not in the op set (only multiplication by constants)")
+            self.multiply(node, a, b)
+            return
         if ca is not None and cb is not None:
             raise _Unsupported("a product of two constants should have been folded by export")
         x, c = (b, ca) if ca is not None else (a, cb)
         self.layer(node, "mul", [self.act(x)], attrs={"constant": c})
+
+    def multiply(self, node: Node, a: Any, b: Any) -> None:
+        """A product of two activations; the second operand broadcasts to the first's shape (swapped if needed)."""
+        sa, sb = _shape(a), _shape(b)
+        if sa != _shape(node):
+            a, b, sa, sb = b, a, sb, sa
+        if len(sa) != len(sb) or any(y not in (1, x) for x, y in zip(sa, sb)) or sa != _shape(node):
+            raise _Unsupported(f"a product of {list(sa)} and {list(sb)}: one operand must broadcast to the other "
+                               "with equal ranks")
+        self.layer(node, "multiply", [self.act(a), self.act(b)])
+
+    def unary(self, function: str) -> Callable[..., None]:
+        def handler(node: Node, x: Any, *args: Any, **kw: Any) -> None:
+            if function == "gelu" and (kw.get("approximate", args[0] if args else "none") != "none"):
+                raise _Unsupported("gelu with approximate='tanh' (the erf form lowers)")
+            self.layer(node, "unary", [self.act(x)], attrs={"function": function})
+        return handler
+
+    def _pool_args(self, node: Node, kernel: Any, stride: Any, padding: Any) -> dict[str, Any]:
+        k = (list(kernel) * 2)[:2] if len(kernel) == 1 else list(kernel)
+        st = k if not stride else ((list(stride) * 2)[:2] if len(stride) == 1 else list(stride))
+        p = (list(padding) * 2)[:2] if len(padding) == 1 else list(padding)
+        return dict(kernel=(int(k[0]), int(k[1])), stride=(int(st[0]), int(st[1])),
+                    padding=(int(p[0]), int(p[1]), int(p[0]), int(p[1])))
+
+    def max_pool2d(self, node: Node, x: Any, kernel: Any, stride: Any = (), padding: Any = (0, 0),
+                   dilation: Any = (1, 1), ceil_mode: bool = False) -> None:
+        d = (list(dilation) * 2)[:2] if len(dilation) == 1 else list(dilation)
+        self.layer(node, "max_pool2d", [self.act(x)], attrs=self._pool_args(node, kernel, stride, padding)
+                   | {"dilation": (int(d[0]), int(d[1])), "ceil_mode": bool(ceil_mode)})
+
+    def avg_pool2d(self, node: Node, x: Any, kernel: Any, stride: Any = (), padding: Any = (0, 0),
+                   ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: Any = None) -> None:
+        if divisor_override is not None:
+            raise _Unsupported("avg_pool2d with divisor_override")
+        self.layer(node, "avg_pool2d", [self.act(x)], attrs=self._pool_args(node, kernel, stride, padding)
+                   | {"ceil_mode": bool(ceil_mode), "count_include_pad": bool(count_include_pad)})
+
+    def upsample(self, mode: str) -> Callable[..., None]:
+        def handler(node: Node, x: Any, size: Any = None, *args: Any, **kw: Any) -> None:
+            align = bool(args[0]) if mode == "bilinear" and args and isinstance(args[0], bool) else \
+                bool(kw.get("align_corners", False))
+            if len(_shape(node)) != 4:
+                raise _Unsupported("only 2-D (NCHW) resizing lowers")
+            self.layer(node, "resize", [self.act(x)], attrs={"mode": mode, "align_corners": align})
+        return handler
+
+    def slice(self, node: Node, x: Any, dim: int = 0, start: Any = None, end: Any = None, step: int = 1) -> None:
+        n = _shape(node.args[0])[int(dim) % len(_shape(node.args[0]))]
+        lo, hi, st = slice(start, end, step).indices(n)
+        self.layer(node, "slice", [self.act(x)], attrs={"axis": int(dim) % len(_shape(node)), "start": lo,
+                                                        "stop": hi, "step": st})
+
+    def split(self, node: Node, x: Any, sizes: Any, dim: int = 0) -> None:
+        rank = len(_shape(node.args[0]))
+        axis, n = int(dim) % rank, _shape(node.args[0])[int(dim) % rank]
+        if isinstance(sizes, int):
+            sizes = [min(sizes, n - s) for s in range(0, n, sizes)]
+        starts = np.cumsum([0, *sizes[:-1]]).tolist()
+        self.splits[node.name] = (self.act(x), axis, [(int(a), int(a + b)) for a, b in zip(starts, sizes)])
 
     def div(self, node: Node, a: Any, b: Any) -> None:
         c = self.const(b)
@@ -315,6 +377,11 @@ class _Reader:
         self.layer(node, "matmul", [self.act(a), self.act(b)])
 
     def getitem(self, node: Node, x: Any, index: int) -> None:
+        if isinstance(x, Node) and x.name in self.splits:
+            src, axis, bounds = self.splits[x.name]
+            lo, hi = bounds[index]
+            self.layer(node, "slice", [src], attrs={"axis": axis, "start": lo, "stop": hi, "step": 1})
+            return
         if not (isinstance(x, Node) and x.name in self.bn_tuple and index == 0):
             raise _Unsupported("tuple outputs other than batch norm's are not in the op set")
         self.alias(node, x)
@@ -348,6 +415,17 @@ class _Reader:
             "aten.mean.dim": self.mean, "aten.adaptive_avg_pool2d.default": self.adaptive_avg_pool2d,
             "aten._adaptive_avg_pool2d.default": self.adaptive_avg_pool2d,
             "aten.layer_norm.default": self.layer_norm,
+            "aten.sigmoid.default": self.unary("sigmoid"), "aten.tanh.default": self.unary("tanh"),
+            "aten.silu.default": self.unary("silu"), "aten.silu_.default": self.unary("silu"),
+            "aten.gelu.default": self.unary("gelu"), "aten.hardswish.default": self.unary("hardswish"),
+            "aten.hardswish_.default": self.unary("hardswish"), "aten.hardsigmoid.default": self.unary("hardsigmoid"),
+            "aten.max_pool2d.default": self.max_pool2d, "aten.avg_pool2d.default": self.avg_pool2d,
+            "aten.upsample_nearest2d.vec": self.upsample("nearest"),
+            "aten.upsample_nearest2d.default": self.upsample("nearest"),
+            "aten.upsample_bilinear2d.vec": self.upsample("bilinear"),
+            "aten.upsample_bilinear2d.default": self.upsample("bilinear"),
+            "aten.slice.Tensor": self.slice, "aten.narrow.default": lambda node, x, d, s, n: self.slice(node, x, d, s, s + n),
+            "aten.split.Tensor": self.split, "aten.split_with_sizes.default": self.split,
             "aten.softmax.int": self.softmax, "aten._softmax.default": self.softmax,
             "aten.matmul.default": self.matmul, "aten.bmm.default": self.matmul,
             "aten.scaled_dot_product_attention.default": self.sdpa,

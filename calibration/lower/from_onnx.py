@@ -191,6 +191,63 @@ def _match_layer_norms(nodes: list[Any], constant: dict[str, np.ndarray],
     return found
 
 
+@dataclass
+class _GeluMatch:
+    x: str
+    nodes: list[Any]
+
+
+def _match_erf_gelus(nodes: list[Any], constant: dict[str, np.ndarray]) -> dict[int, _GeluMatch]:
+    """GELU as exporters write it without a Gelu op: ``x * (erf(x / sqrt(2)) + 1) * 0.5`` (the 0.5 on either
+    side, ``/ sqrt(2)`` or ``* 1/sqrt(2)``), keyed by the position of its last node."""
+    users: dict[str, list[Any]] = {}
+    for n in nodes:
+        for i in n.input:
+            users.setdefault(i, []).append(n)
+    position = {id(n): k for k, n in enumerate(nodes)}
+
+    def const_of(n: Any, name: str) -> float | None:
+        o = n.input[1] if n.input[0] == name else n.input[0]
+        c = constant.get(o)
+        return float(c.reshape(-1)[0]) if c is not None and c.size == 1 else None
+
+    def only(name: str, op: str) -> Any:
+        u = users.get(name, [])
+        return u[0] if len(u) == 1 and u[0].op_type == op else None
+
+    found: dict[int, _GeluMatch] = {}
+    for erf in nodes:
+        if erf.op_type != "Erf":
+            continue
+        scale_node = next((n for n in nodes if erf.input[0] in n.output), None)
+        if scale_node is None or scale_node.op_type not in ("Div", "Mul"):
+            continue
+        x = scale_node.input[0]
+        c = const_of(scale_node, x)
+        if c is None or not math.isclose(c if scale_node.op_type == "Div" else 1 / c, math.sqrt(2), rel_tol=1e-4):
+            continue
+        add = only(erf.output[0], "Add")
+        if add is None or const_of(add, erf.output[0]) != 1.0:
+            continue
+        mul = only(add.output[0], "Mul")
+        if mul is None:
+            continue
+        other = mul.input[1] if mul.input[0] == add.output[0] else mul.input[0]
+        chain = [scale_node, erf, add, mul]
+        if other == x:                             # x * (1 + erf) then * 0.5
+            half = only(mul.output[0], "Mul")
+            if half is None or const_of(half, mul.output[0]) != 0.5:
+                continue
+            chain.append(half)
+        else:                                      # (x * 0.5) * (1 + erf)
+            pre = next((n for n in nodes if other in n.output), None)
+            if pre is None or pre.op_type != "Mul" or x not in pre.input or const_of(pre, x) != 0.5:
+                continue
+            chain.insert(0, pre)
+        found[position[id(chain[-1])]] = _GeluMatch(x, chain)
+    return found
+
+
 class _Reader:
     def __init__(self, model: Any) -> None:
         onnx = _need_onnx()
@@ -356,6 +413,13 @@ class _Reader:
             x, c = (b, ca) if ca is not None else (a, cb)
             self.layer("mul", [self.act(x)], attrs={"constant": np.asarray(c, np.float64)})
             return
+        sa, sb = self.shape(a), self.shape(b)
+        out = self.shape(self.node.output[0])
+        if sa != out:
+            a, b, sa, sb = b, a, sb, sa
+        if sa != out or len(sa) != len(sb) or any(y not in (1, x) for x, y in zip(sa, sb)):
+            raise _Unsupported(f"a product of {list(sa)} and {list(sb)}: one operand must broadcast to the other with "
+                               "equal ranks")
         self.binary_activation("multiply", a, b)
 
     def div(self) -> None:
@@ -462,6 +526,96 @@ class _Reader:
     def decomposed_layer_norm(self, match: "_LayerNormMatch") -> None:
         self.layer("layernorm", [self.act(match.x)], attrs=dict(gamma=match.gamma, beta=match.beta, eps=match.eps))
 
+    def unary(self, function: str) -> Callable[[], None]:
+        def handler() -> None:
+            if function == "hardsigmoid" and not (math.isclose(self.attr("alpha", 0.2), 1 / 6, rel_tol=1e-5)
+                                                  and math.isclose(self.attr("beta", 0.5), 0.5)):
+                raise _Unsupported("HardSigmoid with alpha != 1/6 or beta != 0.5 (PyTorch's hardsigmoid lowers)")
+            if function == "gelu" and self.attr("approximate", b"none") not in (b"none", "none"):
+                raise _Unsupported("Gelu with approximate='tanh' (the erf form lowers)")
+            self.layer("unary", [self.act(self.ins(0))], attrs={"function": function})
+        return handler
+
+    def _pool(self, with_dilation: bool) -> dict[str, Any]:
+        k = list(self.attr("kernel_shape"))
+        if len(k) != 2:
+            raise _Unsupported(f"{len(k)}-D pooling (only 2-D lowers)")
+        st = list(self.attr("strides", k))
+        pads = list(self.attr("pads", [0, 0, 0, 0]))
+        auto = self.attr("auto_pad", b"NOTSET")
+        if (auto.decode() if isinstance(auto, bytes) else auto) not in ("NOTSET", "VALID"):
+            raise _Unsupported("pooling with auto_pad SAME_* (give explicit pads)")
+        if pads[0] != pads[2] or pads[1] != pads[3]:
+            raise _Unsupported(f"asymmetric pooling pads {pads}")
+        out = dict(kernel=(int(k[0]), int(k[1])), stride=(int(st[0]), int(st[1])),
+                   padding=tuple(int(p) for p in pads), ceil_mode=bool(self.attr("ceil_mode", 0)))
+        if with_dilation:
+            d = list(self.attr("dilations", [1, 1]))
+            out["dilation"] = (int(d[0]), int(d[1]))
+        return out
+
+    def max_pool(self) -> None:
+        if len(self.node.output) > 1 and self.node.output[1]:
+            raise _Unsupported("MaxPool with an Indices output")
+        self.layer("max_pool2d", [self.act(self.ins(0))], attrs=self._pool(True))
+
+    def average_pool(self) -> None:
+        self.layer("avg_pool2d", [self.act(self.ins(0))],
+                   attrs=self._pool(False) | {"count_include_pad": bool(self.attr("count_include_pad", 0))})
+
+    def resize(self) -> None:
+        def text(key: str, default: str) -> str:
+            v = self.attr(key, default)
+            return v.decode() if isinstance(v, bytes) else str(v)
+        mode, coord = text("mode", "nearest"), text("coordinate_transformation_mode", "half_pixel")
+        x = self.ins(0)
+        if len(self.shape(x)) != 4 or self.shape(x)[:2] != self.shape(self.node.output[0])[:2]:
+            raise _Unsupported("Resize of anything but the H and W axes of NCHW")
+        if mode == "nearest" and coord == "asymmetric" and text("nearest_mode", "round_prefer_floor") == "floor":
+            self.layer("resize", [self.act(x)], attrs={"mode": "nearest", "align_corners": False})
+        elif mode == "linear" and coord in ("half_pixel", "pytorch_half_pixel", "align_corners"):
+            self.layer("resize", [self.act(x)], attrs={"mode": "bilinear", "align_corners": coord == "align_corners"})
+        else:
+            raise _Unsupported(f"Resize mode={mode!r} coordinate_transformation_mode={coord!r} (nearest with "
+                               "asymmetric/floor, or linear with half_pixel/align_corners, lower)")
+
+    def slice_(self) -> None:
+        x = self.ins(0)
+        shape = self.shape(x)
+        starts = self.need_const(self.ins(1), "starts").reshape(-1).tolist()
+        ends = self.need_const(self.ins(2), "ends").reshape(-1).tolist()
+        axes = self.need_const(self.ins(3), "axes").reshape(-1).tolist() if self.ins(3) else list(range(len(starts)))
+        steps = self.need_const(self.ins(4), "steps").reshape(-1).tolist() if self.ins(4) else [1] * len(starts)
+        src = self.act(x)
+        cur_shape = list(shape)
+        for k, (a, lo, hi, st) in enumerate(zip(axes, starts, ends, steps)):
+            a = int(a) % len(shape)
+            if st < 1:
+                raise _Unsupported("Slice with a negative step")
+            b0, b1, b2 = slice(int(lo), int(min(hi, 2**62)), int(st)).indices(shape[a])
+            last = k == len(axes) - 1
+            cur_shape[a] = len(range(b0, b1, b2))
+            if last:
+                self.layer("slice", [src], attrs={"axis": a, "start": b0, "stop": b1, "step": b2})
+            else:
+                name = self.graph.unique_name(f"{self.node.name or self.node.output[0]}.axis{a}")
+                self.graph.add(Layer(name, "slice", [src], tuple(cur_shape), source=self.where,
+                                     attrs={"axis": a, "start": b0, "stop": b1, "step": b2}))
+                src = name
+
+    def split(self) -> None:
+        x = self.ins(0)
+        shape = self.shape(x)
+        axis = int(self.attr("axis", 0)) % len(shape)
+        sizes = [self.shape(o)[axis] for o in self.node.output]
+        start = 0
+        for k, n in enumerate(sizes):
+            self.layer("slice", [self.act(x)], out=k, attrs={"axis": axis, "start": start, "stop": start + n, "step": 1})
+            start += n
+
+    def erf_gelu(self, match: "_GeluMatch") -> None:
+        self.layer("unary", [self.act(match.x)], attrs={"function": "gelu"})
+
     def handlers(self) -> dict[str, Callable[[], None]]:
         inf = math.inf
         return {
@@ -475,6 +629,10 @@ class _Reader:
             "BatchNormalization": self.batch_norm, "Cast": self.cast,
             "QuantizeLinear": self.quantize_linear, "DequantizeLinear": self.dequantize_linear,
             "LayerNormalization": self.layer_norm, "Softmax": self.softmax,
+            "Sigmoid": self.unary("sigmoid"), "Tanh": self.unary("tanh"), "Gelu": self.unary("gelu"),
+            "HardSwish": self.unary("hardswish"), "HardSigmoid": self.unary("hardsigmoid"),
+            "MaxPool": self.max_pool, "AveragePool": self.average_pool, "Resize": self.resize,
+            "Slice": self.slice_, "Split": self.split,
         }
 
     # ---- the walk ----------------------------------------------------------------------------------
@@ -522,7 +680,8 @@ class _Reader:
         nodes = list(self.model.graph.node)
         self._fold_leading_constants(nodes)
         norms = _match_layer_norms(nodes, self.constant, self.shapes)
-        inside = {id(n) for m in norms.values() for n in m.nodes}
+        gelus = _match_erf_gelus(nodes, self.constant)
+        inside = {id(n) for m in [*norms.values(), *gelus.values()] for n in m.nodes}
         for i, node in enumerate(nodes):
             self.node = node
             reads = ", ".join(f"{n!r}" for n in node.input if n and n not in self.constant) or "constants only"
@@ -533,6 +692,9 @@ class _Reader:
                     raise _Unsupported(f"domain {node.domain!r} is not supported")
                 if i in norms:
                     self.decomposed_layer_norm(norms[i])
+                    continue
+                if i in gelus:
+                    self.erf_gelu(gelus[i])
                     continue
                 if id(node) in inside:
                     continue

@@ -58,3 +58,22 @@ def fuse_activations(graph: Graph) -> bool:
         graph.notes.append(f"fused {clamp_name(clamp)} {c.name} into {p.name}")
         changed = True
     return changed
+
+
+def fuse_silu(graph: Graph) -> bool:
+    """``x * sigmoid(x)`` (how ONNX exporters write SiLU) -> one ``unary`` silu layer."""
+    changed = False
+    for m in graph:
+        if m.op != "multiply" or m.name not in graph.layers:
+            continue
+        a, b = m.inputs
+        for x, s in ((a, b), (b, a)):
+            sig = graph[s]
+            if (sig.op == "unary" and sig.attrs.get("function") == "sigmoid" and sig.inputs == [x]
+                    and graph.single_use(s)):
+                m.op, m.inputs, m.attrs = "unary", [x], {"function": "silu"}
+                graph.remove_dead()
+                graph.notes.append(f"fused x * sigmoid(x) {m.name} into one silu")
+                changed = True
+                break
+    return changed

@@ -15,9 +15,13 @@ import numpy as np
 
 #: Ops a layer can hold. After the passes only the first group may remain (plus ``mul`` on float values).
 WAYVERT_OPS = ("input", "conv2d", "linear", "add", "concat", "reshape", "permute", "global_avg_pool",
-               "bytes_to_int8", "layernorm", "attention", "constant", "softmax", "matmul")
+               "bytes_to_int8", "layernorm", "attention", "constant", "softmax", "matmul", "unary", "multiply",
+               "max_pool2d", "avg_pool2d", "resize", "slice")
 TRANSIENT_OPS = ("mul", "add_constant", "clamp", "batch_norm")
 VIEW_OPS = ("reshape", "permute")
+#: int8 ops whose output keeps its input's scale and zero point (a max, a rounded mean, a copy): no parameters of
+#: their own are calibrated.
+SAME_PARAMS_OPS = ("max_pool2d", "avg_pool2d", "resize", "slice")
 
 
 @dataclass

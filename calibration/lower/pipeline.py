@@ -12,7 +12,7 @@ from .bytes_input import check_bytes_readers, fold_input_affine
 from .dtypes import assign_dtypes, check_lowerable, constant_operands, float_constants_to_layers
 from .fold import fold_batchnorm, fold_constants, simplify_views
 from .from_export import graph_from_export
-from .fuse import fuse_activations, fuse_residual_adds
+from .fuse import fuse_activations, fuse_residual_adds, fuse_silu
 from .errors import LoweringError
 from .graph import Graph
 from .split import split_mixed_concat_linear
@@ -54,6 +54,7 @@ def lower_graph(graph: Graph, *, policy: str = "student", keep_float: Sequence[s
     ``keep_float``: patterns of layers to keep in float32 (see ``keep_float_layers``)."""
     fold_batchnorm(graph)
     simplify_views(graph)
+    fuse_silu(graph)
     fuse_attention(graph)   # before fold_constants: the attention scale must still be visible
     _fixed_point(graph, [simplify_views, fold_constants])
     fold_input_affine(graph)
