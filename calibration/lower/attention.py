@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from .graph import Graph, Layer
+from .views import index_map, producer_through_views
 
 
 def _scaled(graph: Graph, name: str) -> tuple[str, float] | None:
@@ -31,16 +32,21 @@ def _scaled(graph: Graph, name: str) -> tuple[str, float] | None:
 
 
 def _heads(graph: Graph, name: str, perm: tuple[int, ...]) -> tuple[str, int] | None:
-    """The [B, L, D] value behind ``permute(reshape(x, [B, L, H, dh]), perm)``, and H."""
-    p = graph[name]
-    if p.op != "permute" or tuple(p.attrs["perm"]) != perm:
+    """The [B, L, D] value whose elements ``name`` holds as ``x.reshape(B, L, H, dh).transpose(perm)``, through
+    any chain of reshapes and permutes (exporters write k^T as reshape-transpose-reshape too), and H."""
+    base, chain = producer_through_views(graph, name)
+    if not chain or len(base.shape) != 3:
         return None
-    r = graph[p.inputs[0]]
-    if r.op != "reshape" or len(r.shape) != 4:
+    shape = graph[name].shape
+    if len(shape) != 4:
         return None
-    b, length, h, dh = r.shape
-    base = graph[r.inputs[0]]
-    return (base.name, h) if base.shape == (b, length, h * dh) else None
+    b, length, d = base.shape
+    h = shape[1]
+    if d % h:
+        return None
+    want = np.arange(b * length * d).reshape(b, length, h, d // h).transpose(perm)
+    got = index_map(base, chain)
+    return (base.name, h) if got.shape == want.shape and np.array_equal(got, want) else None
 
 
 def fuse_attention(graph: Graph) -> bool:

@@ -168,3 +168,29 @@ class ViTBlock(nn.Module):
         x = x + self.proj(a.transpose(1, 2).reshape(b, n, d))
         x = x + self.mlp(self.ln2(x))
         return self.head(self.ln_f(x).flatten(1))
+
+
+class OpZoo(nn.Module):
+    """The rest of the op coverage in one net on ``image`` [1, 3, 32, 32]: max pooling (ceil mode), a
+    squeeze-and-excitation gate (global pool, linear, sigmoid, a broadcast product), SiLU, average pooling,
+    nearest and bilinear upsampling, a channel split and concat, hardswish, tanh and softmax heads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, 1, 1), nn.BatchNorm2d(16), nn.ReLU())
+        self.se = nn.Sequential(nn.Linear(16, 4), nn.ReLU(), nn.Linear(4, 16))
+        self.conv = nn.Conv2d(16, 16, 3, 1, 1)
+        self.up = nn.Conv2d(16, 8, 1)
+        self.head = nn.Linear(8 * 16 * 16, 6)
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = nn.functional.max_pool2d(self.stem(image), 3, 2, 1, ceil_mode=True)              # [1, 16, 16, 16]
+        g = torch.sigmoid(self.se(x.mean(dim=(2, 3)))).view(1, 16, 1, 1)
+        x = nn.functional.silu(self.conv(x * g))
+        y = nn.functional.avg_pool2d(x, 2)                                                     # [1, 16, 8, 8]
+        a, b = torch.split(y, 8, dim=1)
+        y = torch.cat([nn.functional.interpolate(a, scale_factor=2.0, mode="nearest"),
+                       nn.functional.interpolate(b, size=(16, 16), mode="bilinear", align_corners=False)], dim=1)
+        y = nn.functional.hardswish(self.up(y))
+        logits = self.head(torch.flatten(y, 1))
+        return torch.softmax(logits, dim=1), torch.tanh(logits)
