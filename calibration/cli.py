@@ -45,6 +45,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
 
     run = CompileRun(model=args.model, output=args.output, calibration=args.calibration, method=args.method,
                      val=args.val, profile=args.profile, report_dir=args.report, keep_float=args.keep_float or [],
+                     int8_inputs=args.int8_input or [],
                      min_sqnr_db=args.min_sqnr, allow_low_sqnr=args.allow_low_sqnr,
                      allow_over_budget=args.allow_over_budget, progress=not args.quiet)
     try:
@@ -92,6 +93,9 @@ def add_commands(sub: Any) -> None:
     k.add_argument("--report", help="report folder (default: <output stem>_report next to the engine)")
     k.add_argument("--keep-float", action="append", metavar="NAME_OR_PATTERN",
                    help="keep the matching layers in float32 (exact name or fnmatch pattern; repeatable)")
+    k.add_argument("--int8-input", action="append", metavar="NAME",
+                   help="take this float input as int8 at its calibrated scale (the caller quantizes; the engine's "
+                        "inspect shows the scale and zero point); repeatable")
     k.add_argument("--min-sqnr", type=float, default=DEFAULT_MIN_SQNR_DB,
                    help=f"SQNR floor in dB for every output (default {DEFAULT_MIN_SQNR_DB:g})")
     k.add_argument("--allow-low-sqnr", action="store_true",

@@ -49,6 +49,7 @@ class CompileRun:
     profile: str = "orin-class-75w"
     report_dir: str | None = None
     keep_float: Sequence[str] = ()
+    int8_inputs: Sequence[str] = ()
     min_sqnr_db: float = DEFAULT_MIN_SQNR_DB
     allow_low_sqnr: bool = False
     allow_over_budget: bool = False
@@ -116,7 +117,7 @@ def compile_model(run: CompileRun) -> dict[str, Any]:
     except OSError as e:
         raise EngineIOError(f"compile: cannot create the output folder {out_dir}: {e.strerror}") from None
 
-    graph = source.lower(run.keep_float)
+    graph = source.lower(run.keep_float, run.int8_inputs)
     fixed = _given_params(source, graph)
     params, stats = calibrate(graph, [NamedSamples(calib)], run.method, fixed=fixed, progress=run.progress)
     name = run.name or Path(run.model).stem

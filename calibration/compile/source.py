@@ -36,11 +36,19 @@ class SourceModel:
     def reference_name(self) -> str:
         return "ONNX Runtime fp32" if self.kind == "onnx" else "PyTorch fp32 (the exported program)"
 
-    def lower(self, keep_float: Sequence[str] = ()) -> Graph:
-        """The lowered graph (a fresh copy each call)."""
+    def lower(self, keep_float: Sequence[str] = (), int8_inputs: Sequence[str] = ()) -> Graph:
+        """The lowered graph (a fresh copy each call). ``int8_inputs``: float inputs the engine takes as int8 (at
+        calibrated parameters, quantized by the caller: a sensor path that already produces int8)."""
         import copy
 
-        return lower_graph(copy.deepcopy(self.graph), policy="int8", keep_float=keep_float)
+        graph = copy.deepcopy(self.graph)
+        for name in int8_inputs:
+            if name not in graph.inputs:
+                raise InputError(f"--int8-input {name!r} is not a model input (the inputs are {graph.inputs})")
+            if graph[name].attrs.get("input_dtype") != "float32":
+                raise InputError(f"--int8-input {name!r}: the input is {graph[name].attrs.get('input_dtype')}, not float32")
+            graph[name].attrs["input_dtype"] = "int8"
+        return lower_graph(graph, policy="int8", keep_float=keep_float)
 
     def reference(self) -> Callable[[Mapping[str, np.ndarray]], dict[str, np.ndarray]]:
         """``{input: array} -> {output: float array}``, the model run in float by its own runtime."""

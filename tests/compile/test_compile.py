@@ -100,3 +100,14 @@ def test_uint8_input_stays_uint8_with_the_normalisation_in_its_table(byom, tmp_p
     assert plan[:2] == ["quantize", "conv2d"] and plan.count("quantize") == 1 and "dequantize" not in plan[:-1]
     assert min(r["accuracy"]["sqnr_db"].values()) >= SQNR_FLOOR_DB, r["accuracy"]
     assert any("normalisation" in n for n in r["notes"])
+
+
+def test_a_float_input_becomes_int8_when_asked(byom, tmp_path):
+    r = _compile(byom, "FusionNet", "onnx", tmp_path, int8_inputs=["cam"])
+    engine = wayvert.Engine.load(r["output"])
+    cam = next(s for s in engine.inputs if s.name == "cam")
+    assert cam.dtype == "int8" and cam.scale > 0
+    assert next(s for s in engine.inputs if s.name == "state").dtype == "float32"
+    assert min(r["accuracy"]["sqnr_db"].values()) >= SQNR_FLOOR_DB
+    with pytest.raises(wayvert.InputError, match="not a model input"):
+        _compile(byom, "FusionNet", "onnx", tmp_path, int8_inputs=["camera"])
