@@ -11,7 +11,7 @@ def test_compiled_onnx_engine_runs_from_c_as_from_python(byom, c_example, tmp_pa
     engine = tmp_path / "fusion.wvrt"
     r = subprocess.run([sys.executable, "-m", "wayvert.cli", "compile", str(byom["FusionNet.onnx"]), "-o", str(engine),
                         "--calibration", str(byom["FusionNet.npz"]), "--quiet"], capture_output=True, text=True,
-                       timeout=600)
+                       timeout=600, cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     rng = np.random.default_rng(3)
     cam, state = rng.normal(size=(1, 3, 24, 24)).astype(np.float32), rng.normal(size=(1, 6)).astype(np.float32)

@@ -73,23 +73,24 @@ def test_samples_along_the_batch_axis_or_a_new_axis_are_the_same(byom):
         assert x.keys() == y.keys() and all(np.array_equal(x[k], y[k]) for k in x)
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    # not from the repository root, whose source tree would shadow the installed package
     return subprocess.run([sys.executable, "-m", "wayvert.cli", "compile", *args], capture_output=True, text=True,
-                          timeout=600)
+                          timeout=600, cwd=cwd)
 
 
 def test_cli_exit_codes(unsupported, byom, tmp_path):
-    r = _cli(str(unsupported["onnx"]), "-o", str(tmp_path / "u.wvrt"), "--calibration", str(unsupported["npz"]))
+    r = _cli(str(unsupported["onnx"]), "-o", str(tmp_path / "u.wvrt"), "--calibration", str(unsupported["npz"]), cwd=tmp_path)
     assert r.returncode == 7, r.stdout + r.stderr
     assert "3 node(s) of the ONNX model cannot be lowered" in r.stdout and "Traceback" not in r.stdout + r.stderr
-    r = _cli(str(byom["ResNetTiny.onnx"]), "-o", str(tmp_path / "r.wvrt"), "--calibration", str(byom["FusionNet.npz"]))
+    r = _cli(str(byom["ResNetTiny.onnx"]), "-o", str(tmp_path / "r.wvrt"), "--calibration", str(byom["FusionNet.npz"]), cwd=tmp_path)
     assert r.returncode == 4 and "has no array" in r.stdout, r.stdout + r.stderr
     r = _cli(str(byom["ResNetTiny.onnx"]), "-o", str(tmp_path / "r.wvrt"), "--calibration", str(byom["ResNetTiny.npz"]),
-             "--min-sqnr", "99", "--quiet")
+             "--min-sqnr", "99", "--quiet", cwd=tmp_path)
     assert r.returncode == 6 and "engine refused" in r.stdout and not (tmp_path / "r.wvrt").exists()
     r = _cli(str(byom["ResNetTiny.onnx"]), "-o", str(tmp_path / "r.wvrt"), "--calibration", str(byom["ResNetTiny.npz"]),
-             "--quiet")
+             "--quiet", cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     assert (tmp_path / "r.wvrt").is_file() and '"int8_mac_share": 1.0' in r.stdout
-    r = _cli(str(tmp_path / "nothing.onnx"), "-o", str(tmp_path / "n.wvrt"), "--calibration", str(byom["ResNetTiny.npz"]))
+    r = _cli(str(tmp_path / "nothing.onnx"), "-o", str(tmp_path / "n.wvrt"), "--calibration", str(byom["ResNetTiny.npz"]), cwd=tmp_path)
     assert r.returncode == 4 and "no such model file" in r.stdout
