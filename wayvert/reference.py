@@ -175,6 +175,13 @@ class _Interp:
             s = np.exp(s - s.max(axis=-1, keepdims=True))
             p = s / s.sum(axis=-1, keepdims=True)
             return (p @ vh).transpose(0, 2, 1, 3).reshape(bsz, lq, d).astype(np.float32)
+        if op.op_type == "mul" and ins[0].dtype == np.int8:
+            tb = self.t(op.inputs[1])
+            p = (ins[0].astype(np.int64) - t0.zero_point) * (ins[1].astype(np.int64) - tb.zero_point)
+            v = quant.rescale(p, a["multiplier"], a["shift"]) + out.zero_point
+            return np.clip(v, int(a.get("act_min", -128)), int(a.get("act_max", 127))).astype(np.int8)
+        if op.op_type in _NEW_OPS:
+            return _NEW_OPS[op.op_type](ins, a, t0, out)
         raise NotImplementedError(f"no reference for op {op.op_type!r}")
 
 
@@ -205,3 +212,150 @@ def run(builder: EngineBuilder, inputs: Mapping[str, npt.ArrayLike],
     for name, nxt in builder.states:
         current[name] = it.env[nxt]
     return {n: it.env[n] for n in builder.outputs}
+
+
+# ---- unary, mul, pooling, resize, softmax, matmul, slice (docs/engine-format.md section 8) --------------------
+
+_UNARY = {1: "sigmoid", 2: "tanh", 3: "silu", 4: "gelu", 5: "hardswish", 6: "hardsigmoid"}
+
+
+def _unary(ins: Any, a: Any, t0: Any, out: Any) -> npt.NDArray[Any]:
+    x = ins[0]
+    if x.dtype == np.int8:
+        return ins[1].reshape(-1)[x.astype(np.int64) + 128].astype(np.int8)
+    from wayvert.build.ops import activation_fn
+
+    return activation_fn(_UNARY[int(a["function"])])(x.astype(np.float64)).astype(np.float32)
+
+
+def _mul(ins: Any, a: Any, t0: Any, out: Any) -> npt.NDArray[Any]:
+    x, c = ins[0], ins[1]
+    if x.dtype == np.int8:
+        raise RuntimeError("int8 mul needs the second operand's zero point: handled in _Interp")
+    return (x.astype(np.float32) * c.astype(np.float32)).astype(np.float32)
+
+
+def _windows(x_shape: Any, out: Any, a: Any) -> tuple[Any, ...]:
+    kh, kw = int(a["kernel_h"]), int(a["kernel_w"])
+    sh, sw = int(a.get("stride_h", kh)), int(a.get("stride_w", kw))
+    return kh, kw, sh, sw, int(a.get("pad_top", 0)), int(a.get("pad_left", 0)), int(a.get("pad_bottom", 0)), \
+        int(a.get("pad_right", 0)), int(a.get("dilation_h", 1)), int(a.get("dilation_w", 1))
+
+
+def _max_pool(ins: Any, a: Any, t0: Any, out: Any) -> npt.NDArray[Any]:
+    x = ins[0]
+    n, c, h, w = x.shape
+    ho, wo = out.shape[2:]
+    kh, kw, sh, sw, pt, pl, _, _, dh, dw = _windows(x.shape, out, a)
+    y = np.empty((n, c, ho, wo), dtype=x.dtype)
+    for oy in range(ho):
+        rows = [oy * sh - pt + k * dh for k in range(kh)]
+        rows = [r for r in rows if 0 <= r < h]
+        for ox in range(wo):
+            cols = [ox * sw - pl + k * dw for k in range(kw)]
+            cols = [q for q in cols if 0 <= q < w]
+            y[:, :, oy, ox] = x[:, :, rows][:, :, :, cols].max(axis=(2, 3))
+    return y
+
+
+def _avg_pool(ins: Any, a: Any, t0: Any, out: Any) -> npt.NDArray[Any]:
+    x = ins[0]
+    n, c, h, w = x.shape
+    ho, wo = out.shape[2:]
+    kh, kw, sh, sw, pt, pl, pb, pr, _, _ = _windows(x.shape, out, a)
+    include = bool(int(a.get("count_include_pad", 0)))
+    y = np.empty((n, c, ho, wo), dtype=x.dtype)
+    for oy in range(ho):
+        y0 = oy * sh - pt
+        y1 = min(y0 + kh, h + pb)
+        for ox in range(wo):
+            x0 = ox * sw - pl
+            x1 = min(x0 + kw, w + pr)
+            padded = (y1 - y0) * (x1 - x0)
+            r0, r1, c0, c1 = max(y0, 0), min(y1, h), max(x0, 0), min(x1, w)
+            count = padded if include else (r1 - r0) * (c1 - c0)
+            win = x[:, :, r0:r1, c0:c1]
+            if x.dtype == np.int8:
+                s = (win.astype(np.int64) - t0.zero_point).sum(axis=(2, 3))
+                mag = (2 * np.abs(s) + count) // (2 * count)
+                y[:, :, oy, ox] = np.clip(np.where(s < 0, -mag, mag) + t0.zero_point, -128, 127)
+            else:
+                acc = np.zeros((n, c), np.float32)
+                for r in range(r0, r1):
+                    for q in range(c0, c1):
+                        acc = (acc + win[:, :, r - r0, q - c0]).astype(np.float32)
+                y[:, :, oy, ox] = acc / np.float32(count)
+    return y
+
+
+def _int_taps(n_in: int, n_out: int, align: bool) -> tuple[list[int], list[int], list[int]]:
+    i0s, i1s, fs = [], [], []
+    for o in range(n_out):
+        if align:
+            num, den = (o * (n_in - 1), n_out - 1) if n_out > 1 else (0, 1)
+        else:
+            num, den = max((2 * o + 1) * n_in - n_out, 0), 2 * n_out
+        i0, rem = divmod(num, den)
+        f = (2 * rem * 2048 + den) // (2 * den)
+        if f == 2048:
+            i0, f = i0 + 1, 0
+        if i0 >= n_in - 1:
+            i0, f = n_in - 1, 0
+        i0s.append(i0)
+        i1s.append(min(i0 + 1, n_in - 1))
+        fs.append(f)
+    return i0s, i1s, fs
+
+
+def _resize(ins: Any, a: Any, t0: Any, out: Any) -> npt.NDArray[Any]:
+    x = ins[0]
+    h, w = x.shape[2:]
+    ho, wo = out.shape[2:]
+    if int(a.get("mode", 0)) == 0:
+        return x[:, :, (np.arange(ho) * h) // ho][:, :, :, (np.arange(wo) * w) // wo]
+    align = bool(int(a.get("align_corners", 0)))
+    if x.dtype == np.int8:
+        (y0, y1, fy), (x0, x1, fx) = _int_taps(h, ho, align), _int_taps(w, wo, align)
+        z = t0.zero_point
+        v = x.astype(np.int64) - z
+        fx_, fy_ = np.array(fx, np.int64), np.array(fy, np.int64)[:, None]
+        top = v[:, :, y0][:, :, :, x0] * (2048 - fx_) + v[:, :, y0][:, :, :, x1] * fx_
+        bot = v[:, :, y1][:, :, :, x0] * (2048 - fx_) + v[:, :, y1][:, :, :, x1] * fx_
+        acc = top * (2048 - fy_) + bot * fy_
+        mag = (np.abs(acc) + (1 << 21)) >> 22
+        return np.clip(np.where(acc < 0, -mag, mag) + z, -128, 127).astype(np.int8)
+    def taps(n_in: int, n_out: int) -> tuple[Any, Any, Any]:
+        scale = np.float32((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0) if align else np.float32(n_in / n_out)
+        o = np.arange(n_out, dtype=np.float32)
+        src = scale * o if align else scale * (o + np.float32(0.5)) - np.float32(0.5)
+        src = np.maximum(src, np.float32(0)).astype(np.float32)
+        i0 = np.minimum(src.astype(np.int64), n_in - 1)
+        return i0, np.minimum(i0 + 1, n_in - 1), (src - i0).astype(np.float32)
+    (y0, y1, fy), (x0, x1, fx) = taps(h, ho), taps(w, wo)
+    fy = fy[:, None]
+    top = x[:, :, y0][:, :, :, x0] * (1 - fx) + x[:, :, y0][:, :, :, x1] * fx
+    bot = x[:, :, y1][:, :, :, x0] * (1 - fx) + x[:, :, y1][:, :, :, x1] * fx
+    return (top * (1 - fy) + bot * fy).astype(np.float32)
+
+
+def _softmax(ins: Any, a: Any, t0: Any, out: Any) -> npt.NDArray[Any]:
+    x = ins[0].astype(np.float64)
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+def _matmul(ins: Any, a: Any, t0: Any, out: Any) -> npt.NDArray[Any]:
+    return (ins[0].astype(np.float64) @ ins[1].astype(np.float64)).astype(np.float32)
+
+
+def _slice(ins: Any, a: Any, t0: Any, out: Any) -> npt.NDArray[Any]:
+    x = ins[0]
+    axis = int(a.get("axis", 0)) % x.ndim
+    start, step = int(a.get("start", 0)), int(a.get("step", 1))
+    index = [slice(None)] * x.ndim
+    index[axis] = slice(start, start + out.shape[axis] * step, step)
+    return np.ascontiguousarray(x[tuple(index)])
+
+
+_NEW_OPS = {"unary": _unary, "mul": _mul, "max_pool2d": _max_pool, "avg_pool2d": _avg_pool, "resize": _resize,
+            "softmax": _softmax, "matmul": _matmul, "slice": _slice}

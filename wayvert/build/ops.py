@@ -4,6 +4,7 @@ int8 ops, turn real scales into the fixed-point multipliers the runtime uses (:m
 
 from __future__ import annotations
 
+import builtins
 from typing import Callable, Sequence
 
 import numpy as np
@@ -14,6 +15,8 @@ from wayvert.build.builder import EngineBuilder, Tensor
 from wayvert.errors import BuildError
 
 ACTIVATIONS = {"none": 0, "relu": 1, "relu6": 2, "silu": 3, "gelu": 4}
+#: The ``unary`` op's ``function`` codes (docs/engine-format.md, unary).
+UNARY_FUNCTIONS = {"sigmoid": 1, "tanh": 2, "silu": 3, "gelu": 4, "hardswish": 5, "hardsigmoid": 6}
 
 
 def _pair(v: int | Sequence[int]) -> tuple[int, int]:
@@ -38,7 +41,15 @@ def activation_fn(name: str) -> Callable[[npt.NDArray[np.float64]], npt.NDArray[
     if name == "gelu":
         verf = np.vectorize(erf)
         return lambda x: 0.5 * x * (1.0 + verf(x / sqrt(2.0)))
-    raise BuildError(f"unknown activation {name!r} (use one of {sorted(ACTIVATIONS)})")
+    if name == "sigmoid":
+        return lambda x: 0.5 * (1.0 + np.tanh(0.5 * x))
+    if name == "tanh":
+        return np.tanh
+    if name == "hardswish":
+        return lambda x: x * np.clip(x + 3.0, 0.0, 6.0) / 6.0
+    if name == "hardsigmoid":
+        return lambda x: np.clip(x + 3.0, 0.0, 6.0) / 6.0
+    raise BuildError(f"unknown activation {name!r} (use one of {sorted(ACTIVATIONS)} or {sorted(UNARY_FUNCTIONS)})")
 
 
 def activation_lut(name: str, pre_scale: float, pre_zero: int, out_scale: float, out_zero: int) -> npt.NDArray[np.int8]:
@@ -307,4 +318,117 @@ def quantize_bytes(b: EngineBuilder, x: Tensor, a: npt.ArrayLike, c: npt.ArrayLi
     table = np.clip(quant.round_half_away(real / float(scale)) + int(zero_point), -128, 127).astype(np.int8)
     lut = b.constant(f"{name}.table", table.reshape(-1))
     (y,) = b.op("quantize", [x, lut], [Tensor(name, "int8", x.shape, float(scale), int(zero_point))])
+    return y
+
+
+def unary(b: EngineBuilder, x: Tensor, function: str, *, out_scale: float | None = None, out_zero_point: int = 0,
+          name: str = "unary") -> Tensor:
+    """``y = f(x)`` for ``function`` in UNARY_FUNCTIONS. int8: ``out_scale`` is required and the op is a 256-entry
+    table from x's quantization to the output's (built here in float64, rounded half away from zero)."""
+    if function not in UNARY_FUNCTIONS:
+        raise BuildError(f"{name}: unknown unary function {function!r} (use one of {sorted(UNARY_FUNCTIONS)})")
+    attrs = {"function": UNARY_FUNCTIONS[function]}
+    if x.dtype == "float32":
+        (y,) = b.op("unary", [x], [Tensor(name, "float32", x.shape)], attrs)
+        return y
+    if x.dtype != "int8" or out_scale is None:
+        raise BuildError(f"{name}: unary takes float32, or int8 with out_scale")
+    lut = b.constant(f"{name}.lut", activation_lut(function, x.scale, x.zero_point, float(out_scale), int(out_zero_point)))
+    (y,) = b.op("unary", [x, lut], [Tensor(name, "int8", x.shape, float(out_scale), int(out_zero_point))], attrs)
+    return y
+
+
+def mul(b: EngineBuilder, a: Tensor, c: Tensor, *, out_scale: float | None = None, out_zero_point: int = 0,
+        name: str = "mul") -> Tensor:
+    """``y = a * c`` with ``c`` broadcast to ``a``'s shape (same rank, dims 1 or equal). int8 needs ``out_scale``."""
+    if len(c.shape) != len(a.shape) or any(d not in (1, e) for e, d in zip(a.shape, c.shape)):
+        raise BuildError(f"{name}: {list(c.shape)} does not broadcast to {list(a.shape)}")
+    if a.dtype == "float32":
+        (y,) = b.op("mul", [a, c], [Tensor(name, "float32", a.shape)])
+        return y
+    if out_scale is None:
+        raise BuildError(f"{name}: int8 mul needs out_scale")
+    m, s = quant.quantize_multiplier(a.scale * c.scale / float(out_scale))
+    (y,) = b.op("mul", [a, c], [Tensor(name, "int8", a.shape, float(out_scale), int(out_zero_point))],
+                {"multiplier": m, "shift": s})
+    return y
+
+
+def _pool_size(n: int, p0: int, p1: int, k: int, s: int, d: int, ceil: bool) -> int:
+    span = n + p0 + p1 - d * (k - 1) - 1
+    out = (-(-span // s) if ceil else span // s) + 1
+    if ceil and (out - 1) * s >= n + p0:
+        out -= 1
+    return out
+
+
+def _pool(b: EngineBuilder, op: str, x: Tensor, kernel: int | Sequence[int], stride: int | Sequence[int] | None,
+          padding: Sequence[int], dilation: int | Sequence[int], ceil_mode: bool, extra: dict[str, int],
+          name: str) -> Tensor:
+    kh, kw = _pair(kernel)
+    sh, sw = _pair(stride) if stride is not None else (kh, kw)
+    dh, dw = _pair(dilation)
+    pt, pl, pb, pr = (int(p) for p in padding)
+    n, c, h, w = x.shape
+    ho, wo = _pool_size(h, pt, pb, kh, sh, dh, ceil_mode), _pool_size(w, pl, pr, kw, sw, dw, ceil_mode)
+    attrs = {"kernel_h": kh, "kernel_w": kw, "stride_h": sh, "stride_w": sw, "pad_top": pt, "pad_left": pl,
+             "pad_bottom": pb, "pad_right": pr, **extra}
+    if op == "max_pool2d":
+        attrs.update(dilation_h=dh, dilation_w=dw)
+    (y,) = b.op(op, [x], [Tensor(name, x.dtype, (n, c, ho, wo), x.scale, x.zero_point)], attrs)
+    return y
+
+
+def max_pool2d(b: EngineBuilder, x: Tensor, kernel: int | Sequence[int], stride: int | Sequence[int] | None = None,
+               padding: Sequence[int] = (0, 0, 0, 0), dilation: int | Sequence[int] = 1, ceil_mode: bool = False,
+               name: str = "max_pool2d") -> Tensor:
+    """Max over NCHW windows; padding (top, left, bottom, right) never wins; int8 keeps x's quantization."""
+    return _pool(b, "max_pool2d", x, kernel, stride, padding, dilation, ceil_mode, {}, name)
+
+
+def avg_pool2d(b: EngineBuilder, x: Tensor, kernel: int | Sequence[int], stride: int | Sequence[int] | None = None,
+               padding: Sequence[int] = (0, 0, 0, 0), count_include_pad: bool = False, ceil_mode: bool = False,
+               name: str = "avg_pool2d") -> Tensor:
+    """Mean over NCHW windows (int8: exact integer mean rounded half away, x's quantization kept)."""
+    return _pool(b, "avg_pool2d", x, kernel, stride, padding, 1, ceil_mode,
+                 {"count_include_pad": int(bool(count_include_pad))}, name)
+
+
+def resize(b: EngineBuilder, x: Tensor, size: Sequence[int], mode: str = "nearest", align_corners: bool = False,
+           name: str = "resize") -> Tensor:
+    """[N, C, H, W] -> [N, C, *size], ``mode`` "nearest" or "bilinear" (docs/engine-format.md, resize)."""
+    if mode not in ("nearest", "bilinear"):
+        raise BuildError(f"{name}: mode must be 'nearest' or 'bilinear', got {mode!r}")
+    ho, wo = (int(v) for v in size)
+    attrs = {"mode": 0 if mode == "nearest" else 1}
+    if mode == "bilinear":
+        attrs["align_corners"] = int(bool(align_corners))
+    (y,) = b.op("resize", [x], [Tensor(name, x.dtype, (x.shape[0], x.shape[1], ho, wo), x.scale, x.zero_point)], attrs)
+    return y
+
+
+def softmax(b: EngineBuilder, x: Tensor, name: str = "softmax") -> Tensor:
+    """Softmax over the last axis (float32)."""
+    (y,) = b.op("softmax", [x], [Tensor(name, "float32", x.shape)])
+    return y
+
+
+def matmul(b: EngineBuilder, a: Tensor, c: Tensor, name: str = "matmul") -> Tensor:
+    """``a [..., M, K] @ c [..., K, N]`` (float32, equal batch dims)."""
+    (y,) = b.op("matmul", [a, c], [Tensor(name, "float32", tuple(a.shape[:-1]) + (c.shape[-1],))])
+    return y
+
+
+def slice(b: EngineBuilder, x: Tensor, axis: int, start: int, stop: int, step: int = 1,  # noqa: A001
+          name: str = "slice") -> Tensor:
+    """``x[..., start:stop:step, ...]`` along ``axis`` (Python slicing rules for start/stop)."""
+    axis = axis % len(x.shape)
+    lo, hi, st = builtins.slice(start, stop, step).indices(x.shape[axis])
+    count = len(range(lo, hi, st))
+    if count < 1:
+        raise BuildError(f"{name}: slice {start}:{stop}:{step} of extent {x.shape[axis]} is empty")
+    shape = list(x.shape)
+    shape[axis] = count
+    (y,) = b.op("slice", [x], [Tensor(name, x.dtype, tuple(shape), x.scale, x.zero_point)],
+                {"axis": axis, "start": lo, "step": st})
     return y
