@@ -19,7 +19,10 @@ from .read import OpInfo, ValueInfo, engine_ops
 # ops per element for ops without multiply-accumulates (an int8 add is two rescales, a sum and a clamp, but one
 # op per element keeps the count comparable to the float add; these ops are memory-bound by far on every profile).
 ELEMENTWISE_OPS = {"add": 1, "layernorm": 8, "global_avg_pool": 1, "quantize": 2, "dequantize": 2,
-                   "reshape": 0, "permute": 0, "concat": 0}
+                   "reshape": 0, "permute": 0, "concat": 0, "slice": 0, "mul": 1, "unary": 4, "softmax": 5,
+                   "resize": 4}
+#: Pooling: one op per window element per output (a compare or an add).
+POOL_OPS = ("max_pool2d", "avg_pool2d")
 SOFTMAX_OPS_PER_SCORE = 5  # max, subtract, exp, sum, divide
 
 
@@ -58,12 +61,16 @@ def _macs(op: OpInfo) -> int:
     if op.op_type == "attention":
         b, length, d = _slot(op, 0).shape
         return 2 * b * length * _slot(op, 1).shape[1] * d
+    if op.op_type == "matmul":
+        return y.elements * _slot(op, 0).shape[-1]
     return 0
 
 
 def _elementwise(op: OpInfo) -> tuple[int, bool]:
-    if op.op_type in ("conv2d", "linear"):
+    if op.op_type in ("conv2d", "linear", "matmul"):
         return 0, True
+    if op.op_type in POOL_OPS:
+        return op.outputs[0].elements * int(op.attrs.get("kernel_h", 1)) * int(op.attrs.get("kernel_w", 1)), True
     if op.op_type == "attention":
         q, k = _slot(op, 0), _slot(op, 1)
         heads = int(op.attrs.get("num_heads", 1))
