@@ -143,3 +143,29 @@ def conv_relu_linear(seed: int = 0) -> EngineBuilder:
     y = ops.linear(b, f, w2, rng.normal(size=10), weight_scales=s2, out_scale=0.25, out_zero_point=0, name="fc")
     b.output(y, ops.dequantize(b, y, name="logits"))
     return b
+
+
+def vision_ops(seed: int = 0) -> EngineBuilder:
+    """Every int8 op a user's vision model brings, in one small graph (for the C++ tests under the sanitizers and
+    qemu): uint8 bytes -> normalised int8 table -> conv3x3 -> max pool (ceil mode) -> silu table -> a gate
+    (global pool, sigmoid table) multiplied in by broadcast -> average pool with padding -> bilinear and nearest
+    resizes -> strided slice -> int8 and dequantized outputs."""
+    rng = np.random.default_rng(seed)
+    b = EngineBuilder("vision_ops", "1")
+    x = b.input("pixels", "uint8", (1, 3, 12, 12), 1.0, 0)
+    q = ops.quantize_bytes(b, x, [1 / (255 * 0.229), 1 / (255 * 0.224), 1 / (255 * 0.225)],
+                           [-0.485 / 0.229, -0.456 / 0.224, -0.406 / 0.225], 2.64 / 127, 0, name="normalised")
+    wq, ws = quant.quantize_weights_per_channel(rng.normal(size=(6, 3, 3, 3)) * 0.3)
+    c = ops.conv2d(b, q, wq, rng.normal(size=6) * 0.1, padding=1, weight_scales=ws, out_scale=0.06, out_zero_point=3,
+                   name="conv")
+    p = ops.max_pool2d(b, c, 3, 2, (1, 1, 1, 1), ceil_mode=True, name="max_pool")          # [1, 6, 7, 7]
+    s = ops.unary(b, p, "silu", out_scale=0.05, out_zero_point=-100, name="silu")
+    g = ops.global_avg_pool(b, s, out_scale=0.03, out_zero_point=-20, keepdims=True, name="gate_pool")
+    g = ops.unary(b, g, "sigmoid", out_scale=1 / 255, out_zero_point=-128, name="gate")
+    m = ops.mul(b, s, g, out_scale=0.04, out_zero_point=-90, name="gated")
+    a = ops.avg_pool2d(b, m, 2, 2, (1, 1, 1, 1), count_include_pad=False, name="avg_pool")  # [1, 6, 4, 4]
+    up = ops.resize(b, a, (9, 7), "bilinear", False, name="bilinear")
+    up = ops.resize(b, up, (18, 14), "nearest", name="nearest")
+    y = ops.slice(b, up, 1, 1, 6, 2, name="channels")                                        # [1, 3, 18, 14]
+    b.output(y, ops.dequantize(b, y, name="features"))
+    return b
