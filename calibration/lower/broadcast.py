@@ -22,10 +22,21 @@ def materialise_broadcasts(graph: Graph) -> bool:
             if graph[operand].shape == add.shape:
                 continue
             p, chain = producer_through_views(graph, operand)
+            small = graph[operand].shape
+            if (len(small) == 4 and len(add.shape) == 4 and small[:2] == add.shape[:2] and small[2:] == (1, 1)
+                    and not (p.op == "linear" and exclusive(graph, p, chain))):
+                # [N, C, 1, 1] over [N, C, H, W] (a pooled gate or bias): a nearest resize repeats it exactly
+                view = Layer(graph.unique_name(f"{operand}.broadcast"), "resize", [operand], add.shape,
+                             attrs={"mode": "nearest", "align_corners": False}, source=add.source)
+                graph.add(view)
+                add.inputs[slot] = view.name
+                graph.notes.append(f"broadcast {operand} over {add.name} {list(add.shape)} by a nearest resize")
+                changed = True
+                continue
             if p.op != "linear" or any(d != 1 for d in p.shape[:-1]) or not exclusive(graph, p, chain):
                 raise LoweringError(f"add at {add.source} broadcasts {list(graph[operand].shape)} to "
-                                    f"{list(add.shape)}; only the output of a linear (through reshapes) can be "
-                                    "broadcast, by tiling its weights")
+                                    f"{list(add.shape)}; only [N, C, 1, 1] over [N, C, H, W], or the output of a "
+                                    "linear (through reshapes, by tiling its weights), can be broadcast")
             rows = np.broadcast_to(index_map(p, chain), add.shape).reshape(-1)
             assert p.weight is not None
             p.weight = p.weight[rows]

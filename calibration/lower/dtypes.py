@@ -128,17 +128,23 @@ def float_constants_to_layers(graph: Graph) -> None:
 
 def constant_operands(graph: Graph) -> None:
     """An add of a constant that no conv2d/linear could absorb (a learned position embedding: one value per
-    element, not per channel) becomes an ``add`` of the value and a ``constant`` layer of the full shape, in the
-    add's dtype (int8: the constant is quantized at its own calibrated parameters)."""
+    element, not per channel) becomes an ``add`` of the value and a ``constant`` layer of the full shape, and a
+    product by a constant that could not fold becomes a ``multiply`` by a ``constant`` layer (broadcast), both in
+    the layer's dtype (int8: the constant is quantized at its own calibrated parameters)."""
     for layer in graph:
-        if layer.op != "add_constant":
+        if layer.op not in ("add_constant", "mul"):
             continue
-        c = Layer(graph.unique_name(f"{layer.name}.constant"), "constant", [], layer.shape,
-                  attrs={"constant": np.broadcast_to(np.asarray(layer.attrs["constant"], np.float64), layer.shape).copy()},
-                  source=layer.source, dtype=layer.dtype)
+        value = np.asarray(layer.attrs["constant"], np.float64)
+        if layer.op == "add_constant":
+            value = np.broadcast_to(value, layer.shape).copy()
+        else:   # a product broadcasts its constant: keep it as small as it is, at the layer's rank
+            value = value.reshape((1,) * (len(layer.shape) - value.ndim) + value.shape)
+        c = Layer(graph.unique_name(f"{layer.name}.constant"), "constant", [], value.shape,
+                  attrs={"constant": value}, source=layer.source, dtype=layer.dtype)
         graph.add(c)
-        layer.op, layer.inputs, layer.attrs = "add", [layer.inputs[0], c.name], {}
-        graph.notes.append(f"add of a constant {layer.name} runs as an add with a constant operand")
+        kind = "an add" if layer.op == "add_constant" else "a mul"
+        layer.op, layer.inputs, layer.attrs = ("add" if layer.op == "add_constant" else "multiply"), [layer.inputs[0], c.name], {}
+        graph.notes.append(f"{layer.name} runs as {kind} with a constant operand")
     graph.sort()
 
 

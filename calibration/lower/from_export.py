@@ -241,8 +241,14 @@ class _Reader:
 
     def sub(self, node: Node, a: Any, b: Any, alpha: float = 1.0) -> None:
         cb = self.const(b)
+        if cb is None and self.const(a) is None:   # a - alpha b of two activations: an add of b negated
+            neg = self.graph.unique_name(f"{node.name}.negated")
+            self.graph.add(Layer(neg, "mul", [self.act(b)], _shape(b), source=f"{node.target} at {where(node)}",
+                                 attrs={"constant": np.asarray(-float(alpha))}))
+            self.layer(node, "add", [self.act(a), neg])
+            return
         if cb is None or self.const(a) is not None:
-            raise _Unsupported("only subtraction of a constant from an activation lowers")
+            raise _Unsupported("a constant minus an activation (only activation - constant, or of two activations)")
         self.layer(node, "add_constant", [self.act(a)], attrs={"constant": -cb * alpha})
 
     def cat(self, node: Node, tensors: Any, dim: int = 0) -> None:

@@ -404,7 +404,12 @@ class _Reader:
         if cb is not None and self.const(a) is None:
             self.layer("add_constant", [self.act(a)], attrs={"constant": -np.asarray(cb, np.float64)})
             return
-        raise _Unsupported("only an activation minus a constant lowers")
+        if self.const(a) is not None:
+            raise _Unsupported("a constant minus an activation (only activation - constant, or of two activations)")
+        neg = self.graph.unique_name(f"{self.node.name or self.node.output[0]}.negated")
+        self.graph.add(Layer(neg, "mul", [self.act(b)], self.shape(b), source=self.where,
+                             attrs={"constant": np.asarray(-1.0)}))
+        self.layer("add", [self.act(a), neg])
 
     def mul(self) -> None:
         a, b = self.ins(0), self.ins(1)

@@ -172,7 +172,8 @@ class ViTBlock(nn.Module):
 
 class OpZoo(nn.Module):
     """The rest of the op coverage in one net on ``image`` [1, 3, 32, 32]: max pooling (ceil mode), a
-    squeeze-and-excitation gate (global pool, linear, sigmoid, a broadcast product), SiLU, average pooling,
+    squeeze-and-excitation gate (global pool, linear, sigmoid, a broadcast product), SiLU, a dilated depthwise
+    conv subtracted, a broadcast add, average pooling,
     nearest and bilinear upsampling, a channel split and concat, hardswish, tanh and softmax heads."""
 
     def __init__(self) -> None:
@@ -180,6 +181,7 @@ class OpZoo(nn.Module):
         self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, 1, 1), nn.BatchNorm2d(16), nn.ReLU())
         self.se = nn.Sequential(nn.Linear(16, 4), nn.ReLU(), nn.Linear(4, 16))
         self.conv = nn.Conv2d(16, 16, 3, 1, 1)
+        self.dw = nn.Conv2d(16, 16, 3, 1, padding=2, dilation=2, groups=16)
         self.up = nn.Conv2d(16, 8, 1)
         self.head = nn.Linear(8 * 16 * 16, 6)
 
@@ -187,6 +189,8 @@ class OpZoo(nn.Module):
         x = nn.functional.max_pool2d(self.stem(image), 3, 2, 1, ceil_mode=True)              # [1, 16, 16, 16]
         g = torch.sigmoid(self.se(x.mean(dim=(2, 3)))).view(1, 16, 1, 1)
         x = nn.functional.silu(self.conv(x * g))
+        x = x - self.dw(x)                                                 # depthwise, dilated; a difference
+        x = x + x.mean(dim=(2, 3), keepdim=True)                           # a broadcast add of [1, 16, 1, 1]
         y = nn.functional.avg_pool2d(x, 2)                                                     # [1, 16, 8, 8]
         a, b = torch.split(y, 8, dim=1)
         y = torch.cat([nn.functional.interpolate(a, scale_factor=2.0, mode="nearest"),
