@@ -8,7 +8,7 @@ JOBS ?= $(shell nproc)
 # Anything that changes the native build or the package forces a reinstall.
 SOURCES := pyproject.toml CMakeLists.txt $(shell find cpp wayvert cmake -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' -o -name '*.cu' -o -name '*.inc' -o -name '*.py' -o -name '*.in' \) 2>/dev/null)
 
-.PHONY: demo test cpp-test asan-test aarch64-test py-test bench results engine select clean
+.PHONY: demo test cpp-test asan-test tsan-test aarch64-test fuzz fuzz-smoke fuzz-build py-test bench results engine select clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/wayvert demo
 
 # C++ unit tests (ctest), the same tests under ASan+UBSan, the same tests cross-built for aarch64 under qemu, then pytest.
-test: cpp-test asan-test aarch64-test py-test
+test: cpp-test asan-test tsan-test aarch64-test fuzz-smoke py-test
 
 cpp-test:
 	$(CMAKE) -S . -B _build/cpp -G Ninja -DCMAKE_BUILD_TYPE=Release -DWAYVERT_BUILD_TESTS=ON -DWAYVERT_CUDA=AUTO > build-cpp.log 2>&1 || (cat build-cpp.log; exit 1)
@@ -36,6 +36,43 @@ asan-test:
 	$(CMAKE) -S . -B _build/asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWAYVERT_BUILD_TESTS=ON -DWAYVERT_CUDA=OFF -DWAYVERT_SANITIZE=ON > build-asan.log 2>&1 || (cat build-asan.log; exit 1)
 	$(CMAKE) --build _build/asan -j $(JOBS)
 	cd _build/asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+# The C++ tests under ThreadSanitizer, test_stress among them (8 sessions on one engine in 8 threads, engines loaded
+# and released meanwhile, verifiers and sensor adapters in parallel). About 2 minutes on 2 cores, build included.
+tsan-test:
+	$(CMAKE) -S . -B _build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWAYVERT_BUILD_TESTS=ON -DWAYVERT_CUDA=OFF -DWAYVERT_TSAN=ON > build-tsan.log 2>&1 || (cat build-tsan.log; exit 1)
+	$(CMAKE) --build _build/tsan -j $(JOBS)
+	cd _build/tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -j $(JOBS)
+
+# Coverage-guided fuzzing with libFuzzer (cpp/fuzz): the engine loader + session + run, the verifier's C entry point,
+# the sensor adapter's rig structs and frames; ASan + UBSan on. `make fuzz` runs each harness FUZZ_SECONDS (default
+# 120 s: 1-3 million executions each on this project's 2-core machine) and prints executions and crashes; `make test`
+# runs the same for FUZZ_SMOKE_SECONDS each (8 s). A crash's input lands in _build/fuzz-work/crashes/; copy it to
+# cpp/fuzz/regressions/<harness>/ with the fix, and every later run replays it. clang is installed when missing.
+FUZZ_BUILD := _build/fuzz
+FUZZ_SECONDS ?= 120
+FUZZ_SMOKE_SECONDS ?= 8
+
+fuzz-build:
+	@set -e; \
+	if ! command -v clang++ >/dev/null 2>&1; then \
+	  if ! command -v apt-get >/dev/null 2>&1; then echo "fuzz: clang is missing and there is no apt-get to install it"; exit 1; fi; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+	  echo "fuzz: installing clang"; \
+	  APT="$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get"; \
+	  { $$APT install -y --no-install-recommends clang || { $$APT update && $$APT install -y --no-install-recommends clang; }; } > build-fuzz.log 2>&1 \
+	    || { cat build-fuzz.log; echo "fuzz: apt-get could not install clang"; exit 1; }; \
+	fi; \
+	CC=clang CXX=clang++ $(CMAKE) -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWAYVERT_BUILD_TESTS=OFF \
+	  -DWAYVERT_CUDA=OFF -DWAYVERT_FUZZ=ON >> build-fuzz.log 2>&1 || { cat build-fuzz.log; exit 1; }; \
+	$(CMAKE) --build $(FUZZ_BUILD) -j $(JOBS)
+
+fuzz: fuzz-build
+	cpp/fuzz/run.sh $(FUZZ_BUILD) _build/fuzz-work $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	rm -rf _build/fuzz-smoke
+	cpp/fuzz/run.sh $(FUZZ_BUILD) _build/fuzz-smoke $(FUZZ_SMOKE_SECONDS)
 
 # aarch64 is the target SoC's CPU. Cross-build the C++ tests with Debian's g++-aarch64-linux-gnu
 # (cmake/aarch64-linux-gnu.cmake, which makes ctest run every test through qemu-aarch64) and run them once per int8
@@ -170,4 +207,4 @@ engine: select
 	  $(SELECT_CANDIDATES)); echo "shipping $$best"; cp $(RUN)/engines/$$best.wvrt wayvert/data/reference.wvrt
 
 clean:
-	rm -rf _build .skbuild $(VENV) build-cpp.log build-asan.log build-aarch64.log demo_out
+	rm -rf _build .skbuild $(VENV) build-cpp.log build-asan.log build-tsan.log build-fuzz.log build-aarch64.log demo_out
