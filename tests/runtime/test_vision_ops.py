@@ -268,3 +268,33 @@ BAD = {
 def test_malformed_op_is_a_typed_error(tmp_path, case):
     build, message = BAD[case]
     assert message in _load_bad(tmp_path, build)
+
+
+# ---- threads ----------------------------------------------------------------------------------------------------
+
+def test_new_ops_are_bit_identical_for_every_thread_count(tmp_path):
+    """Pools, resizes, unary, softmax and matmul split their output rows across threads: the bytes never change."""
+    rng = np.random.default_rng(7)
+    b = EngineBuilder("threads", "1")
+    xi = b.input("xi", "int8", (1, 16, 96, 96), 0.1, -3)
+    xf = b.input("xf", "float32", (1, 16, 96, 96))
+    a = b.input("a", "float32", (2, 192, 80))
+    c = b.input("c", "float32", (2, 80, 192))
+    for t, tag in ((xi, "i"), (xf, "f")):
+        b.output(ops.max_pool2d(b, t, 3, 2, (1, 1, 1, 1), ceil_mode=True, name=f"max_{tag}"))
+        b.output(ops.avg_pool2d(b, t, 3, 1, (1, 1, 1, 1), name=f"avg_{tag}"))
+        b.output(ops.resize(b, t, (160, 128), "bilinear", name=f"bilinear_{tag}"))
+        b.output(ops.resize(b, t, (192, 192), "nearest", name=f"nearest_{tag}"))
+    b.output(ops.unary(b, xi, "silu", out_scale=0.05, name="silu_i"))
+    b.output(ops.unary(b, xf, "gelu", name="gelu_f"))
+    b.output(ops.softmax(b, ops.matmul(b, a, c, name="mm"), name="softmax"))
+    b.write(tmp_path / "t.wvrt")
+    engine = wayvert.Engine.load(tmp_path / "t.wvrt")
+    feeds = {"xi": _i8(rng, (1, 16, 96, 96)), "xf": rng.normal(size=(1, 16, 96, 96)).astype(np.float32),
+             "a": rng.normal(size=(2, 192, 80)).astype(np.float32), "c": rng.normal(size=(2, 80, 192)).astype(np.float32)}
+    want = engine.session(threads=1).run(feeds)
+    _check(want, reference.run(b, feeds))
+    for threads in (2, 3, 5):
+        got = engine.session(threads=threads).run(feeds)
+        for name in want:
+            assert got[name].tobytes() == want[name].tobytes(), f"{name} differs at {threads} threads"

@@ -1,5 +1,6 @@
 // matmul, float32: a [..., M, K] @ b [..., K, N] -> y [..., M, N]; equal leading (batch) dims, no broadcasting;
 // either operand may be a constant. Each output element sums over k in increasing order.
+#include "kernels/cpu/row_split.hpp"
 #include "plan/kernel.hpp"
 
 namespace wv::kernels {
@@ -12,11 +13,12 @@ class MatMul final : public PreparedOp {
     const float* a = static_cast<const float*>(b.in[0]);
     const float* c = static_cast<const float*>(b.in[1]);
     float* y = static_cast<float*>(b.out[0]);
-    for (int64_t t = 0; t < batch; ++t) {
-      const float* at = a + t * M * K;
-      const float* ct = c + t * K * N;
-      float* yt = y + t * M * N;
-      for (int64_t i = 0; i < M; ++i) {
+    for_row_blocks(b.pool, batch * M, K * N, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const int64_t t = r / M, i = r % M;
+        const float* at = a + t * M * K;
+        const float* ct = c + t * K * N;
+        float* yt = y + t * M * N;
         float* yr = yt + i * N;
         for (int64_t j = 0; j < N; ++j) yr[j] = 0.f;
         for (int64_t k = 0; k < K; ++k) {
@@ -25,7 +27,7 @@ class MatMul final : public PreparedOp {
           for (int64_t j = 0; j < N; ++j) yr[j] += v * cr[j];
         }
       }
-    }
+    });
   }
 };
 

@@ -9,8 +9,10 @@
 //   max: any of float32/int8, the output shares the input's quantization (a pure max).
 //   avg: float32 sum / count; int8 shares the input's quantization and y = z + round_half_away(sum(x - z) / count)
 //   in exact integer arithmetic.
+//   Output rows (plane, oy) are split across the session's threads; each window is reduced by one thread.
 #include <algorithm>
 
+#include "kernels/cpu/row_split.hpp"
 #include "plan/kernel.hpp"
 
 namespace wv::kernels {
@@ -72,10 +74,11 @@ class MaxPool final : public PreparedOp {
   void run(const OpBuffers& b) const override {
     const T* x = static_cast<const T*>(b.in[0]);
     T* y = static_cast<T*>(b.out[0]);
-    for (int64_t p = 0; p < g.N * g.C; ++p) {
-      const T* xp = x + p * g.H * g.W;
-      T* yp = y + p * g.Ho * g.Wo;
-      for (int64_t oy = 0; oy < g.Ho; ++oy)
+    for_row_blocks(b.pool, g.N * g.C * g.Ho, g.Wo * g.kh * g.kw, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const int64_t p = r / g.Ho, oy = r % g.Ho;
+        const T* xp = x + p * g.H * g.W;
+        T* yp = y + p * g.Ho * g.Wo;
         for (int64_t ox = 0; ox < g.Wo; ++ox) {
           bool first = true;
           T best = T(0);
@@ -92,7 +95,8 @@ class MaxPool final : public PreparedOp {
           }
           yp[oy * g.Wo + ox] = best;
         }
-    }
+      }
+    });
   }
 };
 
@@ -116,9 +120,10 @@ class AvgPoolF32 final : public PreparedOp {
   void run(const OpBuffers& b) const override {
     const float* x = static_cast<const float*>(b.in[0]);
     float* y = static_cast<float*>(b.out[0]);
-    for (int64_t p = 0; p < g.N * g.C; ++p) {
-      const float* xp = x + p * g.H * g.W;
-      for (int64_t oy = 0; oy < g.Ho; ++oy)
+    for_row_blocks(b.pool, g.N * g.C * g.Ho, g.Wo * g.kh * g.kw, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const int64_t p = r / g.Ho, oy = r % g.Ho;
+        const float* xp = x + p * g.H * g.W;
         for (int64_t ox = 0; ox < g.Wo; ++ox) {
           const Span s = span_of(g, oy, ox);
           float sum = 0.f;
@@ -126,7 +131,8 @@ class AvgPoolF32 final : public PreparedOp {
             for (int64_t ix = s.x0; ix < s.x1; ++ix) sum += xp[iy * g.W + ix];
           y[(p * g.Ho + oy) * g.Wo + ox] = sum / float(s.count);
         }
-    }
+      }
+    });
   }
 };
 
@@ -137,9 +143,10 @@ class AvgPoolS8 final : public PreparedOp {
   void run(const OpBuffers& b) const override {
     const int8_t* x = static_cast<const int8_t*>(b.in[0]);
     int8_t* y = static_cast<int8_t*>(b.out[0]);
-    for (int64_t p = 0; p < g.N * g.C; ++p) {
-      const int8_t* xp = x + p * g.H * g.W;
-      for (int64_t oy = 0; oy < g.Ho; ++oy)
+    for_row_blocks(b.pool, g.N * g.C * g.Ho, g.Wo * g.kh * g.kw, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const int64_t p = r / g.Ho, oy = r % g.Ho;
+        const int8_t* xp = x + p * g.H * g.W;
         for (int64_t ox = 0; ox < g.Wo; ++ox) {
           const Span s = span_of(g, oy, ox);
           int64_t sum = 0;
@@ -149,7 +156,8 @@ class AvgPoolS8 final : public PreparedOp {
           const int64_t v = (sum < 0 ? -mag : mag) + z;
           y[(p * g.Ho + oy) * g.Wo + ox] = int8_t(v < -128 ? -128 : (v > 127 ? 127 : v));
         }
-    }
+      }
+    });
   }
 };
 

@@ -11,6 +11,7 @@
 //              on x - z, all in int64.
 #include <vector>
 
+#include "kernels/cpu/row_split.hpp"
 #include "plan/kernel.hpp"
 
 namespace wv::kernels {
@@ -71,8 +72,9 @@ class Nearest final : public PreparedOp {
   void run(const OpBuffers& b) const override {
     const unsigned char* x = static_cast<const unsigned char*>(b.in[0]);
     unsigned char* y = static_cast<unsigned char*>(b.out[0]);
-    for (int64_t p = 0; p < planes; ++p)
-      for (int64_t oy = 0; oy < Ho; ++oy) {
+    for_row_blocks(b.pool, planes * Ho, Wo * elem, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const int64_t p = r / Ho, oy = r % Ho;
         const int64_t iy = oy * H / Ho;
         for (int64_t ox = 0; ox < Wo; ++ox) {
           const int64_t ix = ox * W / Wo;
@@ -81,6 +83,7 @@ class Nearest final : public PreparedOp {
           for (int64_t e = 0; e < elem; ++e) d[e] = s[e];
         }
       }
+    });
   }
 };
 
@@ -91,9 +94,10 @@ class BilinearF32 final : public PreparedOp {
   void run(const OpBuffers& b) const override {
     const float* x = static_cast<const float*>(b.in[0]);
     float* y = static_cast<float*>(b.out[0]);
-    for (int64_t p = 0; p < planes; ++p) {
-      const float* xp = x + p * H * W;
-      for (int64_t oy = 0; oy < Ho; ++oy) {
+    for_row_blocks(b.pool, planes * Ho, 4 * Wo, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const int64_t p = r / Ho, oy = r % Ho;
+        const float* xp = x + p * H * W;
         const float fy = ty.frac[size_t(oy)];
         const float* r0 = xp + ty.i0[size_t(oy)] * W;
         const float* r1 = xp + ty.i1[size_t(oy)] * W;
@@ -105,7 +109,7 @@ class BilinearF32 final : public PreparedOp {
           y[(p * Ho + oy) * Wo + ox] = top * (1.f - fy) + bot * fy;
         }
       }
-    }
+    });
   }
 };
 
@@ -117,9 +121,10 @@ class BilinearS8 final : public PreparedOp {
   void run(const OpBuffers& b) const override {
     const int8_t* x = static_cast<const int8_t*>(b.in[0]);
     int8_t* y = static_cast<int8_t*>(b.out[0]);
-    for (int64_t p = 0; p < planes; ++p) {
-      const int8_t* xp = x + p * H * W;
-      for (int64_t oy = 0; oy < Ho; ++oy) {
+    for_row_blocks(b.pool, planes * Ho, 4 * Wo, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const int64_t p = r / Ho, oy = r % Ho;
+        const int8_t* xp = x + p * H * W;
         const int64_t fy = ty.frac[size_t(oy)];
         const int8_t* r0 = xp + ty.i0[size_t(oy)] * W;
         const int8_t* r1 = xp + ty.i1[size_t(oy)] * W;
@@ -134,7 +139,7 @@ class BilinearS8 final : public PreparedOp {
           y[(p * Ho + oy) * Wo + ox] = int8_t(q < -128 ? -128 : (q > 127 ? 127 : q));
         }
       }
-    }
+    });
   }
 };
 

@@ -1,6 +1,7 @@
 // softmax over the last axis, float32: y = exp(x - max) / sum(exp(x - max)), sums in increasing index order.
 #include <cmath>
 
+#include "kernels/cpu/row_split.hpp"
 #include "plan/kernel.hpp"
 
 namespace wv::kernels {
@@ -12,19 +13,21 @@ class Softmax final : public PreparedOp {
   void run(const OpBuffers& b) const override {
     const float* x = static_cast<const float*>(b.in[0]);
     float* y = static_cast<float*>(b.out[0]);
-    for (int64_t r = 0; r < rows; ++r) {
-      const float* xr = x + r * D;
-      float* yr = y + r * D;
-      float m = xr[0];
-      for (int64_t i = 1; i < D; ++i) m = xr[i] > m ? xr[i] : m;
-      float sum = 0.f;
-      for (int64_t i = 0; i < D; ++i) {
-        yr[i] = std::exp(xr[i] - m);
-        sum += yr[i];
+    for_row_blocks(b.pool, rows, 5 * D, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* xr = x + r * D;
+        float* yr = y + r * D;
+        float m = xr[0];
+        for (int64_t i = 1; i < D; ++i) m = xr[i] > m ? xr[i] : m;
+        float sum = 0.f;
+        for (int64_t i = 0; i < D; ++i) {
+          yr[i] = std::exp(xr[i] - m);
+          sum += yr[i];
+        }
+        const float inv = 1.f / sum;
+        for (int64_t i = 0; i < D; ++i) yr[i] *= inv;
       }
-      const float inv = 1.f / sum;
-      for (int64_t i = 0; i < D; ++i) yr[i] *= inv;
-    }
+    });
   }
 };
 
