@@ -222,7 +222,7 @@ _UNARY = {1: "sigmoid", 2: "tanh", 3: "silu", 4: "gelu", 5: "hardswish", 6: "har
 def _unary(ins: Any, a: Any, t0: Any, out: Any) -> npt.NDArray[Any]:
     x = ins[0]
     if x.dtype == np.int8:
-        return ins[1].reshape(-1)[x.astype(np.int64) + 128].astype(np.int8)
+        return np.asarray(ins[1].reshape(-1)[x.astype(np.int64) + 128].astype(np.int8))
     from wayvert.build.ops import activation_fn
 
     return activation_fn(_UNARY[int(a["function"])])(x.astype(np.float64)).astype(np.float32)
@@ -232,7 +232,7 @@ def _mul(ins: Any, a: Any, t0: Any, out: Any) -> npt.NDArray[Any]:
     x, c = ins[0], ins[1]
     if x.dtype == np.int8:
         raise RuntimeError("int8 mul needs the second operand's zero point: handled in _Interp")
-    return (x.astype(np.float32) * c.astype(np.float32)).astype(np.float32)
+    return np.asarray((x.astype(np.float32) * c.astype(np.float32)).astype(np.float32))
 
 
 def _windows(x_shape: Any, out: Any, a: Any) -> tuple[Any, ...]:
@@ -312,7 +312,7 @@ def _resize(ins: Any, a: Any, t0: Any, out: Any) -> npt.NDArray[Any]:
     h, w = x.shape[2:]
     ho, wo = out.shape[2:]
     if int(a.get("mode", 0)) == 0:
-        return x[:, :, (np.arange(ho) * h) // ho][:, :, :, (np.arange(wo) * w) // wo]
+        return np.asarray(x[:, :, (np.arange(ho) * h) // ho][:, :, :, (np.arange(wo) * w) // wo])
     align = bool(int(a.get("align_corners", 0)))
     if x.dtype == np.int8:
         (y0, y1, fy), (x0, x1, fx) = _int_taps(h, ho, align), _int_taps(w, wo, align)
@@ -323,7 +323,7 @@ def _resize(ins: Any, a: Any, t0: Any, out: Any) -> npt.NDArray[Any]:
         bot = v[:, :, y1][:, :, :, x0] * (2048 - fx_) + v[:, :, y1][:, :, :, x1] * fx_
         acc = top * (2048 - fy_) + bot * fy_
         mag = (np.abs(acc) + (1 << 21)) >> 22
-        return np.clip(np.where(acc < 0, -mag, mag) + z, -128, 127).astype(np.int8)
+        return np.asarray(np.clip(np.where(acc < 0, -mag, mag) + z, -128, 127).astype(np.int8))
     def taps(n_in: int, n_out: int) -> tuple[Any, Any, Any]:
         scale = np.float32((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0) if align else np.float32(n_in / n_out)
         o = np.arange(n_out, dtype=np.float32)
@@ -335,17 +335,17 @@ def _resize(ins: Any, a: Any, t0: Any, out: Any) -> npt.NDArray[Any]:
     fy = fy[:, None]
     top = x[:, :, y0][:, :, :, x0] * (1 - fx) + x[:, :, y0][:, :, :, x1] * fx
     bot = x[:, :, y1][:, :, :, x0] * (1 - fx) + x[:, :, y1][:, :, :, x1] * fx
-    return (top * (1 - fy) + bot * fy).astype(np.float32)
+    return np.asarray((top * (1 - fy) + bot * fy).astype(np.float32))
 
 
 def _softmax(ins: Any, a: Any, t0: Any, out: Any) -> npt.NDArray[Any]:
     x = ins[0].astype(np.float64)
     e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
+    return np.asarray((e / e.sum(axis=-1, keepdims=True)).astype(np.float32))
 
 
 def _matmul(ins: Any, a: Any, t0: Any, out: Any) -> npt.NDArray[Any]:
-    return (ins[0].astype(np.float64) @ ins[1].astype(np.float64)).astype(np.float32)
+    return np.asarray((ins[0].astype(np.float64) @ ins[1].astype(np.float64)).astype(np.float32))
 
 
 def _slice(ins: Any, a: Any, t0: Any, out: Any) -> npt.NDArray[Any]:
