@@ -6,7 +6,8 @@ Float ops compute in float64 and return float32: compare them with a tolerance.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from types import SimpleNamespace
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -359,3 +360,15 @@ def _slice(ins: Any, a: Any, t0: Any, out: Any) -> npt.NDArray[Any]:
 
 _NEW_OPS = {"unary": _unary, "mul": _mul, "max_pool2d": _max_pool, "avg_pool2d": _avg_pool, "resize": _resize,
             "softmax": _softmax, "matmul": _matmul, "slice": _slice}
+
+
+#: The ops whose float form :func:`float_op` computes.
+FLOAT_FORM_OPS = tuple(_NEW_OPS)
+
+
+def float_op(op_type: str, inputs: Sequence[npt.ArrayLike], attrs: Mapping[str, Any],
+             out_shape: Sequence[int]) -> npt.NDArray[np.float32]:
+    """What the engine's float32 kernel of ``op_type`` (one of FLOAT_FORM_OPS) computes on these float inputs, given
+    the op's attributes and output shape (which carries the pooling mode, the resize size and the slice count)."""
+    ins = [np.asarray(v, np.float32) for v in inputs]
+    return _NEW_OPS[op_type](ins, attrs, None, SimpleNamespace(shape=tuple(int(d) for d in out_shape)))

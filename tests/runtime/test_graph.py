@@ -10,6 +10,7 @@ from wayvert.errors import InvalidArgumentError
 from wayvert.graph import engine_constants, engine_ops, op_costs
 from wayvert.graph.dequantized import float_network
 from wayvert.inspect import engine_summary
+from wayvert.reference import run as reference_run
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +103,6 @@ def test_twin_keeps_a_relu6_whose_range_ends_at_the_int8_maximum():
                    out_scale=6 / 255, out_zero_point=-128)
     b.output(ops.dequantize(b, y))
     feeds = {"x": np.full((1, 4), 12.0, np.float32)}  # far above 6 before the activation
-    from wayvert.reference import run as reference_run
 
     x_int8 = {"x": np.full((1, 4), 120, np.int8)}
     assert float(reference_run(b, x_int8)[b.outputs[0]].max()) == pytest.approx(6.0, abs=0.03)
@@ -141,3 +141,40 @@ def test_inspect_reports_the_weights_packed_at_load(convnet):
     assert int8_weights > 0
     assert s["packed_weight_bytes"] == engine.packed_weight_bytes
     assert int8_weights <= engine.packed_weight_bytes <= 4 * int8_weights + 64 * 1024
+
+
+def _vision_chain(b: EngineBuilder, x, int8: bool):
+    """unary, max and avg pooling, bilinear and nearest resizes, a broadcast mul by a constant, a slice."""
+    q = {"out_scale": 1 / 255, "out_zero_point": -128} if int8 else {}
+    y = ops.unary(b, x, "sigmoid", name="sig", **q)
+    y = ops.max_pool2d(b, y, 2, name="maxp")
+    y = ops.avg_pool2d(b, y, 3, 1, (1, 1, 1, 1), name="avgp")
+    y = ops.resize(b, y, (7, 6), "bilinear", name="bil")
+    y = ops.resize(b, y, (14, 12), "nearest", name="near")
+    gain = np.linspace(0.5, 2.0, 4).reshape(1, 4, 1, 1)
+    c = b.constant("gain", np.round(gain / 0.01).astype(np.int8), 0.01, 0) if int8 else b.constant("gain", gain.astype(np.float32))
+    y = ops.mul(b, y, c, name="mul", **({"out_scale": 2 / 255, "out_zero_point": -128} if int8 else {}))
+    return ops.slice(b, y, 1, 1, 4, 2, name="sl")
+
+
+def test_float_twin_of_the_new_ops_is_the_float_engine():
+    b = EngineBuilder("vision", "1")
+    b.output(_vision_chain(b, b.input("x", "float32", (1, 4, 8, 8)), int8=False))
+    x = np.random.default_rng(1).normal(0, 2, (1, 4, 8, 8)).astype(np.float32)
+    want = reference_run(b, {"x": x})["sl"]
+    twin = float_network(b)
+    assert [op.op for op in twin.ops] == ["unary", "max_pool2d", "avg_pool2d", "resize", "resize", "mul", "slice"]
+    np.testing.assert_allclose(twin.run({"x": x})["sl"], want, rtol=1e-5, atol=1e-6)
+
+
+def test_float_twin_of_the_new_int8_ops_tracks_the_engine(tmp_path):
+    """The int8 unary's table becomes the function its code names; pools, resizes and slices keep the quantization."""
+    b = EngineBuilder("vision8", "1")
+    b.output(ops.dequantize(b, _vision_chain(b, b.input("x", "int8", (1, 4, 8, 8), 0.05, 0), int8=True), name="y"))
+    b.write(tmp_path / "v.wvrt")
+    x = np.random.default_rng(2).integers(-128, 128, (1, 4, 8, 8)).astype(np.int8)
+    got = wayvert.Engine.load(tmp_path / "v.wvrt").session().run({"x": x})["y"]
+    f = float_network(str(tmp_path / "v.wvrt")).run({"x": x.astype(np.float32) * 0.05})["y"]
+    assert got.shape == f.shape == (1, 2, 14, 12)
+    assert np.max(np.abs(got - f)) <= 4 * (2 / 255)   # a few output steps: each int8 op rounds once
+    assert 10 * np.log10((f**2).sum() / ((f - got) ** 2).sum()) > 30.0

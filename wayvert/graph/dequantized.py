@@ -11,10 +11,13 @@ re-exported copy. What each int8 op stores is inverted exactly (docs/engine-form
   ``[(act_min - zero) * scale, (act_max - zero) * scale]`` of every int8 conv2d, linear and add: the ReLU, the
   ReLU6, a folded clamp (the reference network's lead distance, capped at 80 m) and the int8 range itself, since
   the file cannot tell them apart; so the twin saturates where the engine does;
-* quantize / dequantize become identities: a float network has nothing to convert.
+* quantize / dequantize become identities: a float network has nothing to convert;
+* unary, mul, max_pool2d, avg_pool2d, resize, softmax, matmul and slice run their float32 kernel's definition
+  (:func:`wayvert.reference.float_op`); an int8 ``unary`` is the function its ``function`` code names (its table
+  is that function between the two quantizations), and an int8 ``unary`` or ``mul`` clamps to its int8 range.
 
-Int8 ops with a lookup-table activation (SiLU, GELU) and engines with recurrent state are refused with an
-``InvalidArgumentError``: the table's activation is not recorded in the file. ``FloatNet.run`` is the numpy
+Int8 conv2d / linear / add with a lookup-table activation (SiLU, GELU) and engines with recurrent state are refused
+with an ``InvalidArgumentError``: the table's activation is not recorded in the file. ``FloatNet.run`` is the numpy
 reference the PyTorch and ONNX translations are tested against.
 """
 from __future__ import annotations
@@ -28,13 +31,14 @@ import numpy.typing as npt
 
 from wayvert import quant
 from wayvert.errors import InvalidArgumentError
+from wayvert.reference import FLOAT_FORM_OPS, float_op
 
 from .read import OpInfo, ValueInfo, engine_constants, engine_ops
 
 F32 = npt.NDArray[np.float32]
 _FLOAT_ACTIVATIONS = {0: "none", 1: "relu", 2: "relu6", 3: "silu", 4: "gelu"}
 FLOAT_OPS = ("conv2d", "linear", "add", "global_avg_pool", "reshape", "permute", "concat", "layernorm", "attention",
-             "identity")
+             "identity") + FLOAT_FORM_OPS
 
 
 @dataclass
@@ -42,7 +46,8 @@ class FloatOp:
     """One float op. ``inputs`` name values of the net (graph inputs, earlier outputs or ``FloatNet.constants``).
 
     ``activation`` ("none", "relu", "relu6", "silu", "gelu") then ``clamp`` (lo, hi; ``inf`` where open) apply after
-    the sum (bias and residual included); ``params``: stride/pads/dilation/groups, perm, axis, eps, num_heads.
+    the sum (bias and residual included); ``params``: stride/pads/dilation/groups, perm, axis, eps, num_heads, or
+    the engine attributes of an op in FLOAT_FORM_OPS.
     """
 
     op: str
@@ -128,6 +133,8 @@ def _run(op: FloatOp, env: Mapping[str, npt.NDArray[np.float64]]) -> npt.NDArray
         s = split(q) @ split(k).transpose(0, 1, 3, 2) / math.sqrt(d // h)
         e = np.exp(s - s.max(axis=-1, keepdims=True))
         y = ((e / e.sum(axis=-1, keepdims=True)) @ split(v)).transpose(0, 2, 1, 3).reshape(b, lq, d)
+    elif op.op in FLOAT_FORM_OPS:
+        y = float_op(op.op, xs, p, op.shape).astype(np.float64)
     else:
         raise InvalidArgumentError(f"no float op {op.op!r}")
     y = _act(y, op.activation)
@@ -201,6 +208,15 @@ def _float_op(op: OpInfo, consts: Mapping[str, npt.NDArray[Any]]) -> FloatOp:
         return FloatOp("attention", ins, y.name, y.shape, params={"num_heads": int(a["num_heads"])})
     if op.op_type in ("global_avg_pool", "reshape"):
         return FloatOp(op.op_type, ins, y.name, y.shape)
+    if op.op_type in FLOAT_FORM_OPS:
+        x = op.inputs[0]
+        assert x is not None
+        clamp = (-math.inf, math.inf)
+        if x.dtype == "int8" and op.op_type in ("unary", "mul"):  # the others keep their input's quantization
+            clamp = _int8_clamp(a, y)
+        # the int8 unary's table (slot 1) is the function its code names: the float form reads x alone
+        return FloatOp(op.op_type, ins[:1] if op.op_type == "unary" else ins, y.name, y.shape, clamp=clamp,
+                       params=dict(a))
     raise InvalidArgumentError(f"op {op.op_type!r} ('{y.name}') has no float translation")
 
 
@@ -215,6 +231,8 @@ def float_network(engine: Any) -> FloatNet:
             first = [op.inputs[0]] + ([op.inputs[5]] if len(op.inputs) > 5 else [])
         elif op.op_type == "add":
             first = list(op.inputs[:2])
+        elif op.op_type == "unary":
+            first = list(op.inputs[:1])
         else:
             first = list(op.inputs)
         for t in first:
