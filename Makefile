@@ -8,7 +8,7 @@ JOBS ?= $(shell nproc)
 # Anything that changes the native build or the package forces a reinstall.
 SOURCES := pyproject.toml CMakeLists.txt $(shell find cpp wayvert cmake -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' -o -name '*.cu' -o -name '*.inc' -o -name '*.py' -o -name '*.in' \) 2>/dev/null)
 
-.PHONY: demo test cpp-test asan-test tsan-test aarch64-test fuzz fuzz-smoke fuzz-build py-test bench results engine select clean
+.PHONY: demo test cpp-test asan-test tsan-test aarch64-test fuzz fuzz-smoke fuzz-build soak py-test bench results engine select clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -123,6 +123,12 @@ aarch64-test:
 	run max neondot '|$(AARCH64_SAME_ON_EVERY_CPU)' 'selected: qs8_igemm_[^ ]*_neondot$$'; \
 	run cortex-a57 '' '|$(AARCH64_SAME_ON_EVERY_CPU)' 'skip qs8_igemm_[^ ]*_i8mm:' 'skip qs8_igemm_[^ ]*_neondot:' \
 	  'checked qs8_igemm_[^ ]*_neon$$' 'selected: qs8_igemm_[^ ]*_neon$$'
+
+# Soak (not in make test): the reference engine 1,000,000 times in one session, resident memory flat within 1 MiB
+# after warm-up and the last outputs equal to the first (about 7-12 minutes here), then the tests marked slow.
+soak: $(VENV)/.installed
+	mkdir -p _build && cd _build && ../$(PY) -m wayvert.benchmark.soak --runs 1000000
+	$(VENV)/bin/pytest -q -m slow tests
 
 py-test: $(VENV)/.installed
 	$(VENV)/bin/pytest -q tests
