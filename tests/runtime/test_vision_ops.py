@@ -8,12 +8,13 @@ from typing import Callable
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import wayvert
 from wayvert import reference
 from wayvert.build import EngineBuilder, Tensor, ops
+from wayvert.errors import BuildError
 
 SEEDS = st.integers(0, 2**31 - 1)
 
@@ -115,6 +116,7 @@ def _naive_pool(x: np.ndarray, k: int, s: int, p: int, ceil: bool, kind: str, in
 def test_pooling(tmp_path_factory, seed, k, s, p, ceil, kind, include_pad, int8, h, w):
     if 2 * p > k:     # PyTorch's rule: padding at most half the kernel
         p = k // 2
+    assume(min(h, w) + 2 * p - k >= (1 - s if ceil else 0))   # else no window fits (the builder refuses it)
     rng = np.random.default_rng(seed)
     shape = (1, 3, h, w)
     x = _i8(rng, shape) if int8 else rng.normal(size=shape).astype(np.float32)
@@ -133,6 +135,21 @@ def test_pooling(tmp_path_factory, seed, k, s, p, ceil, kind, include_pad, int8,
         np.testing.assert_array_equal(want["y"], ref.astype(np.int8))
     else:
         np.testing.assert_allclose(want["y"], ref, rtol=1e-5, atol=1e-6)
+
+
+def test_ceil_mode_window_may_overhang_a_plane_smaller_than_the_kernel(tmp_path):
+    """PyTorch gives max_pool2d(3x3 input, kernel 4, stride 2, ceil_mode=True) one output: the whole plane."""
+    x = _i8(np.random.default_rng(3), (1, 2, 3, 3))
+    got, want = _run_both(tmp_path, lambda b: [ops.max_pool2d(b, b.input("x", "int8", x.shape, 0.1, 0), 4, 2,
+                                                              ceil_mode=True, name="y")], {"x": x})
+    np.testing.assert_array_equal(got["y"], x.max(axis=(2, 3), keepdims=True))
+    np.testing.assert_array_equal(want["y"], got["y"])
+
+
+def test_pool_window_that_fits_nowhere_is_a_build_error():
+    b = EngineBuilder("bad", "1")
+    with pytest.raises(BuildError, match="does not fit in 3x3"):
+        ops.avg_pool2d(b, b.input("x", "float32", (1, 1, 3, 3)), 4, 2)
 
 
 # ---- resize -----------------------------------------------------------------------------------------------------

@@ -371,6 +371,9 @@ def _pool(b: EngineBuilder, op: str, x: Tensor, kernel: int | Sequence[int], str
     pt, pl, pb, pr = (int(p) for p in padding)
     n, c, h, w = x.shape
     ho, wo = _pool_size(h, pt, pb, kh, sh, dh, ceil_mode), _pool_size(w, pl, pr, kw, sw, dw, ceil_mode)
+    if ho < 1 or wo < 1:
+        raise BuildError(f"{name}: a {kh}x{kw} window (dilation {dh}x{dw}) does not fit in {h}x{w} padded by "
+                         f"{(pt, pl, pb, pr)} (top, left, bottom, right)")
     attrs = {"kernel_h": kh, "kernel_w": kw, "stride_h": sh, "stride_w": sw, "pad_top": pt, "pad_left": pl,
              "pad_bottom": pb, "pad_right": pr, **extra}
     if op == "max_pool2d":

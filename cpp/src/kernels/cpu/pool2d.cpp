@@ -24,11 +24,14 @@ struct Window {
   bool include_pad = false;
 };
 
+int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+// PyTorch's output size (below 1: none). A ceil-mode window may overhang the padded input, even on a plane smaller
+// than the kernel, as long as it starts inside the input or its top/left padding.
 int64_t pooled(int64_t in, int64_t pad0, int64_t pad1, int64_t k, int64_t s, int64_t d, bool ceil) {
   const int64_t span = in + pad0 + pad1 - d * (k - 1) - 1;
-  if (span < 0) return -1;
-  int64_t out = (ceil ? (span + s - 1) / s : span / s) + 1;
-  if (ceil && (out - 1) * s >= in + pad0) --out;  // the last window must start inside the input or its padding
+  int64_t out = floor_div(ceil ? span + s - 1 : span, s) + 1;
+  if (ceil && (out - 1) * s >= in + pad0) --out;
   return out;
 }
 
