@@ -305,6 +305,84 @@ def test_handwritten_int8_add_with_lut_and_pool() -> None:
     np.testing.assert_array_equal(out["pool"], p)
 
 
+def test_handwritten_int8_mul_avg_pool_and_bilinear_resize() -> None:
+    """Section 7.7 and the resize formula of section 8, written from the document alone."""
+    rng = np.random.default_rng(5)
+    sa, za, sb, zb, sy, zy = 0.05, -3, 0.02, 4, 0.01, 2
+    m, sh = encode_multiplier(sa * sb / sy)
+    H, W, Ho, Wo = 5, 4, 7, 9
+    values = [
+        V("a", "int8", (1, 2, H, W), KIND_INPUT, sa, za),
+        V("b", "int8", (1, 2, 1, W), KIND_INPUT, sb, zb),
+        V("p", "int8", (1, 2, H, W), KIND_ACT, sy, zy),
+        V("avg", "int8", (1, 2, 3, 2), KIND_ACT, sy, zy),
+        V("up", "int8", (1, 2, Ho, Wo), KIND_ACT, sy, zy),
+    ]
+    ops = [
+        O("mul", [0, 1], [2], dict(multiplier=m, shift=sh, act_min=-120)),
+        # kernel 3, stride 2, pads 1: (5 + 2 - 3) / 2 + 1 = 3 rows, (4 + 2 - 3) / 2 + 1 = 2 columns (floor)
+        O("avg_pool2d", [2], [3], dict(kernel_h=3, kernel_w=3, stride_h=2, stride_w=2, pad_top=1, pad_left=1,
+                                       pad_bottom=1, pad_right=1)),
+        O("resize", [2], [4], dict(mode=1, align_corners=0)),
+    ]
+    e = wayvert.Engine.from_bytes(write_engine(values, ops, [0, 1], [2, 3, 4], {"model": {}}))
+    a = rng.integers(-128, 128, size=(1, 2, H, W)).astype(np.int8)
+    bb = rng.integers(-128, 128, size=(1, 2, 1, W)).astype(np.int8)
+    out = e.session().run({"a": a, "b": bb})
+
+    p = np.clip(rescale((a.astype(np.int64) - za) * (bb.astype(np.int64) - zb), m, sh) + zy, -120, 127)
+    np.testing.assert_array_equal(out["p"], p.astype(np.int8))
+
+    avg = np.zeros((1, 2, 3, 2), np.int64)
+    for oy in range(3):
+        for ox in range(2):
+            rows = [r for r in range(oy * 2 - 1, oy * 2 + 2) if 0 <= r < H]
+            cols = [c for c in range(ox * 2 - 1, ox * 2 + 2) if 0 <= c < W]
+            total = (p[:, :, rows][:, :, :, cols] - zy).sum(axis=(2, 3))
+            count = len(rows) * len(cols)
+            avg[:, :, oy, ox] = np.sign(total) * ((2 * np.abs(total) + count) // (2 * count)) + zy
+    np.testing.assert_array_equal(out["avg"], np.clip(avg, -128, 127).astype(np.int8))
+
+    def taps(n_in: int, n_out: int) -> list[tuple[int, int, int]]:
+        t = []
+        for o in range(n_out):
+            num, den = max((2 * o + 1) * n_in - n_out, 0), 2 * n_out
+            i0, f = num // den, (2 * (num % den) * 2048 + den) // (2 * den)
+            if f == 2048:
+                i0, f = i0 + 1, 0
+            if i0 >= n_in - 1:
+                i0, f = n_in - 1, 0
+            t.append((i0, min(i0 + 1, n_in - 1), f))
+        return t
+
+    v = p - zy
+    up = np.zeros((1, 2, Ho, Wo), np.int64)
+    for oy, (y0, y1, fy) in enumerate(taps(H, Ho)):
+        for ox, (x0, x1, fx) in enumerate(taps(W, Wo)):
+            acc = ((v[:, :, y0, x0] * (2048 - fx) + v[:, :, y0, x1] * fx) * (2048 - fy)
+                   + (v[:, :, y1, x0] * (2048 - fx) + v[:, :, y1, x1] * fx) * fy)
+            up[:, :, oy, ox] = np.sign(acc) * ((np.abs(acc) + (1 << 21)) >> 22) + zy
+    np.testing.assert_array_equal(out["up"], np.clip(up, -128, 127).astype(np.int8))
+
+
+def test_every_registered_op_has_an_op_reference_entry() -> None:
+    """Each WV_KERNEL in cpp/src/kernels/cpu/kernel_list.inc has a '### name' heading in section 8."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    registry = root / "cpp" / "src" / "kernels" / "cpu" / "kernel_list.inc"
+    doc = root / "docs" / "engine-format.md"
+    if not registry.exists() or not doc.exists():
+        pytest.skip("needs the source tree")
+    kernels = re.findall(r"^WV_KERNEL\((\w+)\)", registry.read_text(), re.M)
+    section8 = doc.read_text().split("## 8. Op reference", 1)[1].split("\n## ", 1)[0]
+    documented = {name for heading in re.findall(r"^### (.+)$", section8, re.M)
+                  for name in re.findall(r"\w+", heading) if name != "and"}
+    assert len(kernels) >= 19
+    assert sorted(set(kernels) - documented) == []
+
+
 def test_handwritten_quantize_rounding() -> None:
     values = [V("x", "float32", (1, 8), KIND_INPUT), V("q", "int8", (1, 8), KIND_ACT, 0.5, 2)]
     e = wayvert.Engine.from_bytes(write_engine(values, [O("quantize", [0], [1])], [0], [1], {}))
