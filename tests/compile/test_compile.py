@@ -68,7 +68,7 @@ def test_keep_float_moves_a_layer_off_the_int8_kernels_and_says_so(byom, tmp_pat
     assert "on the int8 kernels" in text and "off    trunk.0 (float linear" in text
 
 
-def test_keep_float_pattern_that_names_nothing_is_an_error(byom, tmp_path):
+def test_keep_float_pattern_that_names_nothing_is_an_error(byom, tmp_path):  # errors.md K08
     from wayvert.calibration.lower import LoweringError
 
     with pytest.raises(LoweringError, match="'no_such_layer' names no layer"):
@@ -76,7 +76,7 @@ def test_keep_float_pattern_that_names_nothing_is_an_error(byom, tmp_path):
     assert not (tmp_path / "FusionNet.wvrt").exists()
 
 
-def test_sqnr_gate_refuses_and_the_override_is_recorded(byom, tmp_path):
+def test_sqnr_gate_refuses_and_the_override_is_recorded(byom, tmp_path):  # errors.md K07
     from wayvert.calibration.pipeline import EngineRefused
 
     with pytest.raises(EngineRefused, match="SQNR .* < floor 99.0 dB"):
@@ -102,7 +102,7 @@ def test_uint8_input_stays_uint8_with_the_normalisation_in_its_table(byom, tmp_p
     assert any("normalisation" in n for n in r["notes"])
 
 
-def test_a_float_input_becomes_int8_when_asked(byom, tmp_path):
+def test_a_float_input_becomes_int8_when_asked(byom, tmp_path):  # errors.md K10
     r = _compile(byom, "FusionNet", "onnx", tmp_path, int8_inputs=["cam"])
     engine = wayvert.Engine.load(r["output"])
     cam = next(s for s in engine.inputs if s.name == "cam")

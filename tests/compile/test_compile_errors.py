@@ -23,7 +23,7 @@ def unsupported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             "npz": out / "data.npz"}
 
 
-def test_onnx_model_with_unsupported_ops_lists_every_node(unsupported, tmp_path):
+def test_onnx_model_with_unsupported_ops_lists_every_node(unsupported, tmp_path):  # errors.md K01
     out = tmp_path / "u.wvrt"
     with pytest.raises(LoweringError) as e:
         compile_model(CompileRun(str(unsupported["onnx"]), str(out), str(unsupported["npz"])))
@@ -42,7 +42,7 @@ def test_pt2_model_with_unsupported_ops_lists_every_node(unsupported, tmp_path):
     assert "byom_models.py" in text   # the user's source line
 
 
-@pytest.mark.parametrize("arrays, complaint", [
+@pytest.mark.parametrize("arrays, complaint", [  # errors.md K02 K03 K04 K05 K06
     ({}, "input 'image' float32 [1, 3, 32, 32] has no array"),
     ({"image": np.zeros((4, 3, 31, 32), np.float32)}, "array shape [4, 3, 31, 32]"),
     ({"image": np.zeros((4, 3, 32, 32), np.float32), "img": np.zeros(4)}, "array 'img' is not a model input"),
@@ -93,4 +93,4 @@ def test_cli_exit_codes(unsupported, byom, tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert (tmp_path / "r.wvrt").is_file() and '"int8_mac_share": 1.0' in r.stdout
     r = _cli(str(tmp_path / "nothing.onnx"), "-o", str(tmp_path / "n.wvrt"), "--calibration", str(byom["ResNetTiny.npz"]), cwd=tmp_path)
-    assert r.returncode == 4 and "no such model file" in r.stdout
+    assert r.returncode == 4 and "no such model file" in r.stdout  # errors.md K09
