@@ -152,6 +152,57 @@ def test_pool_window_that_fits_nowhere_is_a_build_error():
         ops.avg_pool2d(b, b.input("x", "float32", (1, 1, 3, 3)), 4, 2)
 
 
+@settings(max_examples=20, deadline=None)
+@given(seed=SEEDS, kh=st.integers(1, 3), kw=st.integers(1, 3), sh=st.integers(1, 3), sw=st.integers(1, 3),
+       dh=st.integers(1, 3), dw=st.integers(1, 3), pads=st.lists(st.integers(0, 2), min_size=4, max_size=4),
+       ceil=st.booleans(), int8=st.booleans())
+def test_max_pool_with_dilation_and_uneven_padding(tmp_path_factory, seed, kh, kw, sh, sw, dh, dw, pads, ceil, int8):
+    """Every window position o*s - pad + k*d that lands inside the input takes part; padding never wins (shapes
+    the builder refuses, a window of padding only among them, are skipped)."""
+    pt, pl, pb, pr = (min(p, (k - 1) * d) for p, k, d in zip(pads, (kh, kw, kh, kw), (dh, dw, dh, dw)))
+    h, w = 7, 8
+    b0 = EngineBuilder("probe", "1")
+    try:
+        ops.max_pool2d(b0, b0.input("x", "float32", (1, 1, h, w)), (kh, kw), (sh, sw), (pt, pl, pb, pr), (dh, dw), ceil)
+    except BuildError:
+        assume(False)
+    rng = np.random.default_rng(seed)
+    x = _i8(rng, (1, 2, h, w)) if int8 else rng.normal(size=(1, 2, h, w)).astype(np.float32)
+
+    def build(b: EngineBuilder) -> list[Tensor]:
+        t = b.input("x", "int8", x.shape, 0.1, 7) if int8 else b.input("x", "float32", x.shape)
+        return [ops.max_pool2d(b, t, (kh, kw), (sh, sw), (pt, pl, pb, pr), (dh, dw), ceil, name="y")]
+
+    got, want = _run_both(tmp_path_factory.mktemp("d"), build, {"x": x})
+    np.testing.assert_array_equal(got["y"], want["y"])
+    ho, wo = want["y"].shape[2:]
+    for oy in range(ho):
+        for ox in range(wo):
+            rows = [r for r in (oy * sh - pt + k * dh for k in range(kh)) if 0 <= r < h]
+            cols = [c for c in (ox * sw - pl + k * dw for k in range(kw)) if 0 <= c < w]
+            np.testing.assert_array_equal(want["y"][:, :, oy, ox], x[:, :, rows][:, :, :, cols].max(axis=(2, 3)))
+
+
+def test_builders_refuse_what_the_kernels_would():
+    b = EngineBuilder("bad", "1")
+    f = b.input("f", "float32", (2, 3, 4))
+    q = b.input("q", "int8", (2, 3, 4), 0.1, 0)
+    with pytest.raises(BuildError, match="step"):
+        ops.slice(b, f, 1, 2, 0, -1)
+    with pytest.raises(BuildError, match="axis 3"):
+        ops.slice(b, f, 3, 0, 1)
+    with pytest.raises(BuildError, match="two float32 or two int8"):
+        ops.mul(b, q, f, out_scale=0.1)
+    with pytest.raises(BuildError, match="runs in float32"):
+        ops.softmax(b, q)
+    with pytest.raises(BuildError, match="cannot multiply"):
+        ops.matmul(b, f, b.input("g", "float32", (2, 3, 4)))
+    with pytest.raises(BuildError, match="out_scale"):
+        ops.unary(b, q, "tanh")
+    with pytest.raises(BuildError, match="covers padding only"):   # rows -1 and 1 of a 1-row plane
+        ops.max_pool2d(b, b.input("x1", "float32", (1, 1, 1, 4)), 2, 1, (1, 0, 1, 0), dilation=2)
+
+
 # ---- resize -----------------------------------------------------------------------------------------------------
 
 @settings(max_examples=25, deadline=None)

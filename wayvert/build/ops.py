@@ -343,6 +343,8 @@ def mul(b: EngineBuilder, a: Tensor, c: Tensor, *, out_scale: float | None = Non
     """``y = a * c`` with ``c`` broadcast to ``a``'s shape (same rank, dims 1 or equal). int8 needs ``out_scale``."""
     if len(c.shape) != len(a.shape) or any(d not in (1, e) for e, d in zip(a.shape, c.shape)):
         raise BuildError(f"{name}: {list(c.shape)} does not broadcast to {list(a.shape)}")
+    if a.dtype != c.dtype or a.dtype not in ("float32", "int8"):
+        raise BuildError(f"{name}: mul takes two float32 or two int8 operands, got {a.dtype} and {c.dtype}")
     if a.dtype == "float32":
         (y,) = b.op("mul", [a, c], [Tensor(name, "float32", a.shape)])
         return y
@@ -362,6 +364,11 @@ def _pool_size(n: int, p0: int, p1: int, k: int, s: int, d: int, ceil: bool) -> 
     return out
 
 
+def _pool_covers(n: int, n_out: int, p0: int, k: int, s: int, d: int) -> bool:
+    """Whether every output position's window (taps o s - p0 + j d) holds at least one input element."""
+    return all(any(0 <= o * s - p0 + j * d < n for j in range(k)) for o in range(n_out))
+
+
 def _pool(b: EngineBuilder, op: str, x: Tensor, kernel: int | Sequence[int], stride: int | Sequence[int] | None,
           padding: Sequence[int], dilation: int | Sequence[int], ceil_mode: bool, extra: dict[str, int],
           name: str) -> Tensor:
@@ -374,6 +381,9 @@ def _pool(b: EngineBuilder, op: str, x: Tensor, kernel: int | Sequence[int], str
     if ho < 1 or wo < 1:
         raise BuildError(f"{name}: a {kh}x{kw} window (dilation {dh}x{dw}) does not fit in {h}x{w} padded by "
                          f"{(pt, pl, pb, pr)} (top, left, bottom, right)")
+    if not (_pool_covers(h, ho, pt, kh, sh, dh) and _pool_covers(w, wo, pl, kw, sw, dw)):
+        raise BuildError(f"{name}: a window covers padding only (kernel {kh}x{kw}, dilation {dh}x{dw}, padding "
+                         f"{(pt, pl, pb, pr)} on {h}x{w}); the engine needs an input element in every window")
     attrs = {"kernel_h": kh, "kernel_w": kw, "stride_h": sh, "stride_w": sw, "pad_top": pt, "pad_left": pl,
              "pad_bottom": pb, "pad_right": pr, **extra}
     if op == "max_pool2d":
@@ -412,12 +422,18 @@ def resize(b: EngineBuilder, x: Tensor, size: Sequence[int], mode: str = "neares
 
 def softmax(b: EngineBuilder, x: Tensor, name: str = "softmax") -> Tensor:
     """Softmax over the last axis (float32)."""
+    if x.dtype != "float32":
+        raise BuildError(f"{name}: softmax runs in float32 (dequantize first), got {x.dtype}")
     (y,) = b.op("softmax", [x], [Tensor(name, "float32", x.shape)])
     return y
 
 
 def matmul(b: EngineBuilder, a: Tensor, c: Tensor, name: str = "matmul") -> Tensor:
     """``a [..., M, K] @ c [..., K, N]`` (float32, equal batch dims)."""
+    if a.dtype != "float32" or c.dtype != "float32":
+        raise BuildError(f"{name}: matmul runs in float32 (dequantize first), got {a.dtype} and {c.dtype}")
+    if len(a.shape) < 2 or len(c.shape) != len(a.shape) or a.shape[:-2] != c.shape[:-2] or a.shape[-1] != c.shape[-2]:
+        raise BuildError(f"{name}: cannot multiply {list(a.shape)} by {list(c.shape)} (ranks >= 2, equal batch dims)")
     (y,) = b.op("matmul", [a, c], [Tensor(name, "float32", tuple(a.shape[:-1]) + (c.shape[-1],))])
     return y
 
@@ -425,6 +441,8 @@ def matmul(b: EngineBuilder, a: Tensor, c: Tensor, name: str = "matmul") -> Tens
 def slice(b: EngineBuilder, x: Tensor, axis: int, start: int, stop: int, step: int = 1,  # noqa: A001
           name: str = "slice") -> Tensor:
     """``x[..., start:stop:step, ...]`` along ``axis`` (Python slicing rules for start/stop)."""
+    if not -len(x.shape) <= axis < len(x.shape) or step < 1:
+        raise BuildError(f"{name}: axis {axis} of rank {len(x.shape)}, step {step} (>= 1)")
     axis = axis % len(x.shape)
     lo, hi, st = builtins.slice(start, stop, step).indices(x.shape[axis])
     count = len(range(lo, hi, st))
