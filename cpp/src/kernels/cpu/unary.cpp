@@ -16,7 +16,7 @@ inline float unary_f32(int64_t f, float x) {
     case 1: return 1.f / (1.f + std::exp(-x));
     case 2: return std::tanh(x);
     case 3: return x / (1.f + std::exp(-x));
-    case 4: return 0.5f * x * (1.f + std::erf(x * 0.70710678118654752f));
+    case 4: return 0.5f * x * std::erfc(-x * 0.70710678118654752f);  // = 1 + erf(x/√2), exact for x << 0
     case 5: return x * std::fmin(std::fmax(x + 3.f, 0.f), 6.f) / 6.f;
     case 6: return std::fmin(std::fmax(x + 3.f, 0.f), 6.f) / 6.f;
   }
