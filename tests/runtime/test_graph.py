@@ -165,6 +165,7 @@ def test_float_twin_of_the_new_ops_is_the_float_engine():
     twin = float_network(b)
     assert [op.op for op in twin.ops] == ["unary", "max_pool2d", "avg_pool2d", "resize", "resize", "mul", "slice"]
     np.testing.assert_allclose(twin.run({"x": x})["sl"], want, rtol=1e-5, atol=1e-6)
+    assert all(c.modelled for c in op_costs(b))   # each has a cost model, not the one-op-per-element fallback
 
 
 def test_float_twin_of_the_new_int8_ops_tracks_the_engine(tmp_path):
