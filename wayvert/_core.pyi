@@ -39,6 +39,10 @@ class VerifierHandle:
     def check(self, trajectories: npt.NDArray[np.float32], scores: npt.NDArray[np.float32], ego: list[float],
               objects: npt.NDArray[np.float32], left: npt.NDArray[np.float32], right: npt.NDArray[np.float32],
               wet: bool) -> dict[str, Any]: ...
+    def fallback(self, ego: list[float], points: int) -> npt.NDArray[np.float32]: ...
+
+def advance_trajectory(trajectory: npt.NDArray[np.float32], elapsed_s: float, dx: float, dy: float, dyaw: float,
+                       min_horizon_s: float) -> npt.NDArray[np.float32] | None: ...
 
 class SensorAdapterHandle:
     def __init__(self, plugin_path: str, source: list[dict[str, Any]], virt: list[dict[str, Any]], mean: list[float],

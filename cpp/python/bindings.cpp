@@ -218,6 +218,13 @@ class VerifierHandle {
     return d;
   }
 
+  py::array_t<float> fallback(const std::vector<float>& ego, int32_t points) {
+    const auto e = struct_from_floats<wv_ego_state>(ego);
+    py::array_t<float> out({py::ssize_t(points > 0 ? points : 0), py::ssize_t(5)});
+    check(wv_verifier_fallback(v_, &e, points, out.mutable_data()));
+    return out;
+  }
+
  private:
   wv_verifier* v_ = nullptr;
 };
@@ -375,7 +382,17 @@ PYBIND11_MODULE(_core, m) {
   });
   py::class_<VerifierHandle>(m, "VerifierHandle")
       .def(py::init<const std::vector<float>&, const std::vector<float>&, int32_t, int32_t, int32_t, int32_t>())
-      .def("check", &VerifierHandle::run);
+      .def("check", &VerifierHandle::run)
+      .def("fallback", &VerifierHandle::fallback);
+  m.def("advance_trajectory", [](const F32Array& traj, float elapsed_s, float dx, float dy, float dyaw,
+                                 float min_horizon_s) -> py::object {
+    const int32_t points = int32_t(traj.size() / 5);  // the Python layer passes [T, 5]
+    py::array_t<float> out({py::ssize_t(points + 1), py::ssize_t(5)});
+    int32_t n = 0;
+    check(wv_advance_trajectory(traj.data(), points, elapsed_s, dx, dy, dyaw, min_horizon_s, out.mutable_data(), &n));
+    if (n == 0) return py::none();
+    return out[py::slice(0, n, 1)];
+  });
   py::class_<SensorAdapterHandle>(m, "SensorAdapterHandle")
       .def(py::init<const std::string&, const py::list&, const py::list&, const std::vector<float>&,
                     const std::vector<float>&, float, int32_t>())

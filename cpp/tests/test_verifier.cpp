@@ -139,7 +139,37 @@ void test_objects_along_the_road_allocate_nothing_and_pass_a_plan_in_its_lane() 
 
 }  // namespace
 
+// Frame deadlines through the C API: a plan advanced in time, its expiry, the fallback, and the argument errors.
+void test_frame_deadline_helpers() {
+  float traj[7 * 5];
+  for (int i = 0; i < 7; ++i) {
+    const float t = 0.5f * float(i);
+    const float row[5] = {t, 10.f * t, 0.f, 0.f, 10.f};
+    for (int k = 0; k < 5; ++k) traj[i * 5 + k] = row[k];
+  }
+  float out[8 * 5];
+  int32_t n = -1;
+  WV_CHECK(wv_advance_trajectory(traj, 7, 0.25f, 2.5f, 0.f, 0.f, 1.f, out, &n) == WV_OK);
+  WV_CHECK_EQ(n, 7);  // the point at 0.25 s interpolated, then 0.5 .. 3.0 s
+  WV_CHECK(std::fabs(out[0]) < 1e-6f && std::fabs(out[1]) < 1e-5f && std::fabs(out[5] - 0.25f) < 1e-6f);
+  WV_CHECK(wv_advance_trajectory(traj, 7, 2.5f, 0.f, 0.f, 0.f, 1.f, out, &n) == WV_OK);
+  WV_CHECK_EQ(n, 0);  // 0.5 s left: expired
+  WV_CHECK(wv_advance_trajectory(nullptr, 7, 0.f, 0.f, 0.f, 0.f, 1.f, out, &n) == WV_ERR_INVALID_ARGUMENT);
+  WV_CHECK(wv_advance_trajectory(traj, 1, 0.f, 0.f, 0.f, 0.f, 1.f, out, &n) == WV_ERR_INVALID_ARGUMENT);
+  WV_CHECK(wv_advance_trajectory(traj, 7, -1.f, 0.f, 0.f, 0.f, 1.f, out, &n) == WV_ERR_INVALID_ARGUMENT);
+  wv_verifier* v = nullptr;
+  WV_CHECK(wv_verifier_create(nullptr, nullptr, 4, 32, 4, 4, &v) == WV_OK);
+  wv_ego_state ego{12.f, 0.f, 0.f, 0.f};
+  float fb[30 * 5];
+  WV_CHECK(wv_verifier_fallback(v, &ego, 30, fb) == WV_OK);
+  WV_CHECK(std::fabs(fb[4] - 12.f) < 1e-4f && fb[29 * 5 + 4] < 12.f);  // starts at the ego speed, brakes
+  WV_CHECK(wv_verifier_fallback(v, &ego, 1, fb) == WV_ERR_INVALID_ARGUMENT);
+  WV_CHECK(wv_verifier_fallback(v, nullptr, 30, fb) == WV_ERR_INVALID_ARGUMENT);
+  wv_verifier_release(v);
+}
+
 int main() {
+  test_frame_deadline_helpers();
   test_objects_along_the_road_allocate_nothing_and_pass_a_plan_in_its_lane();
   test_straight_passes_and_check_allocates_nothing();
   test_fallback_brakes_to_a_stop_within_limits();

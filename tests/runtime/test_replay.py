@@ -35,7 +35,7 @@ def engine() -> wayvert.Engine:
 
 
 def _without_timings(records: list[dict[str, Any]]) -> list[str]:
-    return [to_json_line({k: v for k, v in r.items() if k != "timing_ms"}) for r in records]
+    return [to_json_line({k: v for k, v in r.items() if k not in ("timing_ms", "deadline")}) for r in records]
 
 
 def _finite(nested: Any) -> bool:

@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from wayvert import schema
 from wayvert.control import PlanTracker
+from wayvert.control.deadline import FrameDeadline
 from wayvert.control.repair import with_slowed_variants
 from wayvert.safety import EgoState, Verdict, Verifier
 from wayvert.sim import World, boxes_overlap, draw_variety
@@ -33,6 +34,8 @@ class FrameRecord:
     reasons: list[int]               # per mode (the slowed variants after the planner's own, when repairing)
     ade_vs_expert: float | None = None
     repaired: bool = False           # the driven mode is a slowed variant of one of the planner's modes
+    driven: str = "fresh"            # frame deadlines: "fresh", "held" (previous plan advanced) or "fallback"
+    overrun: bool = False            # the frame's stages took longer than its budget
 
 
 @dataclass
@@ -91,14 +94,16 @@ def _incident(world: World, log: DriveLog) -> bool:
 
 def drive(planner: Planner | None, seed: int, frames: int, *, verifier: Verifier | None = None,
           expert_every: int = 0, ade_every: int = 0, on_frame: Callable[[World, FrameRecord], None] | None = None,
-          repair: bool = True) -> DriveLog:
+          repair: bool = True, deadline: FrameDeadline | None = None) -> DriveLog:
     """Drive ``frames`` ticks of 0.1 s on route ``seed``. Every ``expert_every`` ticks (0: never) the expert's own
     plan from the state the car is in is checked by the verifier (``DriveLog.expert_checks``). ``planner=None``:
     the expert drives the world itself (no verifier in the loop). Otherwise the planner's modes go through the
     verifier and the tracker; every ``ade_every`` ticks the driven plan is compared with the expert's plan from
     the same state (0: never). ``on_frame`` sees each frame.
     ``repair``: the verifier also gets each mode slowed down along its own path, after all the planner's modes
-    (``wayvert.control.repair``), so the fallback is the last resort."""
+    (``wayvert.control.repair``), so the fallback is the last resort.
+    ``deadline``: frame budgets (``wayvert.control.deadline``); a frame whose stages take longer drives the previous
+    plan advanced in time, or the fallback."""
     world = world_for(seed)
     verifier = verifier or Verifier()
     tracker = PlanTracker()
@@ -124,11 +129,16 @@ def drive(planner: Planner | None, seed: int, frames: int, *, verifier: Verifier
             verdict = check(verifier, world, cand, scores)
             latency["verifier"] = (time.perf_counter() - t0) * 1e3
             traj = np.asarray(verdict.trajectory, np.float64)
+            driven, overrun = "fresh", False
+            if deadline is not None:
+                decision = deadline.decide(world.t, sum(latency.values()) / 1e3, verdict.trajectory,
+                                           EgoState(e.speed, e.accel, e.yaw_rate), pose)
+                traj, driven, overrun = np.asarray(decision.trajectory, np.float64), decision.source, decision.overrun
             future = np.stack([np.interp(times[1:], traj[:, 0], traj[:, 1 + i]) for i in range(4)], 1)
             tracker.set_plan(future, pose, e.speed, world.t)
             rec = FrameRecord(world.t, pose, _to_world(future, pose), latency, verdict.chosen, top,
                               verdict.fallback_used, [int(r) for r in verdict.reasons],
-                              repaired=verdict.chosen >= n_modes)
+                              repaired=verdict.chosen >= n_modes, driven=driven, overrun=overrun)
             if ade_every and k % ade_every == 0:
                 gt = expert_plan(world)[1:, 1:3]
                 rec.ade_vs_expert = float(np.linalg.norm(future[:, :2] - gt, axis=1).mean())

@@ -36,6 +36,8 @@ def _print_table(s: dict[str, Any], rig_name: str, engine_path: str) -> None:
         print(f"         {stage:<10} {lat[stage]['p50']:8.2f}  {lat[stage]['p99']:8.2f}")
     print(f"budget   {s['frame_budget_ms']:.0f} ms per frame on this host: {'met' if s['budget_met'] else 'MISSED'} (p99); "
           f"engine on its target profile: p99 {s['target_p99_ms'] or float('nan'):.2f} ms (estimate)")
+    print(f"deadline {s['deadline_overruns']} frames past the budget: {s['driven_held']} drove the previous plan "
+          f"advanced, {s['driven_deadline_fallback']} the fallback")
     pw = s["power_w"]
     print(f"power    {pw if pw is not None else float('nan'):.1f} W estimated against {s['power_budget_w']:.0f} W "
           f"({'met' if pw is not None and pw <= s['power_budget_w'] else 'unknown'})")

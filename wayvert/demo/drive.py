@@ -20,10 +20,17 @@ EXPERT_EVERY = 5                 # compare with the expert's plan every 5th fram
 __all__ = ["DriveLog", "FrameRecord", "drive", "summary"]
 
 
-def drive(engine: Engine, rig: Rig, *, seed: int, frames: int, record_views: int = 0) -> DriveLog:
+def drive(engine: Engine, rig: Rig, *, seed: int, frames: int, record_views: int = 0,
+          budget_s: float | None = None) -> DriveLog:
     """Drive ``frames`` ticks of 0.1 s with the engine's verified plans, and the expert on the same seed;
-    ``record_views`` canonical frames are kept for the animation."""
+    ``record_views`` canonical frames are kept for the animation. Each frame has a budget (``budget_s``, default
+    the engine's profile frame period): a frame past it drives the previous plan advanced, or the fallback."""
+    from wayvert.control.deadline import FrameDeadline, budget_of
+    from wayvert.safety import Verifier
+
     planner = EnginePlanner(engine, rig)
+    verifier = Verifier()
+    deadline = FrameDeadline(verifier, budget_s if budget_s is not None else budget_of(engine.meta))
     view_renderer = Renderer(planner.canonical, max_internal_width=RENDER_INTERNAL_WIDTH) if record_views else None
     views: list[tuple[np.ndarray, Any]] = []
 
@@ -35,7 +42,8 @@ def drive(engine: Engine, rig: Rig, *, seed: int, frames: int, record_views: int
             plan = np.stack([c * d[:, 0] - s * d[:, 1], s * d[:, 0] + c * d[:, 1]], 1)   # back to the ego frame
             views.append((np.stack([front[cam.name] for cam in planner.canonical.cameras]), plan))
 
-    log = closed_loop_drive(planner, seed, frames, ade_every=EXPERT_EVERY, on_frame=keep_views)
+    log = closed_loop_drive(planner, seed, frames, ade_every=EXPERT_EVERY, on_frame=keep_views, verifier=verifier,
+                            deadline=deadline)
     expert = closed_loop_drive(None, seed, frames)
     log.camera_views, log.expert_driven, log.expert_progress_m = views, expert.driven, expert.progress_m
     return log
@@ -74,5 +82,8 @@ def summary(log: DriveLog, engine: Engine, budget_ms: float) -> dict[str, Any]:
         "fallback_share": round(fallbacks / max(len(log.frames), 1), 4),
         "interventions": overridden, "interventions_by_reason": interventions,
         "fallback_frames": fallbacks, "repaired_frames": sum(1 for f in log.frames if f.repaired),
+        "deadline_overruns": sum(1 for f in log.frames if f.overrun),
+        "driven_held": sum(1 for f in log.frames if f.driven == "held"),
+        "driven_deadline_fallback": sum(1 for f in log.frames if f.driven == "fallback"),
         "collided": log.collided, "lane_departure": log.departed,
     }

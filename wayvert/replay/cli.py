@@ -48,7 +48,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             import matplotlib  # noqa: F401
         except ImportError:
             raise InvalidArgumentError("--plot needs matplotlib (pip install matplotlib)") from None
-    records = replay_episode(args.engine, args.episode, rig=args.rig, frames=args.frames)
+    budget = None if args.budget_ms is None else args.budget_ms / 1e3
+    records = replay_episode(args.engine, args.episode, rig=args.rig, frames=args.frames, budget_s=budget)
     out: IO[str]
     if args.out:
         try:
@@ -63,7 +64,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         for rec in records:
             out.write(to_json_line(rec) + "\n")
             # Only what the summary needs is kept: a long episode's records would otherwise pile up in memory.
-            kept.append({k: rec[k] for k in ("degraded", "ran", "verdict", "timing_ms", "pose")})
+            kept.append({k: rec[k] for k in ("degraded", "ran", "verdict", "timing_ms", "pose", "deadline")})
             if progress:
                 print(f"\rframe set {rec['frame'] + 1}", end="", file=sys.stderr, flush=True)
         out.flush()
@@ -98,6 +99,9 @@ def add_command(sub: Any) -> None:
     r.add_argument("--rig", metavar="RIG", help="override the episode's rig.json: a shipped rig name (e.g. "
                    "canonical_3cam) or a rig JSON file; it must have the episode's cameras and frame shapes")
     r.add_argument("--out", metavar="FILE.jsonl", help="write the records here instead of stdout")
+    r.add_argument("--budget-ms", type=float, metavar="MS",
+                   help="frame budget for adapter + engine + verifier (default: the engine's profile frame period, "
+                        "100 ms without one); a frame past it drives the previous plan advanced, or the fallback")
     r.add_argument("--frames", type=_positive_int, metavar="N", help="replay only the first N frame sets")
     r.add_argument("--plot", metavar="PNG", help="also draw a bird's-eye plot: the recorded path and each frame set's "
                    "executed trajectory (chosen mode, or the fallback in red); needs matplotlib")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import numpy.typing as npt
@@ -68,14 +68,23 @@ def _nearest(objects: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.float64
     return objects[np.sort(order[:n])]
 
 
-def replay(engine: Engine, rig: Rig, frame_sets: Iterable[FrameSet], *, wet: bool = False) -> Iterator[dict[str, Any]]:
+def replay(engine: Engine, rig: Rig, frame_sets: Iterable[FrameSet], *, wet: bool = False,
+           budget_s: float | None = None, slow_stage: Callable[[int], None] | None = None) -> Iterator[dict[str, Any]]:
     """One record per frame set (fields in docs/cli.md), in order. A frame set that cannot be run (non-finite ego
     state, a timestamp not after an earlier frame set's) is flagged and skipped: the session only sees frames in
-    time order. Never raises for what a recording contains; raises for an engine it cannot feed."""
+    time order. Never raises for what a recording contains; raises for an engine it cannot feed.
+
+    Each frame set that runs has a budget, ``budget_s`` (default: the engine's profile frame period,
+    ``wayvert.control.deadline``): when adapter + engine + verifier take longer, the record says so and what the
+    vehicle would drive instead (the previous verified plan advanced in time, or the fallback). ``slow_stage``
+    (tests: an injected slow stage) is called with the frame index inside the timed region."""
+    from wayvert.control.deadline import FrameDeadline, budget_of
+
     canonical = canonical_rig(engine)
     spec = next(s for s in engine.inputs if s.name == "image")
     adapter = SensorAdapter(rig, canonical, scale=spec.scale, zero_point=spec.zero_point)
     session, verifier = engine.session(), Verifier(max_objects=MAX_OBJECTS)
+    deadline = FrameDeadline(verifier, budget_s if budget_s is not None else budget_of(engine.meta))
     command = np.zeros((1, len(schema.COMMANDS)), np.float32)
     newest_t = -math.inf
     for fs in frame_sets:
@@ -107,7 +116,7 @@ def replay(engine: Engine, rig: Rig, frame_sets: Iterable[FrameSet], *, wet: boo
                     "command": schema.COMMANDS[fs.command]},
             "pose": None if fs.pose is None else dict(zip(("x_m", "y_m", "yaw_rad"), json_numbers(list(fs.pose), VALUE_DIGITS))),
             "objects": None if objects is None else int(len(objects)), "boundaries": None, "wet": bool(wet),
-            "coverage": None, "outputs": None, "verdict": None, "timing_ms": {},
+            "coverage": None, "outputs": None, "verdict": None, "deadline": None, "timing_ms": {},
         }
         if stale or not finite_ego:
             rec["degraded"] = True
@@ -118,6 +127,8 @@ def replay(engine: Engine, rig: Rig, frame_sets: Iterable[FrameSet], *, wet: boo
         frames = {name: None if f is None else np.array(f, np.uint8) for name, f in fs.frames.items()}
         t1 = time.perf_counter()
         tensor, mask = adapter.convert(frames)
+        if slow_stage is not None:
+            slow_stage(int(fs.index))
         t2 = time.perf_counter()
         command[:] = 0.0
         command[0, fs.command] = 1.0
@@ -132,11 +143,17 @@ def replay(engine: Engine, rig: Rig, frame_sets: Iterable[FrameSet], *, wet: boo
         t4 = time.perf_counter()
         if not all(np.isfinite(np.asarray(v, np.float64)).all() for v in out.values()):
             reasons.append("nonfinite_output")
+        ego_now = EgoState(speed=fs.ego.speed, accel=fs.ego.accel, yaw_rate=fs.ego.yaw_rate, steering=fs.ego.steering)
+        decision = deadline.decide(fs.t_s, t4 - t1, verdict.trajectory, ego_now, fs.pose)
+        if decision.overrun:
+            reasons.append("deadline_overrun")
         rec.update(
             degraded=bool(reasons), ran=True,
             coverage=json_numbers(np.asarray(mask, bool).mean(axis=(1, 2)), RATIO_DIGITS),
             outputs=outputs_record(out),
             verdict=verdict_record(verdict, top=int(np.argmax(np.nan_to_num(logits, nan=-np.inf)))),
+            deadline={"budget_ms": round(deadline.budget_s * 1e3, MS_DIGITS), "overrun": decision.overrun,
+                      "driven": decision.source},
             timing_ms={stage: round(ms * 1e3, MS_DIGITS) for stage, ms in
                        (("read", t1 - t0), ("adapter", t2 - t1), ("engine", t3 - t2), ("verifier", t4 - t3),
                         ("total", t4 - t0))},

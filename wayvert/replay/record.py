@@ -86,6 +86,9 @@ def summarize(records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         "degraded": sum(1 for r in recs if r["degraded"]),
         "skipped": sum(1 for r in recs if not r["ran"]),
         "fallbacks": sum(1 for r in recs if r["verdict"] is not None and r["verdict"]["fallback_used"]),
+        "deadline_overruns": sum(1 for r in recs if (r.get("deadline") or {}).get("overrun")),
+        "driven": {k: sum(1 for r in recs if (r.get("deadline") or {}).get("driven") == k)
+                   for k in ("fresh", "held", "fallback")},
         "latency_ms": {s: {"p50": float(np.percentile(v, 50)), "p99": float(np.percentile(v, 99))}
                        for s, v in per_stage.items() if v},
     }
@@ -95,4 +98,6 @@ def summary_line(s: Mapping[str, Any]) -> str:
     """The summary as the one line ``wayvert run`` prints to stderr."""
     lat = ", ".join(f"{stage} {v['p50']:.2f}/{v['p99']:.2f}" for stage, v in s["latency_ms"].items())
     return (f"wayvert run: {s['frames']} frame sets, {s['degraded']} degraded, {s['skipped']} skipped, "
-            f"{s['fallbacks']} fallbacks; latency ms p50/p99: {lat or '-'}")
+            f"{s['fallbacks']} fallbacks, {s['deadline_overruns']} past the frame budget (driven: "
+            f"{s['driven']['fresh']} fresh, {s['driven']['held']} held, {s['driven']['fallback']} fallback); "
+            f"latency ms p50/p99: {lat or '-'}")

@@ -202,6 +202,20 @@ WV_API wv_status wv_verifier_check(wv_verifier* verifier, const wv_verifier_inpu
 /* Name of check bit `index` ("invalid", "continuity", ...), NULL when out of range. */
 WV_API const char* wv_verifier_check_name(int32_t index);
 
+/* ---- frame deadlines (docs/verifier.md section 7.6) -----------------------------------------------------------
+ * A frame whose adapter + engine + verifier time exceeds its budget gives the vehicle the previous verified
+ * trajectory advanced in time while it stays valid, else the minimum-risk fallback:
+ *   wv_advance_trajectory(prev, n, now - prev_time, dx, dy, dyaw, min_horizon_s, out, &m);
+ *   if (m == 0) wv_verifier_fallback(verifier, &ego_now, points, out);
+ * (dx, dy, dyaw): the ego pose now in the previous plan's ego frame (odometry). */
+/* The minimum-risk manoeuvre from `ego` (the verifier's own fallback): `points` rows of [t, x, y, heading, speed]. */
+WV_API wv_status wv_verifier_fallback(const wv_verifier* verifier, const wv_ego_state* ego, int32_t points, float* out);
+/* `trajectory` [points][5] planned `elapsed_s` ago; writes into `out` (room for points + 1 rows) the part from now
+ * on in the current ego frame, times from now, its first point interpolated at t = 0, and its row count into
+ * *out_points; 0 when it covers less than `min_horizon_s` from now or holds a non-finite value (fall back then). */
+WV_API wv_status wv_advance_trajectory(const float* trajectory, int32_t points, float elapsed_s, float dx_m, float dy_m,
+                                       float dyaw_rad, float min_horizon_s, float* out, int32_t* out_points);
+
 /* ---- sensor adapters (docs/plugin-abi.md, docs/rig-file.md) -------------------------------------------------
  * An adapter maps frames of a source rig onto the canonical rig's int8 input tensor in one pass. The built-in
  * one and out-of-tree plugins share the plugin ABI of sensor_plugin.h and this handle. */

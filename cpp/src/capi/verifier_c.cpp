@@ -2,7 +2,10 @@
 #include <new>
 #include <string>
 
+#include <cmath>
+
 #include "capi/last_error.hpp"
+#include "safety/hold.hpp"
 #include "safety/verifier.hpp"
 #include "wayvert/wayvert.h"
 
@@ -37,6 +40,30 @@ wv_status wv_verifier_create(const wv_vehicle_profile* vehicle, const wv_verifie
 }
 
 void wv_verifier_release(wv_verifier* verifier) { delete verifier; }
+
+wv_status wv_verifier_fallback(const wv_verifier* verifier, const wv_ego_state* ego, int32_t points, float* out) {
+  return wv::capi::guarded([&] {
+    if (verifier == nullptr || ego == nullptr || out == nullptr)
+      return wv::capi::fail(WV_ERR_INVALID_ARGUMENT, "verifier, ego or out pointer is NULL");
+    if (points < 2 || points > 100000)
+      return wv::capi::fail(WV_ERR_INVALID_ARGUMENT, "points must be in 2..100000, got " + std::to_string(points));
+    verifier->impl.build_fallback(*ego, points, out);
+    return WV_OK;
+  });
+}
+
+wv_status wv_advance_trajectory(const float* trajectory, int32_t points, float elapsed_s, float dx_m, float dy_m,
+                                float dyaw_rad, float min_horizon_s, float* out, int32_t* out_points) {
+  return wv::capi::guarded([&] {
+    if (trajectory == nullptr || out == nullptr || out_points == nullptr)
+      return wv::capi::fail(WV_ERR_INVALID_ARGUMENT, "trajectory, out or out_points pointer is NULL");
+    if (points < 2) return wv::capi::fail(WV_ERR_INVALID_ARGUMENT, "a trajectory needs 2 points or more, got " + std::to_string(points));
+    if (!std::isfinite(elapsed_s) || elapsed_s < 0.f || !std::isfinite(min_horizon_s) || min_horizon_s < 0.f)
+      return wv::capi::fail(WV_ERR_INVALID_ARGUMENT, "elapsed_s and min_horizon_s must be finite and >= 0");
+    *out_points = wv::safety::advance_trajectory(trajectory, points, elapsed_s, dx_m, dy_m, dyaw_rad, min_horizon_s, out);
+    return WV_OK;
+  });
+}
 
 wv_status wv_verifier_check(wv_verifier* verifier, const wv_verifier_input* input, wv_verdict* out) {
   return wv::capi::guarded([&] {
