@@ -65,6 +65,11 @@ def test_replay_gives_one_complete_record_per_frame_set(episode: Path, engine: w
         assert set(v["margins"]) == set(CHECK_NAMES) and np.asarray(v["trajectory"]).shape[1] == 5
         assert set(r["timing_ms"]) == {"read", "adapter", "engine", "verifier", "total"}
         assert r["coverage"] is not None and min(r["coverage"]) > 0.9
+        x = r["explanation"]          # grounded in this record's outputs and verdict (tests/runtime/test_explain.py)
+        assert x["sentence"].endswith(".") and all(f["text"] in x["sentence"] for f in x["facts"])
+        assert x["action"] == ("stop" if v["fallback_used"] else x["action"])
+        lead = [f for f in x["facts"] if f["kind"] == "lead"]
+        assert not lead or lead[0]["value"] == pytest.approx(round(out["lead_distance"], 1), abs=0.051)
     # the pose is ego.csv's at the frame set's time
     k = int(np.argmin(np.abs(ep.ego.t_s - records[-1]["t_s"])))
     assert records[-1]["pose"]["x_m"] == pytest.approx(float(ep.ego.x_m[k]), abs=0.5)

@@ -11,6 +11,7 @@ import numpy.typing as npt
 
 from wayvert import schema
 from wayvert.engine import Engine
+from wayvert.explain import explain
 from wayvert.errors import UnsupportedEngineError
 from wayvert.safety import EgoState, Verifier
 from wayvert.sensors.adapter import SensorAdapter
@@ -87,6 +88,7 @@ def replay(engine: Engine, rig: Rig, frame_sets: Iterable[FrameSet], *, wet: boo
     deadline = FrameDeadline(verifier, budget_s if budget_s is not None else budget_of(engine.meta))
     command = np.zeros((1, len(schema.COMMANDS)), np.float32)
     newest_t = -math.inf
+    previous_lead: tuple[float, float] | None = None   # (t_s, lead head) of the last frame set that ran
     for fs in frame_sets:
         reasons: list[str] = []
         missing = [name for name, frame in fs.frames.items() if frame is None]
@@ -116,7 +118,7 @@ def replay(engine: Engine, rig: Rig, frame_sets: Iterable[FrameSet], *, wet: boo
                     "command": schema.COMMANDS[fs.command]},
             "pose": None if fs.pose is None else dict(zip(("x_m", "y_m", "yaw_rad"), json_numbers(list(fs.pose), VALUE_DIGITS))),
             "objects": None if objects is None else int(len(objects)), "boundaries": None, "wet": bool(wet),
-            "coverage": None, "outputs": None, "verdict": None, "deadline": None, "timing_ms": {},
+            "coverage": None, "outputs": None, "verdict": None, "explanation": None, "deadline": None, "timing_ms": {},
         }
         if stale or not finite_ego:
             rec["degraded"] = True
@@ -147,8 +149,14 @@ def replay(engine: Engine, rig: Rig, frame_sets: Iterable[FrameSet], *, wet: boo
         decision = deadline.decide(fs.t_s, t4 - t1, verdict.trajectory, ego_now, fs.pose)
         if decision.overrun:
             reasons.append("deadline_overrun")
+        top = int(np.argmax(np.nan_to_num(logits, nan=-np.inf)))
+        lead_now = float(np.asarray(out["lead_distance"]).reshape(-1)[0]) if "lead_distance" in out else None
+        explanation = explain(out, verdict, engine.meta, top=top,
+                              previous_lead_m=None if previous_lead is None else previous_lead[1],
+                              dt_s=None if previous_lead is None else fs.t_s - previous_lead[0])
+        previous_lead = None if lead_now is None else (fs.t_s, lead_now)
         rec.update(
-            degraded=bool(reasons), ran=True,
+            degraded=bool(reasons), ran=True, explanation=explanation.to_dict(),
             coverage=json_numbers(np.asarray(mask, bool).mean(axis=(1, 2)), RATIO_DIGITS),
             outputs=outputs_record(out),
             verdict=verdict_record(verdict, top=int(np.argmax(np.nan_to_num(logits, nan=-np.inf)))),
