@@ -148,6 +148,8 @@ class _Interp:
                     return table[0][x]
                 c = np.arange(x.shape[1]).reshape((1, -1) + (1,) * (x.ndim - 2))
                 return table[c, x].astype(np.int8)
+            if ins[0].dtype == np.int8:    # requantization through its table
+                return np.asarray(ins[1].reshape(-1)[ins[0].astype(np.int64) + 128], np.int8)
             return quant.quantize(ins[0], out.scale, out.zero_point)
         if op.op_type == "dequantize":
             return quant.dequantize(ins[0], t0.scale, t0.zero_point)

@@ -66,9 +66,11 @@ class _Emitter:
             return t
         key = (name, "int8", target.scale, target.zero_point)
         if key not in self.casts:
-            src = self.read(name, "float32")
-            self.casts[key] = ops.quantize(self.b, src, target.scale, target.zero_point,
-                                           name=f"{name}.quantized" if t.dtype == "float32" else f"{name}.requantized")
+            if t.dtype == "int8":   # one table lookup, not a dequantize + quantize through float
+                self.casts[key] = ops.requantize(self.b, t, target.scale, target.zero_point, name=f"{name}.requantized")
+            else:
+                self.casts[key] = ops.quantize(self.b, self.read(name, "float32"), target.scale, target.zero_point,
+                                               name=f"{name}.quantized")
         return self.casts[key]
 
     def set_clamp(self, layer: Layer, out: QuantParams) -> None:

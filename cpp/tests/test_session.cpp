@@ -25,7 +25,7 @@ struct Fixture {
 const Fixture kFixtures[] = {
     {"conv_relu_linear", {"image"}, {"fc", "logits"}},
     {"sample_convnet", {"image"}, {"logits"}},
-    {"vision_ops", {"pixels"}, {"channels", "features"}},
+    {"vision_ops", {"pixels"}, {"channels", "features", "requantized"}},
 };
 
 wv_engine* load(const Fixture& f) {

@@ -61,3 +61,34 @@ def test_float_quantize_takes_no_table(tmp_path):
     b.write(tmp_path / "bad.wvrt")
     with pytest.raises(wayvert.EngineFormatError, match="takes no table"):
         wayvert.Engine.load(tmp_path / "bad.wvrt")
+
+
+@settings(max_examples=25, deadline=None)
+@given(sx=st.floats(0.001, 1.0), zx=st.integers(-128, 127), sy=st.floats(0.001, 1.0), zy=st.integers(-128, 127),
+       seed=st.integers(0, 2**31 - 1))
+def test_requantize_table_matches_the_reference_and_the_float_path(tmp_path_factory, sx, zx, sy, zy, seed):
+    """int8 -> int8 at other parameters in one lookup: C++ = reference, and within one code of dequantize + quantize."""
+    from wayvert import quant
+
+    b = EngineBuilder("rq", "1")
+    x = b.input("x", "int8", (3, 7), sx, zx)
+    b.output(ops.requantize(b, x, sy, zy, name="y"))
+    path = tmp_path_factory.mktemp("rq") / "rq.wvrt"
+    b.write(path)
+    q = np.random.default_rng(seed).integers(-128, 128, size=(3, 7)).astype(np.int8)
+    got = wayvert.Engine.load(path).session().run({"x": q})["y"]
+    np.testing.assert_array_equal(got, reference.run(b, {"x": q})["y"])
+    via_float = quant.quantize(quant.dequantize(q, sx, zx).astype(np.float32), sy, zy)
+    assert np.max(np.abs(got.astype(np.int32) - via_float.astype(np.int32))) <= 1
+
+
+def test_int8_quantize_without_its_table_is_refused(tmp_path):
+    from wayvert.build.builder import Tensor
+
+    b = EngineBuilder("rq", "1")
+    x = b.input("x", "int8", (4,), 0.1, 0)
+    (y,) = b.op("quantize", [x], [Tensor("y", "int8", (4,), 0.2, 0)])
+    b.output(y)
+    b.write(tmp_path / "bad.wvrt")
+    with pytest.raises(wayvert.EngineFormatError, match="needs its table"):
+        wayvert.Engine.load(tmp_path / "bad.wvrt")

@@ -453,3 +453,16 @@ def slice(b: EngineBuilder, x: Tensor, axis: int, start: int, stop: int, step: i
     (y,) = b.op("slice", [x], [Tensor(name, x.dtype, tuple(shape), x.scale, x.zero_point)],
                 {"axis": axis, "start": lo, "step": st})
     return y
+
+
+def requantize(b: EngineBuilder, x: Tensor, scale: float, zero_point: int = 0, name: str = "requantize") -> Tensor:
+    """int8 -> int8 at (scale, zero_point): one table lookup per element (the ``quantize`` op with an int8 input),
+    each code's real value ``(q - z_x) s_x`` re-quantized here in float64, rounded half away from zero, saturated."""
+    if x.dtype != "int8":
+        raise BuildError(f"{name}: requantize takes an int8 tensor, got {x.dtype}")
+    codes = np.arange(-128, 128, dtype=np.float64)
+    real = (codes - x.zero_point) * x.scale
+    table = np.clip(quant.round_half_away(real / float(scale)) + int(zero_point), -128, 127).astype(np.int8)
+    lut = b.constant(f"{name}.table", table)
+    (y,) = b.op("quantize", [x, lut], [Tensor(name, "int8", x.shape, float(scale), int(zero_point))])
+    return y

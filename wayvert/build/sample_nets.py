@@ -149,7 +149,7 @@ def vision_ops(seed: int = 0) -> EngineBuilder:
     """Every int8 op a user's vision model brings, in one small graph (for the C++ tests under the sanitizers and
     qemu): uint8 bytes -> normalised int8 table -> conv3x3 -> max pool (ceil mode) -> silu table -> a gate
     (global pool, sigmoid table) multiplied in by broadcast -> average pool with padding -> bilinear and nearest
-    resizes -> strided slice -> int8 and dequantized outputs."""
+    resizes -> strided slice -> int8, dequantized and requantized outputs."""
     rng = np.random.default_rng(seed)
     b = EngineBuilder("vision_ops", "1")
     x = b.input("pixels", "uint8", (1, 3, 12, 12), 1.0, 0)
@@ -167,5 +167,5 @@ def vision_ops(seed: int = 0) -> EngineBuilder:
     up = ops.resize(b, a, (9, 7), "bilinear", False, name="bilinear")
     up = ops.resize(b, up, (18, 14), "nearest", name="nearest")
     y = ops.slice(b, up, 1, 1, 6, 2, name="channels")                                        # [1, 3, 18, 14]
-    b.output(y, ops.dequantize(b, y, name="features"))
+    b.output(y, ops.dequantize(b, y, name="features"), ops.requantize(b, y, 0.01, 5, name="requantized"))
     return b

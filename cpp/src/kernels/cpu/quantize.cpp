@@ -2,6 +2,7 @@
 //   quantize:   q = clamp(round_half_away(x / scale) + zero, -128, 127)   (division in float32)
 //   dequantize: x = float32(q - zero) * scale
 //   quantize of uint8 bytes: y = table[c][x], c the channel (axis 1) when the table holds 256 entries per channel
+//   quantize of int8 (requantization): y = table[x + 128]
 #include <cmath>
 
 #include "plan/kernel.hpp"
@@ -51,6 +52,35 @@ class BytesToInt8 final : public PreparedOp {
   }
 };
 
+// int8 -> int8 at other parameters (requantization): y = table[x + 128], the writer's table holding each code's
+// value at the new scale and zero point. One lookup per element, exact, instead of a dequantize + quantize pair.
+class Requantize final : public PreparedOp {
+ public:
+  int64_t n = 0;
+  const int8_t* lut = nullptr;
+  void run(const OpBuffers& b) const override {
+    const int8_t* x = static_cast<const int8_t*>(b.in[0]);
+    int8_t* y = static_cast<int8_t*>(b.out[0]);
+    for (int64_t i = 0; i < n; ++i) y[i] = lut[x[i] + 128];
+  }
+};
+
+Result<std::unique_ptr<PreparedOp>> create_requantize(const OpView& op) {
+  const Value& x = op.in(0);
+  const Value& y = op.out(0);
+  if (y.dtype != DType::i8) return op.error("quantize of int8 must output int8, got " + y.describe());
+  if (!(x.shape == y.shape)) return op.error("shape changes from " + x.shape.str() + " to " + y.shape.str());
+  if (!op.has_input(1)) return op.error("quantize of int8 needs its table (input 1: an int8 constant of 256 entries)");
+  const Value& l = op.in(1);
+  if (l.kind != format::kConstant || l.dtype != DType::i8 || l.shape.elements() != 256)
+    return op.error("table must be an int8 constant of 256 entries, got " + l.describe());
+  auto k = std::make_unique<Requantize>();
+  k->n = x.shape.elements();
+  k->lut = static_cast<const int8_t*>(l.data);
+  k->set_work(k->n);
+  return std::unique_ptr<PreparedOp>(std::move(k));
+}
+
 class Dequantize final : public PreparedOp {
  public:
   int64_t n = 0;
@@ -95,6 +125,7 @@ Result<std::unique_ptr<PreparedOp>> create_quantize(const OpView& op) {
   const Value& x = op.in(0);
   const Value& y = op.out(0);
   if (x.dtype == DType::u8) return create_bytes_to_int8(op);
+  if (x.dtype == DType::i8) return create_requantize(op);
   if (op.has_input(1)) return op.error("quantize of float32 takes no table");
   if (x.dtype != DType::f32 || y.dtype != DType::i8) return op.error("quantize maps float32 to int8, got " + x.describe() + " -> " + y.describe());
   if (!(x.shape == y.shape)) return op.error("shape changes from " + x.shape.str() + " to " + y.shape.str());
