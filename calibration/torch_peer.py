@@ -14,6 +14,60 @@ from wayvert.graph.dequantized import FloatNet, FloatOp
 _ACT = {"none": lambda x: x, "relu": F.relu, "relu6": F.relu6, "silu": F.silu, "gelu": F.gelu}
 
 
+_UNARY: dict[int, Callable[[torch.Tensor], torch.Tensor]] = {
+    1: torch.sigmoid, 2: torch.tanh, 3: F.silu, 4: F.gelu, 5: F.hardswish, 6: F.hardsigmoid}
+
+
+def _pool(xs: list[torch.Tensor], p: dict[str, Any], shape: tuple[int, ...], kind: str) -> torch.Tensor:
+    """The engine's pooling in torch: symmetric pads map onto F.*_pool2d (ceil mode read off the output size);
+    asymmetric ones pad explicitly (-inf never wins a max; an average counts the pad only with count_include_pad)."""
+    x = xs[0]
+    kh, kw = int(p["kernel_h"]), int(p["kernel_w"])
+    stride = (int(p.get("stride_h", kh)), int(p.get("stride_w", kw)))
+    pt, pl, pb, pr = (int(p.get(k, 0)) for k in ("pad_top", "pad_left", "pad_bottom", "pad_right"))
+    dil = (int(p.get("dilation_h", 1)), int(p.get("dilation_w", 1)))
+    floor_h = (x.shape[2] + pt + pb - dil[0] * (kh - 1) - 1) // stride[0] + 1
+    ceil_mode = shape[2] > floor_h or shape[3] > (x.shape[3] + pl + pr - dil[1] * (kw - 1) - 1) // stride[1] + 1
+    include = bool(int(p.get("count_include_pad", 0)))
+    if (pt, pl) == (pb, pr):
+        if kind == "max":
+            return F.max_pool2d(x, (kh, kw), stride, (pt, pl), dil, ceil_mode)
+        return F.avg_pool2d(x, (kh, kw), stride, (pt, pl), ceil_mode, include)
+    if kind == "max":
+        return F.max_pool2d(F.pad(x, (pl, pr, pt, pb), value=-math.inf), (kh, kw), stride, 0, dil, ceil_mode)
+    ones = torch.ones_like(x[:, :1])
+    sums = F.avg_pool2d(F.pad(x, (pl, pr, pt, pb)), (kh, kw), stride, 0, ceil_mode, True, divisor_override=1)
+    count = F.avg_pool2d(F.pad(ones, (pl, pr, pt, pb), value=1.0 if include else 0.0), (kh, kw), stride, 0,
+                         ceil_mode, True, divisor_override=1)
+    return sums / count
+
+
+def _resize(xs: list[torch.Tensor], p: dict[str, Any], shape: tuple[int, ...]) -> torch.Tensor:
+    if int(p.get("mode", 0)) == 0:
+        return F.interpolate(xs[0], size=shape[2:], mode="nearest")
+    return F.interpolate(xs[0], size=shape[2:], mode="bilinear", align_corners=bool(int(p.get("align_corners", 0))))
+
+
+def _slice(xs: list[torch.Tensor], p: dict[str, Any], shape: tuple[int, ...]) -> torch.Tensor:
+    x = xs[0]
+    axis, start, step = int(p.get("axis", 0)) % x.dim(), int(p.get("start", 0)), int(p.get("step", 1))
+    index = [slice(None)] * x.dim()
+    index[axis] = slice(start, start + shape[axis] * step, step)
+    return x[tuple(index)]
+
+
+_NEW_OPS: dict[str, Callable[[list[torch.Tensor], dict[str, Any], tuple[int, ...]], torch.Tensor]] = {
+    "unary": lambda xs, p, shape: _UNARY[int(p["function"])](xs[0]),
+    "mul": lambda xs, p, shape: xs[0] * xs[1],
+    "max_pool2d": lambda xs, p, shape: _pool(xs, p, shape, "max"),
+    "avg_pool2d": lambda xs, p, shape: _pool(xs, p, shape, "avg"),
+    "resize": _resize,
+    "softmax": lambda xs, p, shape: torch.softmax(xs[0], dim=-1),
+    "matmul": lambda xs, p, shape: torch.matmul(xs[0], xs[1]),
+    "slice": _slice,
+}
+
+
 class EngineTwin(torch.nn.Module):
     """``forward(**inputs)`` -> tuple of the engine's outputs, in order (float32, the engine's shapes)."""
 
@@ -74,6 +128,8 @@ class EngineTwin(torch.nn.Module):
             def split(t: torch.Tensor) -> torch.Tensor:
                 return t.reshape(b, -1, h, d // h).transpose(1, 2)
             y = F.scaled_dot_product_attention(split(q), split(k), split(v)).transpose(1, 2).reshape(b, lq, d)
+        elif op.op in _NEW_OPS:
+            y = _NEW_OPS[op.op](xs, p, tuple(op.shape))
         else:
             raise NotImplementedError(op.op)
         if op.residual is not None:
