@@ -5,6 +5,7 @@
 //   quantize of int8 (requantization): y = table[x + 128]
 #include <cmath>
 
+#include "kernels/cpu/int8_table.hpp"
 #include "plan/kernel.hpp"
 
 namespace wv::kernels {
@@ -53,32 +54,13 @@ class BytesToInt8 final : public PreparedOp {
 };
 
 // int8 -> int8 at other parameters (requantization): y = table[x + 128], the writer's table holding each code's
-// value at the new scale and zero point. One lookup per element, exact, instead of a dequantize + quantize pair.
-class Requantize final : public PreparedOp {
- public:
-  int64_t n = 0;
-  const int8_t* lut = nullptr;
-  void run(const OpBuffers& b) const override {
-    const int8_t* x = static_cast<const int8_t*>(b.in[0]);
-    int8_t* y = static_cast<int8_t*>(b.out[0]);
-    for (int64_t i = 0; i < n; ++i) y[i] = lut[x[i] + 128];
-  }
-};
-
+// value at the new scale and zero point; one lookup per element, exact, instead of a dequantize + quantize pair.
 Result<std::unique_ptr<PreparedOp>> create_requantize(const OpView& op) {
   const Value& x = op.in(0);
   const Value& y = op.out(0);
   if (y.dtype != DType::i8) return op.error("quantize of int8 must output int8, got " + y.describe());
   if (!(x.shape == y.shape)) return op.error("shape changes from " + x.shape.str() + " to " + y.shape.str());
-  if (!op.has_input(1)) return op.error("quantize of int8 needs its table (input 1: an int8 constant of 256 entries)");
-  const Value& l = op.in(1);
-  if (l.kind != format::kConstant || l.dtype != DType::i8 || l.shape.elements() != 256)
-    return op.error("table must be an int8 constant of 256 entries, got " + l.describe());
-  auto k = std::make_unique<Requantize>();
-  k->n = x.shape.elements();
-  k->lut = static_cast<const int8_t*>(l.data);
-  k->set_work(k->n);
-  return std::unique_ptr<PreparedOp>(std::move(k));
+  return make_int8_table(op, "quantize of int8");
 }
 
 class Dequantize final : public PreparedOp {

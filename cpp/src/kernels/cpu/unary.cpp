@@ -5,6 +5,7 @@
 //   writer evaluates f between the input's and the output's quantization (any function; the code names it).
 #include <cmath>
 
+#include "kernels/cpu/int8_table.hpp"
 #include "kernels/cpu/row_split.hpp"
 #include "plan/kernel.hpp"
 
@@ -35,19 +36,6 @@ class UnaryF32 final : public PreparedOp {
   }
 };
 
-class UnaryS8 final : public PreparedOp {
- public:
-  int64_t n = 0;
-  const int8_t* lut = nullptr;
-  void run(const OpBuffers& b) const override {
-    const int8_t* x = static_cast<const int8_t*>(b.in[0]);
-    int8_t* y = static_cast<int8_t*>(b.out[0]);
-    for_row_blocks(b.pool, n, 1, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) y[i] = lut[x[i] + 128];
-    });
-  }
-};
-
 Result<std::unique_ptr<PreparedOp>> create(const OpView& op) {
   WV_RETURN_IF_ERROR(op.check_arity(1, 2, 1));
   WV_RETURN_IF_ERROR(op.check_attrs({"function"}));
@@ -64,16 +52,7 @@ Result<std::unique_ptr<PreparedOp>> create(const OpView& op) {
     k->set_work(k->n);
     return std::unique_ptr<PreparedOp>(std::move(k));
   }
-  if (x.dtype == DType::i8) {
-    if (!op.has_input(1)) return op.error("int8 unary needs its table (input 1: an int8 constant of 256 entries)");
-    const Value& l = op.in(1);
-    if (l.kind != format::kConstant || l.dtype != DType::i8 || l.shape.elements() != 256)
-      return op.error("table must be an int8 constant of 256 elements, got " + l.describe());
-    auto k = std::make_unique<UnaryS8>();
-    k->n = x.shape.elements(); k->lut = static_cast<const int8_t*>(l.data);
-    k->set_work(k->n);
-    return std::unique_ptr<PreparedOp>(std::move(k));
-  }
+  if (x.dtype == DType::i8) return make_int8_table(op, "int8 unary");
   return op.error("unsupported dtype " + std::string(dtype_name(x.dtype)));
 }
 
