@@ -14,11 +14,11 @@ $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: $(VENV)/bin/activate $(SOURCES)
-	$(PY) -m pip install --quiet --disable-pip-version-check ".[dev,train,bench]"
+	$(PY) -m pip install --quiet --disable-pip-version-check ".[dev,train,bench,data]"
 	touch $@
 
 $(VENV)/.bench-installed: $(VENV)/.installed
-	$(PY) -m pip install --quiet --disable-pip-version-check ".[dev,train,bench]"
+	$(PY) -m pip install --quiet --disable-pip-version-check ".[dev,train,bench,data]"
 	touch $@
 
 demo: $(VENV)/.installed

@@ -6,6 +6,7 @@ it when they run and say how to install it when it is missing.
 from __future__ import annotations
 
 import argparse
+import math
 import json
 import sys
 from pathlib import Path
@@ -22,11 +23,16 @@ def _need_torch() -> None:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
+    from wayvert.errors import InvalidArgumentError
     from wayvert.training.data.generate import generate_dataset
 
+    if not (args.cut_in_rate >= 0.0 and math.isfinite(args.cut_in_rate)):
+        raise InvalidArgumentError(f"--cut-in-rate must be a finite number >= 0 per minute, got {args.cut_in_rate}")
     t = generate_dataset(args.out, n_episodes=args.episodes, seed0=args.seed, duration_s=args.duration,
                          bad_dreams_fraction=args.bad_dreams_fraction, left_hand=args.left_hand,
-                         workers=args.workers, progress=not args.quiet)
+                         workers=args.workers, progress=not args.quiet,
+                         **({"lanes": args.lanes} if args.lanes else {}),
+                         **({"cut_in_rate": args.cut_in_rate} if args.cut_in_rate else {}))
     if isinstance(t, dict):
         print(json.dumps(t))
     return 0
@@ -140,6 +146,10 @@ def add_commands(sub: Any) -> None:
                    help="share of episodes that start from a perturbed state (default 0.3; 0 turns them off)")
     g.add_argument("--left-hand", action="store_true", help="left-hand traffic (default: right-hand)")
     g.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    g.add_argument("--lanes", type=int, choices=(1, 2, 3), help="lanes of every road (default: drawn per seed, 1-3)")
+    g.add_argument("--cut-in-rate", type=float, default=0.0, metavar="PER_MIN",
+                   help="targeted data: vehicles told to cut in ahead of the ego, per minute (default 0; a rare class "
+                        "that `wayvert curate` reports short)")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g.set_defaults(func=_cmd_generate)
 

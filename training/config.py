@@ -28,6 +28,7 @@ class ConfigError(InvalidArgumentError):
 class DataConfig:
     train: str = "runs/default/data/train"      # folder of episodes (or one episode)
     aggregate: list = field(default_factory=list)  # more folders trained on with train (DAgger rounds' episodes)
+    selection: str = ""                         # a `wayvert curate` selection (CSV): train on exactly its frames
     val: str = "runs/default/data/val"
     bad_dreams: bool = True                     # False: skip episodes recorded from perturbed starts
     workers: int = 0                            # DataLoader worker processes

@@ -16,7 +16,8 @@ EXIT_OK, EXIT_USAGE, EXIT_ENGINE, EXIT_INPUT, EXIT_DIVERGED = 0, 2, 3, 4, 5
 COMMANDS_GROUP = "wayvert.commands"
 EXIT_CODES = ("Exit codes: 0 ok, 2 bad arguments or configuration, 3 engine error (malformed/unsupported/"
               "unreadable), 4 input error (frames, episodes, checkpoints, calibration data), 5 training diverged, 6 engine "
-              "refused by a calibration gate, 7 a model with ops wayvert cannot run (wayvert compile).")
+              "refused by a calibration gate, 7 a model with ops wayvert cannot run (wayvert compile), 8 a curriculum not covered (wayvert curate "
+              "--strict).")
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -102,8 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     from wayvert.benchmark.cli import add_command as add_bench_command
     from wayvert.replay.cli import add_command as add_run_command
 
+    from wayvert.curate.cli import add_command as add_curate_command
+    from wayvert.index.cli import add_command as add_index_command
+
     add_run_command(sub)
     add_bench_command(sub)
+    add_index_command(sub)
+    add_curate_command(sub)
     # Commands of installed packages: the toolchain's (generate, train, distill, eval, calibrate; no PyTorch at
     # import, running them needs the train extra) and any user's own.
     for _name, add_commands, _why in command_sets:

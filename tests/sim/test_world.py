@@ -82,3 +82,35 @@ def test_demonstrations_pass_kinematic_checks():
             verdict = v.check(d[None].astype(np.float32), np.ones(1, np.float32),
                               wayvert.EgoState(speed=e.speed, accel=e.accel, yaw_rate=e.yaw_rate, steering=e.steering))
             assert int(verdict.reasons[0]) & int(wayvert.safety.KINEMATIC) == 0, verdict.reasons[0]
+
+
+def test_injected_cut_ins_make_the_rare_class_common_and_leave_other_worlds_alone() -> None:
+    """`wayvert generate --cut-in-rate`: targeted data for the class a curation finds short."""
+    import numpy as np
+
+    from wayvert.sim import labels
+    from wayvert.sim.sim import World
+
+    def run(rate: float) -> tuple[int, list[tuple[float, float]]]:
+        w = World(500003, lanes=3, traffic_density=20.0, cut_in_rate=rate)
+        n, path = 0, []
+        for k in range(300):
+            if k % 5 == 0:
+                n += labels.scenario(w) == "cut_in"
+            path.append((w.ego.x, w.ego.speed))
+            w.step(0.1)
+        return n, path
+
+    plain, path0 = run(0.0)
+    injected, _ = run(12.0)
+    assert injected >= 6 and injected > plain
+    # a world without injection is the world it always was (its own random streams untouched)
+    w = World(500003, lanes=3, traffic_density=20.0)
+    again = []
+    for _ in range(300):
+        again.append((w.ego.x, w.ego.speed))
+        w.step(0.1)
+    assert np.array_equal(np.array(again), np.array(path0))
+    import pytest
+    with pytest.raises(ValueError, match="cut_in_rate"):
+        World(1, cut_in_rate=-1.0)

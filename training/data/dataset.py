@@ -7,7 +7,7 @@ process reads them (a DataLoader worker maps its own, forked or spawned), so no 
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 import torch
@@ -74,6 +74,27 @@ class EpisodeDataset(torch.utils.data.Dataset):
         pairs = [(e, k) for e, tg in enumerate(self.targets) for k in range(len(tg))]
         self.index = np.array(pairs, np.int64).reshape(-1, 2)
         self._cameras: dict[int, dict[str, np.ndarray]] = {}
+
+    def keep_frames(self, frames: Mapping[str, Iterable[int]]) -> None:
+        """Keep only the samples ``frames`` lists ({episode path: frame-set indices}, e.g. a ``wayvert curate``
+        selection); raises ``SelectionFileError`` for an episode or frame that is not a sample of this dataset."""
+        from wayvert.curate import SelectionFileError
+
+        by_path = {os.path.normpath(p): e for e, p in enumerate(self.paths)}
+        keep = np.zeros(len(self.index), bool)
+        for path, wanted in frames.items():
+            e = by_path.get(os.path.normpath(path))
+            if e is None:
+                raise SelectionFileError(f"selected episode {path!r} is not among the dataset's episodes "
+                                         "(or data.bad_dreams = false left it out)")
+            rows = np.nonzero(self.index[:, 0] == e)[0]
+            have = {int(self.targets[e].frame[k]): r for k, r in zip(self.index[rows, 1], rows)}
+            missing = sorted(set(int(f) for f in wanted) - set(have))
+            if missing:
+                raise SelectionFileError(f"selected frame {missing[0]} of {path!r} is not a sample of that episode "
+                                         f"(it has {len(have)})")
+            keep[[have[int(f)] for f in wanted]] = True
+        self.index = self.index[keep]
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()

@@ -42,12 +42,13 @@ def generate_episode(path: str | os.PathLike[str], seed: int, duration_s: float 
                      lighting: str | None = None, lanes: int | None = None, traffic_density: float | None = None,
                      obstacles: int | None = None, junction: bool | None = None,
                      rig: str | Rig = schema.CANONICAL_RIG, max_internal_width: int = DEFAULT_INTERNAL_WIDTH,
-                     frame_stride: int = schema.HISTORY_STRIDE) -> Path:
+                     frame_stride: int = schema.HISTORY_STRIDE, cut_in_rate: float = 0.0) -> Path:
     """Drive the world of ``seed`` with the expert and write the episode folder ``path``.
 
     ``duration_s`` (s) of frame sets (``frame_count(duration_s)`` of them, the first at t = 0); the ego log runs
     schema.HORIZON_S longer so every frame has its future. Parameters left None are drawn from the seed
-    (``draw_variety``). ``rig``: a shipped rig name or a Rig. Returns the episode folder.
+    (``draw_variety``). ``rig``: a shipped rig name or a Rig. ``cut_in_rate``: injected cut-ins per minute
+    (targeted data for a rare class; World). Returns the episode folder.
     """
     v = draw_variety(seed)
     given = {"weather": weather, "lighting": lighting, "lanes": lanes, "traffic_density": traffic_density,
@@ -57,14 +58,15 @@ def generate_episode(path: str | os.PathLike[str], seed: int, duration_s: float 
     renderer = _renderer(rig, max_internal_width)
     world = World(seed, lanes=v["lanes"], traffic_density=v["traffic_density"], weather=v["weather"],
                   lighting=v["lighting"], left_hand=left_hand, bad_dreams=bad_dreams, obstacles=v["obstacles"],
-                  junction=v["junction"])
+                  junction=v["junction"], cut_in_rate=cut_in_rate)
     n_frames = frame_count(duration_s, frame_stride)
     dt = schema.FRAME_DT_S
     ticks = (n_frames - 1) * frame_stride + int(round(schema.HORIZON_S / dt))
     j = world.road.junction
     extra = {"synthetic": {"seed": int(seed), "lanes": v["lanes"], "traffic_density": v["traffic_density"],
                            "obstacles": v["obstacles"], "junction": None if j is None else j.kind,
-                           "frame_stride_ticks": frame_stride, "internal_width": max_internal_width}}
+                           "frame_stride_ticks": frame_stride, "internal_width": max_internal_width,
+                           **({"cut_in_rate_per_min": cut_in_rate} if cut_in_rate else {})}}
     writer = EpisodeWriter(path, rig, episode_id=f"synthetic-{seed:06d}" + ("-bad-dreams" if bad_dreams else ""),
                            source=f"synthetic world seed {seed}", traffic_side="left" if left_hand else "right",
                            weather=v["weather"], lighting=v["lighting"], bad_dreams=bad_dreams, extra=extra)

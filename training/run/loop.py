@@ -58,6 +58,17 @@ def open_dataset(path: str | list[str], cfg: TrainConfig) -> EpisodeDataset:
     return EpisodeDataset(path, where=where)
 
 
+def open_selection(path: str, cfg: TrainConfig) -> EpisodeDataset:
+    """The frames a ``wayvert curate`` selection lists (data.selection), from the episodes it names; data.train and
+    data.aggregate are not read. data.bad_dreams still applies."""
+    from wayvert.curate import read_selection
+
+    frames = read_selection(path)
+    ds = open_dataset(sorted(frames), cfg)
+    ds.keep_frames(frames)
+    return ds
+
+
 def _lr_lambda(total_steps: int, warmup: int) -> Callable[[int], float]:
     def f(step: int) -> float:
         if step < warmup:
@@ -109,7 +120,10 @@ def _train(cfg: TrainConfig, ranks: Ranks, *, distill: bool, resume: bool, progr
     if distill and not cfg.distill.teacher:
         raise ConfigError("distillation needs a teacher checkpoint: --teacher PATH or distill.teacher")
 
-    train_ds = _Indexed(open_dataset([cfg.data.train, *map(str, cfg.data.aggregate)], cfg))
+    if cfg.data.selection:
+        train_ds = _Indexed(open_selection(cfg.data.selection, cfg))
+    else:
+        train_ds = _Indexed(open_dataset([cfg.data.train, *map(str, cfg.data.aggregate)], cfg))
     val_ds = open_dataset(cfg.data.val, cfg) if cfg.data.val else None
     if len(train_ds) == 0:
         raise ConfigError(f"no training samples in {cfg.data.train!r} (data.train): generate or convert episodes first")

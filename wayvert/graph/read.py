@@ -163,3 +163,14 @@ def engine_ops(engine: Any) -> list[OpInfo]:
         return _from_builder(engine)
     with open(path, "rb") as f:
         return read_graph(f.read(), path)
+
+
+def engine_meta(engine: Any) -> dict[str, Any]:
+    """The meta section of ``engine`` (an ``EngineBuilder``: as it would be written; a loaded engine or a path: as
+    stored)."""
+    path = _engine_file(engine)
+    if path is None:
+        return dict(engine.meta_json())
+    if isinstance(engine, wayvert.Engine):
+        return dict(engine.meta)
+    return dict(wayvert.Engine.load(path).meta)

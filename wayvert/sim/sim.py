@@ -7,7 +7,7 @@ import numpy as np
 
 from . import expert as _expert
 from .road import frenet, make_road
-from .traffic import IDMParams, Agent, spawn, step_traffic
+from .traffic import OBSTACLE, IDMParams, Agent, spawn, step_traffic
 
 V_LIMIT = 13.9
 Box = tuple[float, float, float, float, float]   # cx, cy, yaw, length, width (world frame)
@@ -22,7 +22,8 @@ def _to_ego(pts: np.ndarray | list[float], e: _expert.EgoState) -> np.ndarray:
 class World:
     def __init__(self, seed: int, lanes: int = 2, traffic_density: float = 20.0, weather: str = "dry",
                  lighting: str = "day", left_hand: bool = False, bad_dreams: bool = False,
-                 obstacles: int = 0, junction: bool | None = None, allow_lane_changes: bool = True) -> None:
+                 obstacles: int = 0, junction: bool | None = None, allow_lane_changes: bool = True,
+                 cut_in_rate: float = 0.0) -> None:
         assert weather in ("dry", "rain") and lighting in ("day", "dusk")
         self.seed, self.weather, self.lighting = seed, weather, lighting
         self.rng = np.random.default_rng([seed, 1])
@@ -30,6 +31,13 @@ class World:
         self.t = 0.0
         self.allow_lane_changes = allow_lane_changes
         self.last_lane_change = -1e9
+        # Injected cut-ins (targeted data: `wayvert generate --cut-in-rate`): per minute, a settled vehicle ahead in
+        # a neighbouring lane is told to merge into the ego lane. Its own random stream, so worlds without it are
+        # the same as before.
+        if not (cut_in_rate >= 0.0):
+            raise ValueError(f"cut_in_rate must be >= 0 per minute, got {cut_in_rate}")
+        self.cut_in_rate = float(cut_in_rate)
+        self._cut_in_rng = np.random.default_rng([seed, 0xC07])
         self.ego_v0 = V_LIMIT * (0.9 if weather == "rain" else 1.0)
         self.ego_lane = int(self.rng.integers(lanes))
         s0 = 50.0
@@ -65,11 +73,28 @@ class World:
         """Advance by dt. ``ego_action``: (accel, steering) or None for the expert."""
         acc, steer = _expert.expert_action(self) if ego_action is None else ego_action
         agents = self.agents
+        if self.cut_in_rate > 0.0 and self._cut_in_rng.random() < self.cut_in_rate * dt / 60.0:
+            self._inject_cut_in()
         step_traffic(agents, self.road, self.rng, dt, self.idm)
         _expert.bicycle_step(self.ego, acc, steer, dt)
         L = self.road.reference.length
         self.traffic = [a for a in self.traffic if a.s < L - 5]
         self.t += dt
+
+    def _inject_cut_in(self, min_gap_m: float = 8.0, max_gap_m: float = 35.0) -> bool:
+        """Send the nearest settled vehicle 8-35 m ahead (bumper gap) in a lane next to the ego's into the ego lane."""
+        me, road = self.ego_agent(), self.road
+        best = None
+        for a in self.traffic:
+            if a.cls == OBSTACLE or abs(a.lane - self.ego_lane) != 1 or abs(a.d - road.lane_offset(a.lane)) > 0.05:
+                continue
+            gap = a.s - me.s - 0.5 * (a.length + me.length)
+            if min_gap_m <= gap <= max_gap_m and (best is None or gap < best[0]):
+                best = (gap, a)
+        if best is None:
+            return False
+        best[1].lane = self.ego_lane
+        return True
 
     # ---- observations --------------------------------------------------------------------------------
     def _agent_pose(self, a: Agent) -> tuple[float, float, float]:
