@@ -8,7 +8,7 @@ JOBS ?= $(shell nproc)
 # Anything that changes the native build or the package forces a reinstall.
 SOURCES := pyproject.toml CMakeLists.txt $(shell find cpp wayvert cmake -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' -o -name '*.cu' -o -name '*.inc' -o -name '*.py' -o -name '*.in' \) 2>/dev/null)
 
-.PHONY: demo test cpp-test asan-test tsan-test aarch64-test fuzz fuzz-smoke fuzz-build soak py-test bench results engine select clean
+.PHONY: flywheel demo test cpp-test asan-test tsan-test aarch64-test fuzz fuzz-smoke fuzz-build soak py-test bench results engine select clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -211,6 +211,49 @@ engine: select
 	@best=$$($(PY) -c "import json,sys; print(max(sys.argv[1:], key=lambda c: [v['total'] for k, v in \
 	  json.load(open('$(RUN)/select/' + c + '.json'))['rows'].items() if k.startswith('engine')][0]['progress_ratio']))" \
 	  $(SELECT_CANDIDATES)); echo "shipping $$best"; cp $(RUN)/engines/$$best.wvrt wayvert/data/reference.wvrt
+
+# The data flywheel, end to end (docs/curation.md): a generated pool indexed by the shipped engine, a coverage report,
+# targeted data for the classes it finds short (injected cut-ins), the index resumed over them, then a curriculum
+# chosen by `wayvert curate` (classes by the engine's head, and by the recorded labels) against a uniform sample of
+# the same size; each trains the default student config,
+# are calibrated like the default run, driven on the 20 held-out routes (70000..) and indexed on held-out frames
+# (95000.., labelled) for the scenario head's confusion table. About 2 hours on 2 cores.
+FLY := runs/flywheel
+FLY_ROUTES ?= 20
+$(FLY)/pool/.natural: | $(VENV)/.installed
+	$(WV) generate $(FLY)/pool --episodes 320 --duration 30 --seed 100000 --bad-dreams-fraction 0.3 --quiet && touch $@
+$(FLY)/coverage-before.md: $(FLY)/pool/.natural
+	$(WV) index $(FLY)/pool --engine wayvert/data/reference.wvrt -o $(FLY)/pool.index --quiet
+	$(WV) curate $(FLY)/pool.index --require examples/curriculum.toml -o $(FLY)/before.csv --report $@
+$(FLY)/pool/.targeted: $(FLY)/coverage-before.md
+	$(WV) generate $(FLY)/pool --episodes 40 --duration 30 --seed 110000 --bad-dreams-fraction 0.3 --lanes 3 \
+	  --cut-in-rate 12 --quiet && touch $@
+$(FLY)/curated.csv: $(FLY)/pool/.targeted
+	$(WV) index $(FLY)/pool --engine wayvert/data/reference.wvrt -o $(FLY)/pool.index --quiet
+	$(WV) curate $(FLY)/pool.index --require examples/curriculum.toml -o $@ --report $(FLY)/coverage-curated.md
+$(FLY)/curated_labels.csv: $(FLY)/curated.csv
+	$(WV) curate $(FLY)/pool.index --require examples/curriculum_labels.toml -o $@ --report $(FLY)/coverage-labels.md
+$(FLY)/uniform.csv: $(FLY)/curated.csv
+	$(WV) curate $(FLY)/pool.index --require examples/uniform.toml -o $@ --report $(FLY)/coverage-uniform.md
+$(FLY)/heldout/.done: | $(VENV)/.installed
+	$(WV) generate $(FLY)/heldout --episodes 40 --duration 30 --seed 95000 --bad-dreams-fraction 0 --quiet
+	$(WV) generate $(FLY)/heldout --episodes 10 --duration 30 --seed 95500 --bad-dreams-fraction 0 --lanes 3 \
+	  --cut-in-rate 12 --quiet && touch $@
+$(FLY)/student_%/model.pt: $(FLY)/%.csv $(RUN)/teacher/model.pt
+	$(WV) distill --config training/configs/student_$*.toml --quiet
+$(FLY)/engines/%.wvrt: $(FLY)/student_%/model.pt
+	mkdir -p $(@D)
+	$(CALIBRATE) -o $@ --report $(FLY)/calibration/$*
+$(FLY)/closedloop/%.json: $(FLY)/engines/%.wvrt
+	mkdir -p $(@D)
+	$(WV) eval --engine $< --routes $(FLY_ROUTES) --seed 70000 --expert-every 0 --workers 2 --quiet --json $@ \
+	  --markdown $(FLY)/closedloop/$*.md > /dev/null
+$(FLY)/heldout.%.index/index.json: $(FLY)/engines/%.wvrt $(FLY)/heldout/.done
+	$(WV) index $(FLY)/heldout --engine $< -o $(@D) --overwrite --quiet
+
+FLY_SELECTIONS := uniform curated curated_labels
+flywheel: $(foreach c,$(FLY_SELECTIONS),$(FLY)/closedloop/$(c).json $(FLY)/heldout.$(c).index/index.json)
+	$(PY) -m wayvert.curate.compare $(FLY) $(FLY_SELECTIONS) | tee $(FLY)/compare.md
 
 clean:
 	rm -rf _build .skbuild $(VENV) build-cpp.log build-asan.log build-tsan.log build-fuzz.log build-aarch64.log demo_out

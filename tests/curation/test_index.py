@@ -117,3 +117,14 @@ def test_cli_indexes_and_reports_throughput(episodes: Path, engine_path: str, tm
     assert r.returncode == 4 and "no episodes found" in r.stderr
     r = _wayvert("index", episodes, "--engine", tmp_path / "missing.wvrt", "-o", tmp_path / "idx3", cwd=tmp_path)
     assert r.returncode == 3
+
+
+def test_the_confusion_table_counts_label_against_engine() -> None:
+    from wayvert.index import confusion_of
+
+    c = confusion_of(["rain", "rain", "cut_in", "following", None, "following"],
+                     ["rain", "free_road", "cut_in", "following", "rain", "junction"])
+    assert c.matrix.sum() == 5 and c.matrix[4, 4] == 1 and c.matrix[4, 0] == 1
+    assert c.recall == {"following": 0.5, "cut_in": 1.0, "rain": 0.5}
+    assert c.balanced_accuracy == pytest.approx(2 / 3) and c.accuracy == pytest.approx(3 / 5)
+    assert "| rain | 1 | 0 | 0 | 0 | 1 | 2 | 0.50 |" in c.markdown()

@@ -18,6 +18,8 @@ import numpy as np
 import wayvert
 from wayvert import errors as E
 from wayvert.build import EngineBuilder, Tensor, ops, sample_nets
+from wayvert.curate import CurriculumError, SelectionFileError
+from wayvert.index import IndexFileError
 from wayvert.safety import EgoState, Reason, Verifier
 
 Trigger = Callable[[Path], Any]
@@ -194,7 +196,35 @@ CASES: dict[str, tuple[Trigger, type[BaseException] | None, str]] = {
     "C01": (lambda t: _cli(t, "inspect", "missing.wvrt"), CliExit, r"^exit 3: "),
     "C02": (lambda t: _cli(t, "no-such-command"), CliExit, r"^exit 2: "),
     "C03": (lambda t: _cli(t, "run", str(_engine(t)), "--episode", "missing_episode"), CliExit, r"^exit 4: "),
+    "D01": (lambda t: _read_index(t), IndexFileError, r"no index.json: not an index folder"),
+    "D02": (lambda t: _curriculum({"selection": {"frames": 10}, "scenario": {"highway": 5}}), CurriculumError,
+            r"'highway' is not a class; the classes are"),
+    "D03": (lambda t: _curriculum({"selection": {"frames": 10}, "condition": {"fog": {"visibility": 1,
+                                                                                     "min_frames": 5}}}),
+            CurriculumError, r"condition.fog.visibility: not an index column"),
+    "D04": (lambda t: _selection(t, "episode,frame_index\nx,1\n"), SelectionFileError,
+            r"line 1 must start with the columns episode_path,frame"),
+    "D05": (lambda t: _cli(t, "curate", str(t), "--query", "x:1"), CliExit, r"^exit 4: .*not an index folder"),
 }
+
+
+def _read_index(tmp: Path) -> Any:
+    from wayvert.index import read_index
+
+    return read_index(tmp)
+
+
+def _curriculum(tables: dict[str, Any]) -> Any:
+    from wayvert.curate import parse_curriculum
+
+    return parse_curriculum(tables)
+
+
+def _selection(tmp: Path, text: str) -> Any:
+    from wayvert.curate import read_selection
+
+    (tmp / "sel.csv").write_text(text)
+    return read_selection(tmp / "sel.csv")
 
 
 def _rig_load(path: Path) -> Any:

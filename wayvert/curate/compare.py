@@ -1,0 +1,73 @@
+"""The flywheel's measured table (``make flywheel``, docs/curation.md and docs/results.md): for each selection, what
+it holds, how its student's engine drives on the held-out routes, and how its scenario head classifies held-out
+frames. ``python -m wayvert.curate.compare RUN NAME ...`` prints it as Markdown. numpy and pyarrow only."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from wayvert import schema
+from wayvert.index.accuracy import scenario_confusion
+from wayvert.index.table import read_index
+
+from .output import read_selection
+
+
+def _engine_total(path: Path) -> dict[str, Any]:
+    rows = json.loads(path.read_text())["rows"]
+    name = next(k for k in rows if k.startswith("engine"))
+    total: dict[str, Any] = rows[name]["total"]
+    return total
+
+
+def _label_counts(run: Path, name: str) -> dict[str, int]:
+    counts = {c: 0 for c in schema.SCENARIOS}
+    from wayvert.episodes import open_episode
+
+    for path, frames in read_selection(run / f"{name}.csv").items():
+        labels = open_episode(path).frames.scenario
+        for f in frames:
+            if 0 <= labels[f] < len(schema.SCENARIOS):
+                counts[schema.SCENARIOS[int(labels[f])]] += 1
+    return counts
+
+
+def compare(run: str | Path, names: list[str]) -> str:
+    root = Path(run)
+    out = ["Training data (recorded labels of the selected frames):", "",
+           "| selection | frames | " + " | ".join(schema.SCENARIOS) + " |", "|---" * (len(schema.SCENARIOS) + 2) + "|"]
+    for n in names:
+        c = _label_counts(root, n)
+        out.append(f"| {n} | {sum(c.values())} | " + " | ".join(str(c[s]) for s in schema.SCENARIOS) + " |")
+    out += ["", "Closed loop, int8 engine through the deployed stack (held-out routes) and the scenario head on "
+            "held-out labelled frames:", "",
+            "| selection | progress vs expert | route completion | fallback share | collisions | lane departures | "
+            "scenario balanced accuracy | " + " | ".join(f"recall {s}" for s in schema.SCENARIOS) + " |",
+            "|---" * (7 + len(schema.SCENARIOS)) + "|"]
+    confusions = {}
+    for n in names:
+        t = _engine_total(root / "closedloop" / f"{n}.json")
+        conf = scenario_confusion(read_index(root / f"heldout.{n}.index"))
+        confusions[n] = conf
+        rec = conf.recall
+        out.append(f"| {n} | {t['progress_ratio']:.2f} | {t['route_completion']:.2f} | {t['fallback_share']:.3f} | "
+                   f"{t['collisions']} | {t['lane_departures']} | {conf.balanced_accuracy:.2f} | "
+                   + " | ".join(f"{rec[s]:.2f}" if s in rec else "-" for s in schema.SCENARIOS) + " |")
+    for n, conf in confusions.items():
+        out += ["", f"Confusion of the {n} engine's scenario head on held-out frames:", "", conf.markdown().rstrip()]
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) < 2:
+        print("usage: python -m wayvert.curate.compare RUN_FOLDER NAME [NAME ...]", file=sys.stderr)
+        return 2
+    sys.stdout.write(compare(args[0], args[1:]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
