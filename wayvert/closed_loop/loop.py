@@ -36,6 +36,7 @@ class FrameRecord:
     repaired: bool = False           # the driven mode is a slowed variant of one of the planner's modes
     driven: str = "fresh"            # frame deadlines: "fresh", "held" (previous plan advanced) or "fallback"
     overrun: bool = False            # the frame's stages took longer than its budget
+    trajectory: F64 | None = None    # [1 + T, 5] what is driven (t, x, y, heading, speed), ego frame at t
 
 
 @dataclass
@@ -48,7 +49,7 @@ class DriveLog:
     collided: bool = False
     departed: bool = False
     expert_checks: list[int] = field(default_factory=list)   # reasons bitmask of the expert's own plan, when checked
-    camera_views: list[tuple[np.ndarray, F64]] = field(default_factory=list)   # (canonical RGB views, plan)
+    camera_views: list[tuple[np.ndarray, F64, str]] = field(default_factory=list)   # (canonical views, plan, caption)
     expert_driven: list[tuple[float, float]] = field(default_factory=list)    # the expert on the same seed
     expert_progress_m: float | None = None
     road: Any = None
@@ -138,7 +139,7 @@ def drive(planner: Planner | None, seed: int, frames: int, *, verifier: Verifier
             tracker.set_plan(future, pose, e.speed, world.t)
             rec = FrameRecord(world.t, pose, _to_world(future, pose), latency, verdict.chosen, top,
                               verdict.fallback_used, [int(r) for r in verdict.reasons],
-                              repaired=verdict.chosen >= n_modes, driven=driven, overrun=overrun)
+                              repaired=verdict.chosen >= n_modes, driven=driven, overrun=overrun, trajectory=traj)
             if ade_every and k % ade_every == 0:
                 gt = expert_plan(world)[1:, 1:3]
                 rec.ade_vs_expert = float(np.linalg.norm(future[:, :2] - gt, axis=1).mean())

@@ -4,7 +4,7 @@ point the ego now) and a score per mode, the verifier's input."""
 from __future__ import annotations
 
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -94,6 +94,7 @@ class EnginePlanner:
         self.command = np.zeros((1, len(schema.COMMANDS)), np.float32)
         self.last_mask: npt.NDArray[np.uint8] | None = None
         self.last_frames: dict[str, npt.NDArray[np.uint8]] = {}   # the rig's frames of the last propose()
+        self.last_outputs: dict[str, npt.NDArray[Any]] = {}       # the engine's outputs of the last propose()
 
     def reset(self) -> None:
         """A fresh session (recurrent state cleared) for a new route."""
@@ -111,6 +112,7 @@ class EnginePlanner:
         ego = np.zeros((1, 2), np.float32) if self.zero_ego else np.array([[e.speed, e.yaw_rate]], np.float32)
         out = self.session.run({"image": tensor, "ego": ego, "command": self.command})
         t2 = time.perf_counter()
+        self.last_outputs = out
         cand = candidates(out["trajectories"][0], e.speed)   # planned speeds clipped at 0 (reason there)
         return cand, np.asarray(out["mode_logits"][0], np.float64), {"adapter": (t1 - t0) * 1e3,
                                                                       "engine": (t2 - t1) * 1e3}

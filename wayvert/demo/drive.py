@@ -15,6 +15,7 @@ from wayvert.sensors.rig import Rig
 from wayvert.sim import World
 from wayvert.sim.render import Renderer
 
+CLOSING_BASE_S = 0.5             # the GIF's closing speed: lead head now against 0.5 s before (as `wayvert run` at 2 Hz)
 EXPERT_EVERY = 5                 # compare with the expert's plan every 5th frame (a plan costs a world rollout)
 
 __all__ = ["DriveLog", "FrameRecord", "drive", "summary"]
@@ -32,21 +33,43 @@ def drive(engine: Engine, rig: Rig, *, seed: int, frames: int, record_views: int
     verifier = Verifier()
     deadline = FrameDeadline(verifier, budget_s if budget_s is not None else budget_of(engine.meta))
     view_renderer = Renderer(planner.canonical, max_internal_width=RENDER_INTERNAL_WIDTH) if record_views else None
-    views: list[tuple[np.ndarray, Any]] = []
+    views: list[tuple[np.ndarray, Any, str]] = []
+    previous_lead: list[tuple[float, float]] = []    # (t, lead head) of the frame before
 
     def keep_views(world: World, rec: FrameRecord) -> None:
         if view_renderer is not None and len(views) < record_views:
+            caption = _caption(planner, engine, rec, previous_lead)
             front = view_renderer.render(world.scene())
             c, s = np.cos(-rec.pose[2]), np.sin(-rec.pose[2])
             d = rec.plan_world - rec.pose[:2]
             plan = np.stack([c * d[:, 0] - s * d[:, 1], s * d[:, 0] + c * d[:, 1]], 1)   # back to the ego frame
-            views.append((np.stack([front[cam.name] for cam in planner.canonical.cameras]), plan))
+            views.append((np.stack([front[cam.name] for cam in planner.canonical.cameras]), plan, caption))
 
     log = closed_loop_drive(planner, seed, frames, ade_every=EXPERT_EVERY, on_frame=keep_views, verifier=verifier,
                             deadline=deadline)
     expert = closed_loop_drive(None, seed, frames)
     log.camera_views, log.expert_driven, log.expert_progress_m = views, expert.driven, expert.progress_m
     return log
+
+
+def _caption(planner: EnginePlanner, engine: Engine, rec: FrameRecord,
+             previous_lead: list[tuple[float, float]]) -> str:
+    """The frame's grounded explanation (``wayvert.explain``) as the GIF shows it: every fact from the engine's
+    outputs and the verifier's decision of this frame. The closing speed compares the lead head with its value
+    about CLOSING_BASE_S earlier (at 10 Hz, one frame apart, the head's noise would read as metres per second)."""
+    from wayvert.explain import explain
+    from wayvert.replay.record import reason_names
+
+    out = planner.last_outputs
+    verdict = {"trajectory": rec.trajectory, "fallback_used": rec.fallback, "chosen": rec.chosen, "top": rec.top,
+               "reasons": [reason_names(r) for r in rec.reasons]}
+    earlier = [p for p in previous_lead if p[0] <= rec.t - CLOSING_BASE_S + 1e-6]
+    before = earlier[-1] if earlier else None
+    e = explain(out, verdict, engine.meta, top=rec.top, previous_lead_m=None if before is None else before[1],
+                dt_s=None if before is None else rec.t - before[0])
+    if "lead_distance" in out:
+        previous_lead.append((rec.t, float(np.asarray(out["lead_distance"]).reshape(-1)[0])))
+    return f"t={rec.t:4.1f} s  {e.sentence}"
 
 
 def summary(log: DriveLog, engine: Engine, budget_ms: float) -> dict[str, Any]:

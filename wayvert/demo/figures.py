@@ -3,6 +3,7 @@ animation of the canonical camera views with the verified plan drawn in. matplot
 demo prints its table without them)."""
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +80,8 @@ def _project(cam: Any, points_vehicle: np.ndarray) -> np.ndarray:
 def camera_animation(log: DriveLog, canonical: Any, path: Path, fps: int = 10) -> None:
     from PIL import Image, ImageDraw
 
-    frames = []
-    for views, plan in log.camera_views:
+    frames: list[Any] = []
+    for views, plan, caption in log.camera_views:
         pts = np.concatenate([[[0.0, 0.0, 0.0]], np.c_[plan[:, :2], np.zeros(len(plan))]])
         tiles = []
         for cam, view in zip(canonical.cameras, views):
@@ -93,9 +94,20 @@ def camera_animation(log: DriveLog, canonical: Any, path: Path, fps: int = 10) -
             tiles.append(img)
         order = sorted(range(len(tiles)), key=lambda i: -canonical.cameras[i].extrinsics.rotation_rpy_rad[2])
         w, h = tiles[0].size
+        text = "\n".join(textwrap.wrap(caption, width=max(20, w * len(tiles) // 7)))   # the explanation
         strip = Image.new("RGB", (w * len(tiles), h))
         for j, i in enumerate(order):            # left camera on the left
             strip.paste(tiles[i], (j * w, 0))
-        frames.append(strip)
+        frames.append((strip, text))
+    # One caption band for every frame (a GIF's frames share the first one's size): the tallest caption's.
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    band = max((int(measure.multiline_textbbox((0, 0), t, spacing=2)[3]) for _, t in frames), default=0) + 6
+    images = []
+    for strip, text in frames:
+        framed = Image.new("RGB", (strip.width, strip.height + band))
+        framed.paste(strip, (0, 0))
+        ImageDraw.Draw(framed).multiline_text((3, strip.height + 2), text, fill=(255, 255, 255), spacing=2)
+        images.append(framed)
+    frames = images
     if frames:
         frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0)
