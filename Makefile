@@ -213,7 +213,7 @@ engine: select
 	  $(SELECT_CANDIDATES)); echo "shipping $$best"; cp $(RUN)/engines/$$best.wvrt wayvert/data/reference.wvrt
 
 # The data flywheel, end to end (docs/curation.md): a generated pool indexed by the shipped engine, a coverage report,
-# targeted data for the classes it finds short (injected cut-ins), the index resumed over them, then a curriculum
+# targeted data for what it finds short (injected cut-ins, left-hand traffic, junctions), the index resumed over them, then a curriculum
 # chosen by `wayvert curate` (classes by the engine's head, and by the recorded labels) against a uniform sample of
 # the same size; each trains the default student config,
 # are calibrated like the default run, driven on the 20 held-out routes (70000..) and indexed on held-out frames
@@ -227,7 +227,10 @@ $(FLY)/coverage-before.md: $(FLY)/pool/.natural
 	$(WV) curate $(FLY)/pool.index --require examples/curriculum.toml -o $(FLY)/before.csv --report $@
 $(FLY)/pool/.targeted: $(FLY)/coverage-before.md
 	$(WV) generate $(FLY)/pool --episodes 40 --duration 30 --seed 110000 --bad-dreams-fraction 0.3 --lanes 3 \
-	  --cut-in-rate 12 --quiet && touch $@
+	  --cut-in-rate 12 --quiet
+	$(WV) generate $(FLY)/pool --episodes 20 --duration 30 --seed 120000 --bad-dreams-fraction 0.3 --left-hand --quiet
+	$(WV) generate $(FLY)/pool --episodes 30 --duration 50 --seed 130000 --bad-dreams-fraction 0.3 --junction \
+	  --quiet && touch $@
 $(FLY)/curated.csv: $(FLY)/pool/.targeted
 	$(WV) index $(FLY)/pool --engine wayvert/data/reference.wvrt -o $(FLY)/pool.index --quiet
 	$(WV) curate $(FLY)/pool.index --require examples/curriculum.toml -o $@ --report $(FLY)/coverage-curated.md
@@ -238,9 +241,13 @@ $(FLY)/uniform.csv: $(FLY)/curated.csv
 $(FLY)/heldout/.done: | $(VENV)/.installed
 	$(WV) generate $(FLY)/heldout --episodes 40 --duration 30 --seed 95000 --bad-dreams-fraction 0 --quiet
 	$(WV) generate $(FLY)/heldout --episodes 10 --duration 30 --seed 95500 --bad-dreams-fraction 0 --lanes 3 \
-	  --cut-in-rate 12 --quiet && touch $@
+	  --cut-in-rate 12 --quiet
+	$(WV) generate $(FLY)/heldout --episodes 10 --duration 50 --seed 95600 --bad-dreams-fraction 0 --junction \
+	  --quiet && touch $@
 $(FLY)/student_%/model.pt: $(FLY)/%.csv $(RUN)/teacher/model.pt
 	$(WV) distill --config training/configs/student_$*.toml --quiet
+$(FLY)/student_scenario/model.pt: $(FLY)/curated_labels.csv $(RUN)/teacher/model.pt
+	$(WV) distill --config training/configs/student_scenario.toml --quiet
 $(FLY)/engines/%.wvrt: $(FLY)/student_%/model.pt
 	mkdir -p $(@D)
 	$(CALIBRATE) -o $@ --report $(FLY)/calibration/$*
@@ -251,7 +258,7 @@ $(FLY)/closedloop/%.json: $(FLY)/engines/%.wvrt
 $(FLY)/heldout.%.index/index.json: $(FLY)/engines/%.wvrt $(FLY)/heldout/.done
 	$(WV) index $(FLY)/heldout --engine $< -o $(@D) --overwrite --quiet
 
-FLY_SELECTIONS := uniform curated curated_labels
+FLY_SELECTIONS := uniform curated curated_labels scenario
 flywheel: $(foreach c,$(FLY_SELECTIONS),$(FLY)/closedloop/$(c).json $(FLY)/heldout.$(c).index/index.json)
 	$(PY) -m wayvert.curate.compare $(FLY) $(FLY_SELECTIONS) | tee $(FLY)/compare.md
 

@@ -32,6 +32,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
                          bad_dreams_fraction=args.bad_dreams_fraction, left_hand=args.left_hand,
                          workers=args.workers, progress=not args.quiet,
                          **({"lanes": args.lanes} if args.lanes else {}),
+                         **({"junction": True} if args.junction else {}),
                          **({"cut_in_rate": args.cut_in_rate} if args.cut_in_rate else {}))
     if isinstance(t, dict):
         print(json.dumps(t))
@@ -147,6 +148,8 @@ def add_commands(sub: Any) -> None:
     g.add_argument("--left-hand", action="store_true", help="left-hand traffic (default: right-hand)")
     g.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     g.add_argument("--lanes", type=int, choices=(1, 2, 3), help="lanes of every road (default: drawn per seed, 1-3)")
+    g.add_argument("--junction", action="store_true",
+                   help="targeted data: every road has a junction (default: drawn per seed)")
     g.add_argument("--cut-in-rate", type=float, default=0.0, metavar="PER_MIN",
                    help="targeted data: vehicles told to cut in ahead of the ego, per minute (default 0; a rare class "
                         "that `wayvert curate` reports short)")

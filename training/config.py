@@ -72,6 +72,7 @@ class DistillConfig:
     teacher: str = ""                           # teacher checkpoint (distill only)
     alpha: float = 0.5                          # weight of the ground-truth imitation loss
     temperature: float = 2.0
+    soft_scenario: bool = True                  # the scenario head also follows the teacher's (False: labels only)
 
 
 @dataclass

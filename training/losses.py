@@ -106,7 +106,7 @@ def imitation_loss(out: Tensors, batch: Tensors, weights: LossWeights = LossWeig
 
 
 def distillation_loss(student_out: Tensors, teacher_out: Tensors, batch: Tensors, alpha: float = 0.5,
-                      temperature: float = 2.0, weights: LossWeights = LossWeights()
+                      temperature: float = 2.0, weights: LossWeights = LossWeights(), soft_scenario: bool = True
                       ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Soft loss to the teacher's outputs plus ``alpha`` x imitation_loss(student_out, batch).
 
@@ -114,7 +114,9 @@ def distillation_loss(student_out: Tensors, teacher_out: Tensors, batch: Tensors
     probability of mode k (softmax at temperature 1), so the student inherits the teacher's mode layout and
     spends its capacity where the teacher puts probability; mode and scenario logits follow the teacher by
     softened KL (times temperature^2); target speed, curvature and lead distance regress to the teacher's (no
-    masks: the teacher always answers). The teacher's outputs are detached. Parts: "soft_<name>" and
+    masks: the teacher always answers). ``soft_scenario=False`` leaves the scenario head to the labels alone (a
+    teacher that misses a rare class would otherwise teach the student to miss it too). The teacher's outputs are
+    detached. Parts: "soft_<name>" and
     "hard_<name>" for each LossWeights name, plus "soft", "hard", "total".
     """
     teacher = {k: v.detach() for k, v in teacher_out.items()}
@@ -123,7 +125,8 @@ def distillation_loss(student_out: Tensors, teacher_out: Tensors, batch: Tensors
     soft = {name: (term * mode_weight).sum(-1).mean() for name, term in per_mode.items()}
     soft["mode"] = soft_cross_entropy(student_out["mode_logits"], teacher["mode_logits"], temperature)
     soft.update({name: term.mean() for name, term in aux_regression_terms(student_out, teacher).items()})
-    soft["scenario"] = soft_cross_entropy(student_out["scenario_logits"], teacher["scenario_logits"], temperature)
+    if soft_scenario:
+        soft["scenario"] = soft_cross_entropy(student_out["scenario_logits"], teacher["scenario_logits"], temperature)
     soft_total = weighted_total(soft, weights)
 
     hard_total, hard = imitation_loss(student_out, batch, weights)

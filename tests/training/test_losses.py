@@ -151,3 +151,16 @@ def test_soft_cross_entropy_is_kl_times_temperature_squared(temperature):
     expected = F.kl_div(F.log_softmax(s / temperature, -1), F.log_softmax(t / temperature, -1),
                         reduction="batchmean", log_target=True) * temperature ** 2
     torch.testing.assert_close(soft_cross_entropy(s, t, temperature), expected)
+
+
+def test_without_soft_scenario_the_teachers_scenario_does_not_reach_the_student():
+    """distill.soft_scenario = false: a teacher that never calls a rare class cannot teach the student to miss it."""
+    student = _random_output(2)
+    batch = _batch(torch.randn(3, T, 4))
+    teacher_a, teacher_b = _random_output(3), _random_output(3)
+    teacher_b["scenario_logits"] = teacher_b["scenario_logits"] + torch.tensor([5.0, 0.0, 0.0, -5.0, 0.0])
+    with_soft = [distillation_loss(student, t, batch, alpha=0.5)[0].item() for t in (teacher_a, teacher_b)]
+    without = [distillation_loss(student, t, batch, alpha=0.5, soft_scenario=False) for t in (teacher_a, teacher_b)]
+    assert with_soft[0] != pytest.approx(with_soft[1])
+    assert without[0][0].item() == pytest.approx(without[1][0].item())
+    assert "soft_scenario" not in without[0][1] and "hard_scenario" in without[0][1]

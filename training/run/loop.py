@@ -185,7 +185,8 @@ def _train(cfg: TrainConfig, ranks: Ranks, *, distill: bool, resume: bool, progr
             if teacher_out is not None:
                 soft = {k: v[batch["index"]] for k, v in teacher_out.items()}
                 loss, parts = distillation_loss(pred, soft, batch, alpha=cfg.distill.alpha,
-                                                temperature=cfg.distill.temperature, weights=weights)
+                                                temperature=cfg.distill.temperature, weights=weights,
+                                                soft_scenario=cfg.distill.soft_scenario)
             else:
                 loss, parts = imitation_loss(pred, batch, weights)
             if not torch.isfinite(loss):
