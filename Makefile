@@ -260,7 +260,7 @@ $(FLY)/heldout.%.index/index.json: $(FLY)/engines/%.wvrt $(FLY)/heldout/.done
 
 FLY_SELECTIONS := uniform curated curated_labels scenario
 flywheel: $(foreach c,$(FLY_SELECTIONS),$(FLY)/closedloop/$(c).json $(FLY)/heldout.$(c).index/index.json)
-	$(PY) -m wayvert.curate.compare $(FLY) $(FLY_SELECTIONS) | tee $(FLY)/compare.md
+	$(PY) -m wayvert.curate.compare $(FLY) uniform curated curated_labels scenario:curated_labels | tee $(FLY)/compare.md
 
 clean:
 	rm -rf _build .skbuild $(VENV) build-cpp.log build-asan.log build-tsan.log build-fuzz.log build-aarch64.log demo_out

@@ -172,3 +172,30 @@ def test_cli_curates_a_real_index_and_answers_queries(index_dir: Path, tmp_path:
     spec.write_text("[selection]\nframes = 3\n")
     r = _wayvert("curate", tmp_path, "--require", spec, "-o", out, cwd=tmp_path)
     assert r.returncode == 4 and "not an index folder" in r.stderr
+
+
+def test_the_flywheel_table_reads_selections_drives_and_held_out_indexes(index_dir: Path, episodes: Path,
+                                                                         tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from wayvert.curate.compare import compare
+
+    (tmp_path / "closedloop").mkdir()
+    (tmp_path / "a.csv").write_text(f"episode_path,frame\n{episodes}/episode_a,0\n{episodes}/episode_a,1\n"
+                                    f"{episodes}/episode_c,0\n")
+    total = {"progress_ratio": 0.81, "route_completion": 0.8, "fallback_share": 0.004, "collisions": 1,
+             "lane_departures": 0}
+    (tmp_path / "closedloop" / "b.json").write_text(json.dumps({"rows": {"expert": {"total": {}},
+                                                                          "engine x": {"total": total}}}))
+    shutil.copytree(index_dir, tmp_path / "heldout.b.index")
+    table = compare(tmp_path, ["b:a"])
+    ix = read_index(index_dir)
+    labels_c = [lbl for lbl, e, f in zip(ix["label_scenario"], ix["episode_path"], ix["frame"])
+                if e == "episode_c" and f == 0]
+    counts = {c: 0 for c in schema.SCENARIOS}
+    counts["rain"] += 2
+    counts[labels_c[0]] += 1
+    assert "| b (a.csv) | 3 | " + " | ".join(str(counts[c]) for c in schema.SCENARIOS) + " |" in table
+    assert "| b | 0.81 | 0.80 | 0.004 | 1 | 0 |" in table
+    assert "Confusion of the b engine's scenario head" in table

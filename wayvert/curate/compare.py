@@ -1,6 +1,7 @@
 """The flywheel's measured table (``make flywheel``, docs/curation.md and docs/results.md): for each selection, what
 it holds, how its student's engine drives on the held-out routes, and how its scenario head classifies held-out
-frames. ``python -m wayvert.curate.compare RUN NAME ...`` prints it as Markdown. numpy and pyarrow only."""
+frames. ``python -m wayvert.curate.compare RUN NAME[:SELECTION] ...`` prints it as Markdown (SELECTION: the stem of the
+selection CSV the row trained on, default NAME). numpy and pyarrow only."""
 from __future__ import annotations
 
 import json
@@ -22,11 +23,11 @@ def _engine_total(path: Path) -> dict[str, Any]:
     return total
 
 
-def _label_counts(run: Path, name: str) -> dict[str, int]:
+def _label_counts(run: Path, selection: str) -> dict[str, int]:
     counts = {c: 0 for c in schema.SCENARIOS}
     from wayvert.episodes import open_episode
 
-    for path, frames in read_selection(run / f"{name}.csv").items():
+    for path, frames in read_selection(run / f"{selection}.csv").items():
         labels = open_episode(path).frames.scenario
         for f in frames:
             if 0 <= labels[f] < len(schema.SCENARIOS):
@@ -34,13 +35,15 @@ def _label_counts(run: Path, name: str) -> dict[str, int]:
     return counts
 
 
-def compare(run: str | Path, names: list[str]) -> str:
+def compare(run: str | Path, rows: list[str]) -> str:
     root = Path(run)
+    pairs = [(r.split(":", 1) + [r])[:2] for r in rows]
+    names = [n for n, _ in pairs]
     out = ["Training data (recorded labels of the selected frames):", "",
            "| selection | frames | " + " | ".join(schema.SCENARIOS) + " |", "|---" * (len(schema.SCENARIOS) + 2) + "|"]
-    for n in names:
-        c = _label_counts(root, n)
-        out.append(f"| {n} | {sum(c.values())} | " + " | ".join(str(c[s]) for s in schema.SCENARIOS) + " |")
+    for n, sel in pairs:
+        c = _label_counts(root, sel)
+        out.append(f"| {n} ({sel}.csv) | {sum(c.values())} | " + " | ".join(str(c[s]) for s in schema.SCENARIOS) + " |")
     out += ["", "Closed loop, int8 engine through the deployed stack (held-out routes) and the scenario head on "
             "held-out labelled frames:", "",
             "| selection | progress vs expert | route completion | fallback share | collisions | lane departures | "
@@ -63,7 +66,7 @@ def compare(run: str | Path, names: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) < 2:
-        print("usage: python -m wayvert.curate.compare RUN_FOLDER NAME [NAME ...]", file=sys.stderr)
+        print("usage: python -m wayvert.curate.compare RUN_FOLDER NAME[:SELECTION] ...", file=sys.stderr)
         return 2
     sys.stdout.write(compare(args[0], args[1:]))
     return 0
