@@ -10,7 +10,6 @@ the report (JSON and Markdown). A refused engine is not written; the report stil
 """
 from __future__ import annotations
 
-import hashlib
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 
 import wayvert
+from wayvert.digest import file_sha256
 from wayvert.errors import EngineIOError
 from wayvert.graph import fast_path
 
@@ -58,13 +58,6 @@ class CompileRun:
     progress: bool = False
     extra_meta: dict[str, Any] = field(default_factory=dict)
 
-
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def output_sqnr(engine: wayvert.Engine, source: SourceModel, held: list[dict[str, np.ndarray]]
@@ -126,7 +119,7 @@ def compile_model(run: CompileRun) -> dict[str, Any]:
         "dtype": "int8", "weights": "symmetric per output channel, [-127, 127]",
         "activations": "affine per tensor (calibrated, or the QDQ model's own where it gives them)",
         "calibration": {"method": run.method, "samples": len(calib), "file": Path(run.calibration).name,
-                        "data_sha256": _sha256(run.calibration)},
+                        "data_sha256": file_sha256(run.calibration)},
         "given_by_model": sorted(fixed), "keep_float": list(run.keep_float),
         "float_layers": sorted(l.name for l in graph if l.dtype == "float32" and l.op not in ("input", "reshape", "permute")),
     }
@@ -153,7 +146,7 @@ def compile_model(run: CompileRun) -> dict[str, Any]:
                                         "power_w", "energy_mj_per_frame", "frame_rate_hz", "latency_budget_ms",
                                         "power_budget_w", "meets_latency", "meets_power") if k in estimate}
     profile |= {"allow_over_budget": run.allow_over_budget, "over_budget": bool(over)}
-    meta = {"source": {"file": Path(run.model).name, "kind": source.kind, "sha256": _sha256(run.model)},
+    meta = {"source": {"file": Path(run.model).name, "kind": source.kind, "sha256": file_sha256(run.model)},
             "accuracy": _finite(accuracy), "profile": profile, "fast_path": fast, **run.extra_meta}
     refused = ([] if run.allow_low_sqnr else low) + ([] if run.allow_over_budget else over)
     result: dict[str, Any] = {

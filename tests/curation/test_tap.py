@@ -5,20 +5,10 @@ import numpy as np
 import pytest
 
 import wayvert
+from wayvert.benchmark.inputs import engine_feeds
 from wayvert.build import sample_nets
 from wayvert.errors import InvalidArgumentError
 from wayvert.graph import engine_ops, producer_input, with_outputs
-
-
-def _inputs(engine: wayvert.Engine, seed: int) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    out = {}
-    for s in engine.inputs:
-        if s.dtype == "int8":
-            out[s.name] = rng.integers(-128, 128, s.shape).astype(np.int8)
-        else:
-            out[s.name] = rng.normal(0, 2, s.shape).astype(np.float32)
-    return out
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -32,8 +22,7 @@ def test_the_reference_engine_with_its_features_tapped_keeps_every_output(thread
     assert tapped.outputs[-1].shape == (1, 256)
     assert tapped.meta["accuracy"] == original.meta["accuracy"]
     a, b = original.session(), tapped.session(threads=threads)
-    for seed in range(3):
-        x = _inputs(original, seed)
+    for x in engine_feeds(original, count=3, seed=4).engine:   # world frames through the adapter
         want, got = a.run(x), b.run(x)
         for name in want:
             np.testing.assert_array_equal(got[name], want[name])
@@ -49,7 +38,7 @@ def test_an_int8_tensor_is_tapped_with_its_quantization() -> None:
     spec = tapped.outputs[-1]
     assert (spec.name, spec.dtype, spec.shape) == ("inner", "int8", inner.shape)
     assert spec.scale == pytest.approx(inner.scale)
-    x = _inputs(tapped, 5)
+    x = engine_feeds(tapped, count=1, seed=5).engine[0]
     want = wayvert.Engine.from_bytes(b.to_bytes()).session().run(x)
     got = tapped.session().run(x)
     for name in want:

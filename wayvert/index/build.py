@@ -8,7 +8,6 @@ output (``wayvert.graph.with_outputs``: the other outputs stay bit-identical). n
 """
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import re
@@ -21,6 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from wayvert import schema
+from wayvert.digest import file_sha256
 from wayvert.engine import Engine
 from wayvert.episodes import find_episodes, open_episode
 from wayvert.errors import InputError, InvalidArgumentError, UnsupportedEngineError
@@ -54,13 +54,6 @@ class IndexSummary:
     def frames_per_s(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
-
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def indexing_engine(path: str | os.PathLike[str]) -> tuple[Engine, str]:
@@ -109,7 +102,7 @@ def build_index(episodes: str | os.PathLike[str], engine_path: str | os.PathLike
     if n_threads < 1:
         raise InvalidArgumentError(f"threads must be at least 1, got {n_threads}")
     engine, tensor = indexing_engine(engine_path)
-    digest = _sha256(os.fspath(engine_path))
+    digest = file_sha256(os.fspath(engine_path))
     folder = Path(out)
     (folder / PARTS).mkdir(parents=True, exist_ok=True)
     fresh = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "episodes_root": str(root),
