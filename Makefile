@@ -258,9 +258,11 @@ $(FLY)/closedloop/%.json: $(FLY)/engines/%.wvrt
 $(FLY)/heldout.%.index/index.json: $(FLY)/engines/%.wvrt $(FLY)/heldout/.done
 	$(WV) index $(FLY)/heldout --engine $< -o $(@D) --overwrite --quiet
 
-FLY_SELECTIONS := uniform curated curated_labels scenario
+$(FLY)/student_pool/model.pt: $(FLY)/curated.csv $(RUN)/teacher/model.pt
+	$(WV) distill --config training/configs/student_pool.toml --quiet
+FLY_SELECTIONS := uniform curated scenario pool
 flywheel: $(foreach c,$(FLY_SELECTIONS),$(FLY)/closedloop/$(c).json $(FLY)/heldout.$(c).index/index.json)
-	$(PY) -m wayvert.curate.compare $(FLY) uniform curated curated_labels scenario:curated_labels | tee $(FLY)/compare.md
+	$(PY) -m wayvert.curate.compare $(FLY) uniform curated scenario:curated_labels pool:pool | tee $(FLY)/compare.md
 
 clean:
 	rm -rf _build .skbuild $(VENV) build-cpp.log build-asan.log build-tsan.log build-fuzz.log build-aarch64.log demo_out

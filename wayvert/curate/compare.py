@@ -24,12 +24,19 @@ def _engine_total(path: Path) -> dict[str, Any]:
 
 
 def _label_counts(run: Path, selection: str) -> dict[str, int]:
+    """Recorded labels of the frames a row trained on: the selection ``RUN/SELECTION.csv``, or every frame of the
+    episodes under ``RUN/SELECTION/`` when that is a folder (a row trained on a whole store)."""
     counts = {c: 0 for c in schema.SCENARIOS}
-    from wayvert.episodes import open_episode
+    from wayvert.episodes import find_episodes, open_episode
 
-    for path, frames in read_selection(run / f"{selection}.csv").items():
+    chosen: dict[str, set[int] | None]
+    if (run / selection).is_dir():
+        chosen = {str(p): None for p in find_episodes(run / selection)}
+    else:
+        chosen = dict(read_selection(run / f"{selection}.csv"))
+    for path, frames in chosen.items():
         labels = open_episode(path).frames.scenario
-        for f in frames:
+        for f in (range(len(labels)) if frames is None else frames):
             if 0 <= labels[f] < len(schema.SCENARIOS):
                 counts[schema.SCENARIOS[int(labels[f])]] += 1
     return counts
@@ -43,7 +50,8 @@ def compare(run: str | Path, rows: list[str]) -> str:
            "| selection | frames | " + " | ".join(schema.SCENARIOS) + " |", "|---" * (len(schema.SCENARIOS) + 2) + "|"]
     for n, sel in pairs:
         c = _label_counts(root, sel)
-        out.append(f"| {n} ({sel}.csv) | {sum(c.values())} | " + " | ".join(str(c[s]) for s in schema.SCENARIOS) + " |")
+        source = f"{sel}/" if (root / sel).is_dir() else f"{sel}.csv"
+        out.append(f"| {n} ({source}) | {sum(c.values())} | " + " | ".join(str(c[s]) for s in schema.SCENARIOS) + " |")
     out += ["", "Closed loop, int8 engine through the deployed stack (held-out routes) and the scenario head on "
             "held-out labelled frames:", "",
             "| selection | progress vs expert | route completion | fallback share | collisions | lane departures | "
