@@ -166,8 +166,9 @@ results: $(RUN)/student/model.pt $(RUN)/student_no_bad_dreams/model.pt $(RUN)/st
 
 # The reference engine shipped in the package (the demo's) is chosen by its closed-loop figure, never the open-loop
 # one: `make select` drives each candidate's engine through the deployed stack (rig, adapter, engine, verifier with
-# the run-time repair, tracker) on SELECT_ROUTES selection routes (80000.., never the evaluation routes 70000..),
-# and `make engine` copies the candidate with the most progress against the expert into wayvert/data/reference.wvrt.
+# the run-time repair, tracker) on SELECT_ROUTES selection routes (80000.., never the evaluation routes 70000..) of the
+# nuScenes-like rig and SELECT_RIG_ROUTES of each other shipped rig, and `make engine` copies the candidate with
+# the fewest incidents through every rig, then the most progress against the expert, into wayvert/data/reference.wvrt.
 # Candidates: "shipped" (the engine in the package now), "default" (the default run's student, entropy-calibrated
 # and gated on orin-class-75w) and, when added to SELECT_CANDIDATES, DAgger rounds r0..r2 (docs/training.md):
 # round 0 is a student trained by imitation; in each round an engine drives DAGGER_ROUTES routes of its own, the
@@ -175,6 +176,8 @@ results: $(RUN)/student/model.pt $(RUN)/student_no_bad_dreams/model.pt $(RUN)/st
 # round's fork episodes.
 DAGGER_ROUTES ?= 24
 SELECT_ROUTES ?= 18
+SELECT_RIG_ROUTES ?= 6
+SELECT_OTHER_RIGS ?= fisheye_dashcam high_pitched_2cam ftheta_bayer_front
 SELECT_CANDIDATES ?= shipped default
 CALIBRATE = $(WV) calibrate $< --data $(RUN)/data/train --val $(RUN)/data/val --method entropy --profile orin-class-75w
 $(RUN)/engines/default.wvrt: $(RUN)/student/model.pt
@@ -200,17 +203,18 @@ $(RUN)/student_dagger/r2/model.pt: $(RUN)/data/dagger/r2/dagger.json
 $(RUN)/select/%.json: $(RUN)/engines/%.wvrt
 	mkdir -p $(@D)
 	$(WV) eval --engine $< --routes $(SELECT_ROUTES) --seed 80000 --expert-every 0 --workers 2 --quiet --json $@ > /dev/null
+	for rig in $(SELECT_OTHER_RIGS); do $(WV) eval --engine $< --rig $$rig --routes $(SELECT_RIG_ROUTES) --seed 80000 \
+	  --expert-every 0 --workers 2 --quiet --json $(RUN)/select/$*.$$rig.json > /dev/null || exit 1; done
 
 # `make select SELECT_CANDIDATES="shipped default r0 r1 r2"` adds the DAgger rounds (about 70 minutes more).
 select: $(SELECT_CANDIDATES:%=$(RUN)/select/%.json)
-	@for c in $(SELECT_CANDIDATES); do $(PY) -c "import json,sys; t=[v['total'] for k,v in json.load(open(sys.argv[1]))['rows'].items() \
-	  if k.startswith('engine')][0]; print(sys.argv[2], 'progress', t['progress_ratio'], 'fallback', \
-	  t['fallback_share'], 'incidents', t['collisions'] + t['lane_departures'])" $(RUN)/select/$$c.json $$c; done
+	$(PY) -m wayvert.closed_loop.selection $(RUN)/select $(SELECT_CANDIDATES)
 
+# The winner: fewest collisions and lane departures summed over every shipped rig, then the most progress on the
+# main rig (wayvert/closed_loop/selection.py).
 engine: select
-	@best=$$($(PY) -c "import json,sys; print(max(sys.argv[1:], key=lambda c: [v['total'] for k, v in \
-	  json.load(open('$(RUN)/select/' + c + '.json'))['rows'].items() if k.startswith('engine')][0]['progress_ratio']))" \
-	  $(SELECT_CANDIDATES)); echo "shipping $$best"; cp $(RUN)/engines/$$best.wvrt wayvert/data/reference.wvrt
+	@best=$$($(PY) -m wayvert.closed_loop.selection $(RUN)/select $(SELECT_CANDIDATES) 2>/dev/null); \
+	  echo "shipping $$best"; cp $(RUN)/engines/$$best.wvrt wayvert/data/reference.wvrt
 
 # The data flywheel, end to end (docs/curation.md): a generated pool indexed by the shipped engine, a coverage report,
 # targeted data for what it finds short (injected cut-ins, left-hand traffic, junctions), the index resumed over them, then a curriculum
