@@ -57,6 +57,47 @@ class Explanation:
         return asdict(self)
 
 
+def action_of(v0: float, v1: float, heading: float, lead_m: float | None, *, fallback: bool = False) -> str:
+    """The action a 4 s motion is: speed now ``v0`` and at its end ``v1`` (m/s), heading change (rad), the lead
+    vehicle's gap if there is one. The rule explanations state, and the one their accuracy is measured against
+    (applied to the expert's recorded motion)."""
+    if fallback or v1 < STOP_SPEED_MPS:
+        return "stop"
+    if abs(heading) >= TURN_HEADING_RAD:
+        return "turn left" if heading > 0 else "turn right"
+    if v1 < SLOW_FACTOR * v0:
+        return "slow"
+    if lead_m is not None and lead_m < FOLLOW_DISTANCE_M:
+        return "follow"
+    return "keep lane"
+
+
+class LeadTrack:
+    """The lead head over time, for ``explain``'s closing speed: ``before(t)`` is the (gap, seconds back) of the
+    newest frame at least ``base_s`` before ``t`` (0: the previous frame), ``add`` records a frame's outputs. A replay
+    at 2 Hz compares frame with frame; the 10 Hz demo compares over 0.5 s, where one frame apart the head's noise
+    would read as metres per second."""
+
+    def __init__(self, base_s: float = 0.0) -> None:
+        self.base_s = float(base_s)
+        self._past: list[tuple[float, float]] = []
+
+    def before(self, t_s: float) -> tuple[float | None, float | None]:
+        for t, lead in reversed(self._past):
+            if t <= t_s - self.base_s + 1e-6:
+                return lead, t_s - t
+        return None, None
+
+    def add(self, t_s: float, outputs: Mapping[str, Any]) -> None:
+        lead = _scalar(outputs, "lead_distance")
+        if lead is None:
+            self._past.clear()     # a frame without the head breaks the track, as the replay always did
+            return
+        self._past.append((t_s, lead))
+        while len(self._past) > 1 and self._past[1][0] <= t_s - self.base_s + 1e-6:
+            self._past.pop(0)      # keep the newest frame old enough, and what is younger
+
+
 def _scalar(outputs: Mapping[str, Any], name: str) -> float | None:
     if name not in outputs:
         return None
@@ -125,14 +166,7 @@ def explain(outputs: Mapping[str, Any], verdict: Any = None, meta: Mapping[str, 
     action = "keep lane"
     if traj is not None and traj.ndim == 2 and traj.shape[0] >= 2 and traj.shape[1] == 5 and np.all(np.isfinite(traj)):
         v0, v1, heading = float(traj[0, 4]), float(traj[-1, 4]), float(traj[-1, 3])
-        if fallback or v1 < STOP_SPEED_MPS:
-            action = "stop"
-        elif abs(heading) >= TURN_HEADING_RAD:
-            action = "turn left" if heading > 0 else "turn right"
-        elif v1 < SLOW_FACTOR * v0:
-            action = "slow"
-        elif has_lead and lead is not None and lead < FOLLOW_DISTANCE_M:
-            action = "follow"
+        action = action_of(v0, v1, heading, lead if has_lead else None, fallback=fallback)
         if action in ("slow", "stop", "keep lane", "follow") and not fallback:
             facts.append(Fact("speed", f"speed {v0:.0f} -> {v1:.0f} m/s in {traj[-1, 0]:.0f} s", round(v1, 1), "m/s",
                               "verdict.trajectory" if verdict is not None else "outputs.trajectories"))
@@ -149,4 +183,4 @@ def explain(outputs: Mapping[str, Any], verdict: Any = None, meta: Mapping[str, 
     return Explanation(action, facts, sentence + ".")
 
 
-__all__ = ["ACTIONS", "Explanation", "Fact", "explain"]
+__all__ = ["ACTIONS", "Explanation", "Fact", "LeadTrack", "action_of", "explain"]

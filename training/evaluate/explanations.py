@@ -40,15 +40,7 @@ def expert_action(ep: Any, t_s: float, lead_gap: float | None) -> str | None:
     v0, v1 = (float(np.interp(t, e.t_s, e.speed_mps)) for t in (t_s, t1))
     yaw = np.unwrap(e.yaw_rad)
     heading = float(np.interp(t1, e.t_s, yaw) - np.interp(t_s, e.t_s, yaw))
-    if v1 < ex.STOP_SPEED_MPS:
-        return "stop"
-    if abs(heading) >= ex.TURN_HEADING_RAD:
-        return "turn left" if heading > 0 else "turn right"
-    if v1 < ex.SLOW_FACTOR * v0:
-        return "slow"
-    if lead_gap is not None and lead_gap < ex.FOLLOW_DISTANCE_M:
-        return "follow"
-    return "keep lane"
+    return ex.action_of(v0, v1, heading, lead_gap)
 
 
 def evaluate(engine: str, episodes: list[Path]) -> dict[str, Any]:

@@ -56,7 +56,7 @@ def activation_lut(name: str, pre_scale: float, pre_zero: int, out_scale: float,
     """256-entry int8 table mapping a pre-activation int8 code (index = code + 128) to the output code."""
     codes = np.arange(-128, 128, dtype=np.float64)
     y = activation_fn(name)((codes - pre_zero) * pre_scale)
-    return np.asarray(np.clip(quant.round_half_away(y / out_scale) + out_zero, -128, 127), dtype=np.int8)
+    return _quantize_table(y, out_scale, out_zero)
 
 
 def _relu_bounds(activation: str, out_scale: float, out_zero: int) -> tuple[int, int]:
@@ -301,6 +301,12 @@ def attention(b: EngineBuilder, q: Tensor, k: Tensor, v: Tensor, num_heads: int,
     return y
 
 
+def _quantize_table(real: npt.NDArray[np.float64], scale: float, zero_point: int) -> npt.NDArray[np.int8]:
+    """The int8 codes of real values at (scale, zero_point): rounded half away from zero, saturated (a quantize
+    op's table)."""
+    return np.asarray(np.clip(quant.round_half_away(real / float(scale)) + int(zero_point), -128, 127), dtype=np.int8)
+
+
 def quantize_bytes(b: EngineBuilder, x: Tensor, a: npt.ArrayLike, c: npt.ArrayLike, scale: float, zero_point: int = 0,
                    name: str = "quantize_bytes") -> Tensor:
     """uint8 -> int8 through a table per channel (axis 1): ``y = quantize(a[ch] * x + c[ch])`` at (scale, zero_point),
@@ -315,8 +321,7 @@ def quantize_bytes(b: EngineBuilder, x: Tensor, a: npt.ArrayLike, c: npt.ArrayLi
         raise BuildError(f"{name}: {channels} per-channel values do not match axis 1 of {list(x.shape)}")
     u = np.arange(256, dtype=np.float64)
     real = np.broadcast_to(av, (channels,))[:, None] * u[None, :] + np.broadcast_to(cv, (channels,))[:, None]
-    table = np.clip(quant.round_half_away(real / float(scale)) + int(zero_point), -128, 127).astype(np.int8)
-    lut = b.constant(f"{name}.table", table.reshape(-1))
+    lut = b.constant(f"{name}.table", _quantize_table(real, scale, zero_point).reshape(-1))
     (y,) = b.op("quantize", [x, lut], [Tensor(name, "int8", x.shape, float(scale), int(zero_point))])
     return y
 
@@ -460,9 +465,7 @@ def requantize(b: EngineBuilder, x: Tensor, scale: float, zero_point: int = 0, n
     each code's real value ``(q - z_x) s_x`` re-quantized here in float64, rounded half away from zero, saturated."""
     if x.dtype != "int8":
         raise BuildError(f"{name}: requantize takes an int8 tensor, got {x.dtype}")
-    codes = np.arange(-128, 128, dtype=np.float64)
-    real = (codes - x.zero_point) * x.scale
-    table = np.clip(quant.round_half_away(real / float(scale)) + int(zero_point), -128, 127).astype(np.int8)
-    lut = b.constant(f"{name}.table", table)
+    real = (np.arange(-128, 128, dtype=np.float64) - x.zero_point) * x.scale
+    lut = b.constant(f"{name}.table", _quantize_table(real, scale, zero_point))
     (y,) = b.op("quantize", [x, lut], [Tensor(name, "int8", x.shape, float(scale), int(zero_point))])
     return y

@@ -31,7 +31,9 @@ class Standing:
         return sum(self.incidents.values())
 
 
-def _engine_total(path: Path) -> dict[str, Any]:
+def engine_total(path: str | Path) -> dict[str, Any]:
+    """The engine row's totals of a `wayvert eval --engine` JSON (typed errors for a missing or foreign file)."""
+    path = Path(path)
     try:
         rows = json.loads(path.read_text())["rows"]
         total: dict[str, Any] = next(v["total"] for k, v in rows.items() if k.startswith("engine"))
@@ -45,10 +47,10 @@ def _engine_total(path: Path) -> dict[str, Any]:
 def standing(folder: str | Path, name: str) -> Standing:
     """A candidate's figures from its evaluations in ``folder``."""
     root = Path(folder)
-    main = _engine_total(root / f"{name}.json")
+    main = engine_total(root / f"{name}.json")
     incidents = {"main": int(main["collisions"]) + int(main["lane_departures"])}
     for extra in sorted(root.glob(f"{name}.*.json")):
-        t = _engine_total(extra)
+        t = engine_total(extra)
         incidents[extra.name[len(name) + 1:-len(".json")]] = int(t["collisions"]) + int(t["lane_departures"])
     return Standing(name, float(main["progress_ratio"]), float(main["fallback_share"]), incidents)
 

@@ -17,7 +17,7 @@ what it writes: SELECTION (CSV: episode_path, frame, episode, scenario, why), wh
   to record where the index itself is short.
 
 examples:
-  wayvert curate runs/pool.index --require training/configs/curriculum.toml -o runs/curated.csv
+  wayvert curate runs/pool.index --require examples/curriculum.toml -o runs/curated.csv
   wayvert curate runs/pool.index --query synthetic-100007:31 --k 5
 
 exit codes: 0 ok, 2 bad arguments or curriculum, 4 unreadable index, 8 with --strict: a requirement is not met
@@ -37,7 +37,8 @@ def _cmd_curate(args: argparse.Namespace) -> int:
         raise InvalidArgumentError("give --require SPEC.toml (with -o SELECTION) or --query EPISODE:FRAME")
     if args.query is not None:
         index = read_index(args.index)
-        keys = {k: i for i, k in enumerate(index.keys())}
+        names = index.keys()
+        keys = {k: i for i, k in enumerate(names)}
         if args.query not in keys:
             raise InvalidArgumentError(f"--query {args.query!r}: no such frame in the index (EPISODE_ID:FRAME, e.g. "
                                        f"{next(iter(keys), 'synthetic-000001:0')})")
@@ -45,7 +46,7 @@ def _cmd_curate(args: argparse.Namespace) -> int:
         print("| rank | frame | cosine distance | scenario (engine) | label | speed m/s | weather | lighting |")
         print("|---|---|---|---|---|---|---|---|")
         for rank, (i, d) in enumerate([(row, 0.0)] + nearest(index, row, args.k)):
-            print(f"| {rank} | {index.keys()[i]} | {d:.4f} | {index['scenario'][i]} | {index['label_scenario'][i]} | "
+            print(f"| {rank} | {names[i]} | {d:.4f} | {index['scenario'][i]} | {index['label_scenario'][i]} | "
                   f"{float(index['speed_mps'][i]):.1f} | {index['weather'][i]} | {index['lighting'][i]} |")
         return 0
     if not args.out:

@@ -4,23 +4,15 @@ frames. ``python -m wayvert.curate.compare RUN NAME[:SELECTION] ...`` prints it 
 selection CSV the row trained on, default NAME). numpy and pyarrow only."""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from wayvert import schema
+from wayvert.closed_loop.selection import engine_total
 from wayvert.index.accuracy import scenario_confusion
 from wayvert.index.table import read_index
 
 from .output import read_selection
-
-
-def _engine_total(path: Path) -> dict[str, Any]:
-    rows = json.loads(path.read_text())["rows"]
-    name = next(k for k in rows if k.startswith("engine"))
-    total: dict[str, Any] = rows[name]["total"]
-    return total
 
 
 def _label_counts(run: Path, selection: str) -> dict[str, int]:
@@ -59,7 +51,7 @@ def compare(run: str | Path, rows: list[str]) -> str:
             "|---" * (7 + len(schema.SCENARIOS)) + "|"]
     confusions = {}
     for n in names:
-        t = _engine_total(root / "closedloop" / f"{n}.json")
+        t = engine_total(root / "closedloop" / f"{n}.json")
         conf = scenario_confusion(read_index(root / f"heldout.{n}.index"))
         confusions[n] = conf
         rec = conf.recall

@@ -27,6 +27,7 @@ def drive(engine: Engine, rig: Rig, *, seed: int, frames: int, record_views: int
     ``record_views`` canonical frames are kept for the animation. Each frame has a budget (``budget_s``, default
     the engine's profile frame period): a frame past it drives the previous plan advanced, or the fallback."""
     from wayvert.control.deadline import FrameDeadline, budget_of
+    from wayvert.explain import LeadTrack
     from wayvert.safety import Verifier
 
     planner = EnginePlanner(engine, rig)
@@ -34,11 +35,11 @@ def drive(engine: Engine, rig: Rig, *, seed: int, frames: int, record_views: int
     deadline = FrameDeadline(verifier, budget_s if budget_s is not None else budget_of(engine.meta))
     view_renderer = Renderer(planner.canonical, max_internal_width=RENDER_INTERNAL_WIDTH) if record_views else None
     views: list[tuple[np.ndarray, Any, str]] = []
-    previous_lead: list[tuple[float, float]] = []    # (t, lead head) of the frame before
+    leads = LeadTrack(CLOSING_BASE_S)
 
     def keep_views(world: World, rec: FrameRecord) -> None:
         if view_renderer is not None and len(views) < record_views:
-            caption = _caption(planner, engine, rec, previous_lead)
+            caption = _caption(planner, engine, rec, leads)
             front = view_renderer.render(world.scene())
             c, s = np.cos(-rec.pose[2]), np.sin(-rec.pose[2])
             d = rec.plan_world - rec.pose[:2]
@@ -52,23 +53,18 @@ def drive(engine: Engine, rig: Rig, *, seed: int, frames: int, record_views: int
     return log
 
 
-def _caption(planner: EnginePlanner, engine: Engine, rec: FrameRecord,
-             previous_lead: list[tuple[float, float]]) -> str:
+def _caption(planner: EnginePlanner, engine: Engine, rec: FrameRecord, leads: Any) -> str:
     """The frame's grounded explanation (``wayvert.explain``) as the GIF shows it: every fact from the engine's
-    outputs and the verifier's decision of this frame. The closing speed compares the lead head with its value
-    about CLOSING_BASE_S earlier (at 10 Hz, one frame apart, the head's noise would read as metres per second)."""
+    outputs and the verifier's decision of this frame (the closing speed over CLOSING_BASE_S, ``LeadTrack``)."""
     from wayvert.explain import explain
     from wayvert.replay.record import reason_names
 
     out = planner.last_outputs
     verdict = {"trajectory": rec.trajectory, "fallback_used": rec.fallback, "chosen": rec.chosen, "top": rec.top,
                "reasons": [reason_names(r) for r in rec.reasons]}
-    earlier = [p for p in previous_lead if p[0] <= rec.t - CLOSING_BASE_S + 1e-6]
-    before = earlier[-1] if earlier else None
-    e = explain(out, verdict, engine.meta, top=rec.top, previous_lead_m=None if before is None else before[1],
-                dt_s=None if before is None else rec.t - before[0])
-    if "lead_distance" in out:
-        previous_lead.append((rec.t, float(np.asarray(out["lead_distance"]).reshape(-1)[0])))
+    previous_lead_m, dt_s = leads.before(rec.t)
+    e = explain(out, verdict, engine.meta, top=rec.top, previous_lead_m=previous_lead_m, dt_s=dt_s)
+    leads.add(rec.t, out)
     return f"t={rec.t:4.1f} s  {e.sentence}"
 
 

@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from wayvert import schema
 from wayvert.engine import Engine
-from wayvert.explain import explain
+from wayvert.explain import LeadTrack, explain
 from wayvert.errors import UnsupportedEngineError
 from wayvert.safety import EgoState, Verifier
 from wayvert.sensors.adapter import SensorAdapter
@@ -88,7 +88,7 @@ def replay(engine: Engine, rig: Rig, frame_sets: Iterable[FrameSet], *, wet: boo
     deadline = FrameDeadline(verifier, budget_s if budget_s is not None else budget_of(engine.meta))
     command = np.zeros((1, len(schema.COMMANDS)), np.float32)
     newest_t = -math.inf
-    previous_lead: tuple[float, float] | None = None   # (t_s, lead head) of the last frame set that ran
+    leads = LeadTrack()     # the lead head of the last frame set that ran, for the explanation's closing speed
     for fs in frame_sets:
         reasons: list[str] = []
         missing = [name for name, frame in fs.frames.items() if frame is None]
@@ -150,16 +150,14 @@ def replay(engine: Engine, rig: Rig, frame_sets: Iterable[FrameSet], *, wet: boo
         if decision.overrun:
             reasons.append("deadline_overrun")
         top = int(np.argmax(np.nan_to_num(logits, nan=-np.inf)))
-        lead_now = float(np.asarray(out["lead_distance"]).reshape(-1)[0]) if "lead_distance" in out else None
-        explanation = explain(out, verdict, engine.meta, top=top,
-                              previous_lead_m=None if previous_lead is None else previous_lead[1],
-                              dt_s=None if previous_lead is None else fs.t_s - previous_lead[0])
-        previous_lead = None if lead_now is None else (fs.t_s, lead_now)
+        previous_lead_m, dt_s = leads.before(fs.t_s)
+        explanation = explain(out, verdict, engine.meta, top=top, previous_lead_m=previous_lead_m, dt_s=dt_s)
+        leads.add(fs.t_s, out)
         rec.update(
             degraded=bool(reasons), ran=True, explanation=explanation.to_dict(),
             coverage=json_numbers(np.asarray(mask, bool).mean(axis=(1, 2)), RATIO_DIGITS),
             outputs=outputs_record(out),
-            verdict=verdict_record(verdict, top=int(np.argmax(np.nan_to_num(logits, nan=-np.inf)))),
+            verdict=verdict_record(verdict, top=top),
             deadline={"budget_ms": round(deadline.budget_s * 1e3, MS_DIGITS), "overrun": decision.overrun,
                       "driven": decision.source},
             timing_ms={stage: round(ms * 1e3, MS_DIGITS) for stage, ms in
