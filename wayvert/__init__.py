@@ -28,6 +28,7 @@ _check_core()
 
 from wayvert.errors import (  # noqa: E402
     BuildError,
+    DeviceError,
     EngineFormatError,
     EngineIOError,
     InputError,
@@ -50,6 +51,21 @@ def cpu_isa() -> str:
     return str(_core.cpu_isa())
 
 
+def cuda_device_count() -> int:
+    """CUDA devices this build can run sessions on: 0 without an NVIDIA driver or device, or in a build without
+    CUDA (``cuda_built()``)."""
+    from wayvert import _core
+
+    return int(_core.cuda_device_count())
+
+
+def cuda_built() -> bool:
+    """Whether this build of wayvert has the CUDA executor (it is compiled wherever nvcc was found)."""
+    from wayvert import _core
+
+    return bool(_core.cuda_built())
+
+
 def reference_engine_path() -> str:
     """The shipped reference engine (``wayvert/data/reference.wvrt``): a default run's student, entropy-calibrated
     int8, gated for orin-class-75w, chosen closed loop by ``make engine`` (docs/calibration.md)."""
@@ -66,8 +82,8 @@ def cmake_dir() -> str:
 
 
 __all__ = [
-    "BuildError", "EgoState", "Engine", "EngineFormatError", "EngineIOError", "InputError", "InternalError",
+    "BuildError", "DeviceError", "EgoState", "Engine", "EngineFormatError", "EngineIOError", "InputError", "InternalError",
     "InvalidArgumentError", "Limits", "OpTime", "Reason", "Rig", "RigError", "SensorAdapter", "Session", "TensorSpec",
     "UnsupportedEngineError", "VehicleProfile", "Verdict", "Verifier", "WayvertError", "cmake_dir",
-    "cpu_isa", "reference_engine_path", "__version__",
+    "cpu_isa", "cuda_built", "cuda_device_count", "reference_engine_path", "__version__",
 ]

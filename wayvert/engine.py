@@ -14,6 +14,20 @@ from wayvert import _core
 from wayvert.errors import EngineFormatError, InputError, InvalidArgumentError
 
 
+def _cuda_index(device: str) -> int:
+    """-1 for "cpu", N for "cuda" (0) or "cuda:N"; InvalidArgumentError for anything else."""
+    if not isinstance(device, str):
+        raise InvalidArgumentError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+    if device == "cpu":
+        return -1
+    if device == "cuda":
+        return 0
+    head, _, tail = device.partition(":")
+    if head == "cuda" and tail.isdigit() and len(tail) <= 3:
+        return int(tail)
+    raise InvalidArgumentError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+
+
 @dataclass(frozen=True)
 class TensorSpec:
     """One engine input or output: name, dtype, shape and (for int8) quantization."""
@@ -93,14 +107,26 @@ class Engine:
         """Op type of each step of the execution plan, in order."""
         return list(self._handle.op_names())
 
-    def session(self, threads: int = 1) -> "Session":
+    def session(self, threads: int = 1, device: str = "cpu") -> "Session":
         """A new execution context with its own arena and ``threads`` intra-op threads (the caller's included).
 
         The default, 1, keeps each run on the calling thread. More threads split every convolution and linear
         layer of one run (lower latency per frame); outputs are bit-identical for every thread count. See
         docs/threads.md for how to choose.
+
+        ``device="cuda"`` (or ``"cuda:N"``) runs the whole plan on an NVIDIA GPU as one CUDA Graph per run, with
+        the engine's weights uploaded once per device (docs/cuda.md); ``threads`` is then ignored. Without a CUDA
+        device, driver or a CUDA build it raises :class:`DeviceError`; an engine with ops the CUDA executor lacks
+        raises :class:`UnsupportedEngineError` (``cuda_coverage()`` lists them first).
         """
-        return Session(self, threads)
+        return Session(self, threads, device)
+
+    def cuda_coverage(self) -> dict[str, Any]:
+        """Which ops the CUDA executor runs, answered without a GPU: ``{"built": bool, "unsupported_ops":
+        [{"index", "op", "reason"}, ...]}`` (empty list: the whole plan runs on CUDA)."""
+        types = self.op_types
+        gaps = [{"index": int(i), "op": types[i], "reason": str(r)} for i, r in self._handle.cuda_gaps()]
+        return {"built": bool(_core.cuda_built()), "unsupported_ops": gaps}
 
     def __repr__(self) -> str:
         model = self.meta.get("model", {})
@@ -110,11 +136,13 @@ class Engine:
 class Session:
     """One execution context of an Engine: owns its arena; use from one thread at a time."""
 
-    def __init__(self, engine: Engine, threads: int = 1) -> None:
+    def __init__(self, engine: Engine, threads: int = 1, device: str = "cpu") -> None:
         if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
             raise InvalidArgumentError(f"threads must be an integer, got {threads!r}")
+        cuda_index = _cuda_index(device)
         self.engine = engine
-        self._handle = _core.SessionHandle(engine._handle, int(threads))
+        self.device = "cpu" if cuda_index < 0 else f"cuda:{cuda_index}"
+        self._handle = _core.SessionHandle(engine._handle, int(threads), cuda_index)
         self._index = {s.name: i for i, s in enumerate(engine.inputs)}
 
     def run(self, inputs: Mapping[str, npt.ArrayLike]) -> dict[str, npt.NDArray[Any]]:

@@ -35,6 +35,11 @@ class RigError(WayvertError, ValueError):
     """A rig file or rig dict is malformed: unreadable file, bad JSON, or a field that breaks docs/rig-file.md."""
 
 
+class DeviceError(WayvertError):
+    """The requested accelerator is missing or failed: no CUDA driver or device (or a build without CUDA), device
+    memory exhausted, a kernel launch or copy failed. The message names CUDA."""
+
+
 class InternalError(WayvertError):
     """A bug or resource failure inside the runtime (out of memory included)."""
 
@@ -48,4 +53,5 @@ BY_STATUS: dict[int, type[WayvertError]] = {
     5: InputError,
     6: InternalError,
     7: InternalError,
+    8: DeviceError,
 }

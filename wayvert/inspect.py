@@ -31,6 +31,7 @@ def engine_summary(engine: Engine) -> dict[str, Any]:
         "naive_arena_bytes": engine.naive_arena_bytes,
         "packed_weight_bytes": engine.packed_weight_bytes,
         "cpu_isa": cpu_isa(),
+        "cuda": cuda_summary(engine),
         # What the calibration gates recorded, also at the top level for scripts (absent for hand-built engines).
         **{k: engine.meta[k] for k in ("quantization", "accuracy", "profile") if k in engine.meta},
     }
@@ -52,6 +53,28 @@ def op_table(engine: Engine) -> list[dict[str, Any]] | None:
         rows.append({"op": op.op_type, "output": y.name, "dtype": c.dtype, "shape": list(y.shape), "macs": c.macs,
                      "ops": c.ops, "bytes": c.bytes_on(4), "modelled": c.modelled})
     return rows
+
+
+def cuda_summary(engine: Engine) -> dict[str, Any]:
+    """The CUDA executor's coverage of this engine (no GPU needed): ``built`` (this build has it), ``devices``
+    (CUDA devices visible now) and ``unsupported_ops`` (empty when every op has a CUDA kernel)."""
+    from wayvert import cuda_device_count
+
+    cov = engine.cuda_coverage()
+    return {"built": cov["built"], "devices": cuda_device_count(), "unsupported_ops": cov["unsupported_ops"]}
+
+
+def format_cuda(c: dict[str, Any], ops: int) -> list[str]:
+    """The CUDA coverage as text lines."""
+    if not c["built"]:
+        return ["cuda     not in this build (built without nvcc): CPU sessions only"]
+    gaps = c["unsupported_ops"]
+    where = f"{c['devices']} device(s) visible" if c["devices"] else "no CUDA device visible here"
+    if not gaps:
+        return [f"cuda     every op of the plan has a CUDA kernel ({ops} ops; {where})"]
+    lines = [f"cuda     {len(gaps)} of {ops} ops have no CUDA kernel, so device='cuda' is refused ({where}):"]
+    lines += [f"  {g['index']:>3} {g['op']:<16} {g['reason']}" for g in gaps]
+    return lines
 
 
 def fast_path_summary(engine: Engine) -> dict[str, Any] | None:
@@ -108,6 +131,7 @@ def describe_engine(path: str, as_json: bool = False) -> str:
     lines.append(f"packed   {s['packed_weight_bytes']:,} bytes of weights repacked at load for the {s['cpu_isa']} kernels "
                  "(once per engine, shared by its sessions)")
     lines.append(f"kernels  {s['cpu_isa']}")
+    lines += format_cuda(s["cuda"], len(s["plan"]))
     for key in ("quantization", "accuracy", "profile"):
         if key in s["meta"]:
             lines.append(f"{key:<8} {json.dumps(s['meta'][key], sort_keys=True)}")

@@ -89,6 +89,19 @@ class EngineHandle {
     for (int32_t i = 0; i < wv_engine_op_count(e_); ++i) out.append(wv_engine_op_name(e_, i));
     return out;
   }
+  // (op index, reason) of every op the CUDA executor cannot run.
+  std::vector<std::pair<int32_t, std::string>> cuda_gaps() const {
+    int32_t n = 0;
+    check(wv_engine_cuda_gap_count(e_, &n));
+    std::vector<std::pair<int32_t, std::string>> out;
+    for (int32_t k = 0; k < n; ++k) {
+      int32_t op = 0;
+      const char* reason = nullptr;
+      check(wv_engine_cuda_gap(e_, k, &op, &reason));
+      out.emplace_back(op, reason);
+    }
+    return out;
+  }
 
  private:
   wv_engine* e_;
@@ -96,10 +109,20 @@ class EngineHandle {
 
 class SessionHandle {
  public:
-  SessionHandle(const EngineHandle& e, int32_t threads) : engine_(e.get()) {
+  // device: -1 for the CPU, else the CUDA device ordinal.
+  SessionHandle(const EngineHandle& e, int32_t threads, int32_t cuda_device) : engine_(e.get()) {
     wv_session_options o = wv_session_options_default();
     o.threads = threads;
-    check(wv_session_create_with_options(e.get(), &o, &s_));
+    if (cuda_device >= 0) {
+      o.device = WV_DEVICE_CUDA;
+      o.device_index = cuda_device;
+    }
+    wv_status st;
+    {
+      py::gil_scoped_release release;  // uploading weights and capturing the graph can take a while
+      st = wv_session_create_with_options(e.get(), &o, &s_);
+    }
+    check(st);
   }
   int32_t threads() const { return wv_session_threads(s_); }
   void set_profiling(bool enabled) { check(wv_session_set_profiling(s_, enabled ? 1 : 0)); }
@@ -345,6 +368,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("version", &wv_version);
   m.def("cpu_isa", &wv_cpu_isa);
   m.def("cuda_device_count", &wv_cuda_device_count);
+  m.def("cuda_built", [] { return wv_cuda_built() != 0; });
   m.def("engine_format_version", [] {
     uint32_t major = 0, minor = 0;
     wv_engine_format_version(&major, &minor);
@@ -355,9 +379,10 @@ PYBIND11_MODULE(_core, m) {
       .def("specs", &EngineHandle::specs, py::arg("inputs"))
       .def("arena_bytes", &EngineHandle::arena_bytes)
       .def("packed_weight_bytes", &EngineHandle::packed_weight_bytes)
-      .def("op_names", &EngineHandle::op_names);
+      .def("op_names", &EngineHandle::op_names)
+      .def("cuda_gaps", &EngineHandle::cuda_gaps);
   py::class_<SessionHandle>(m, "SessionHandle")
-      .def(py::init<const EngineHandle&, int32_t>(), py::keep_alive<1, 2>())
+      .def(py::init<const EngineHandle&, int32_t, int32_t>(), py::keep_alive<1, 2>())
       .def("threads", &SessionHandle::threads)
       .def("set_profiling", &SessionHandle::set_profiling)
       .def("op_times", &SessionHandle::op_times)

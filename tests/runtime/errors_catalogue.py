@@ -155,6 +155,8 @@ CASES: dict[str, tuple[Trigger, type[BaseException] | None, str]] = {
     "S06": (lambda t: wayvert.Engine.load(_engine(t)).session(threads=0), E.InvalidArgumentError, r"threads"),
     "S07": (lambda t: wayvert.Engine.load(_engine(t)).session(threads=2.5), E.InvalidArgumentError, r"integer"),
     "S08": (lambda t: wayvert.Engine.load(_engine(t)).session(threads=65), E.InvalidArgumentError, r"threads"),
+    "S09": (lambda t: wayvert.Engine.load(_engine(t)).session(device="gpu"), E.InvalidArgumentError, r"device"),
+    "S10": (lambda t: wayvert.Engine.load(_engine(t)).session(device="cuda:99"), E.DeviceError, r"^CUDA: "),
     # ---- verifier ----
     "V01": (lambda t: _verifier().check(np.zeros((2, 8, 4), np.float32), [1, 0], EgoState(10.0)), E.InputError,
             r"\[K, T, 5\]"),

@@ -34,7 +34,9 @@ typedef enum wv_status {
   WV_ERR_UNSUPPORTED = 4,      /* well-formed but not runnable here: unknown major version or op */
   WV_ERR_INPUT = 5,            /* an input's name, size or values (NaN/inf) are not acceptable */
   WV_ERR_OUT_OF_MEMORY = 6,
-  WV_ERR_INTERNAL = 7
+  WV_ERR_INTERNAL = 7,
+  WV_ERR_DEVICE = 8            /* the requested device is missing or failed: no CUDA driver or device, device memory
+                                  exhausted, a kernel launch or copy failed (the message names CUDA) */
 } wv_status;
 
 /* Element types of tensors. */
@@ -93,6 +95,7 @@ WV_API int32_t wv_engine_op_count(const wv_engine* engine);
 WV_API const char* wv_engine_op_name(const wv_engine* engine, int32_t index);
 
 #define WV_DEVICE_CPU 0
+#define WV_DEVICE_CUDA 1
 #define WV_MAX_THREADS 64
 
 /* How a session runs. Start from wv_session_options_default() and change fields; struct_size lets later
@@ -102,7 +105,10 @@ typedef struct wv_session_options {
   int32_t threads;      /* intra-op threads including the caller's, 1..WV_MAX_THREADS. Default 1: the run stays
                            on the calling thread, which is what a vehicle loop with its own scheduling expects;
                            more threads lower one run's latency (docs/threads.md). */
-  int32_t device;       /* WV_DEVICE_CPU (the only device of this build) */
+  int32_t device;       /* WV_DEVICE_CPU, or WV_DEVICE_CUDA: the whole plan on an NVIDIA GPU, replayed as one CUDA
+                           Graph per run (docs/cuda.md); `threads` is then ignored. A build or machine without CUDA
+                           answers WV_ERR_DEVICE, an engine with ops the CUDA executor lacks WV_ERR_UNSUPPORTED. */
+  int32_t device_index; /* CUDA device ordinal for WV_DEVICE_CUDA (default 0) */
 } wv_session_options;
 
 WV_API wv_session_options wv_session_options_default(void);
@@ -236,6 +242,13 @@ WV_API void wv_sensor_adapter_release(wv_sensor_adapter* adapter);
 
 /* Number of CUDA devices usable by this build (0 when built without CUDA or none is present). */
 WV_API int32_t wv_cuda_device_count(void);
+/* 1 when this build has the CUDA executor (compiled with nvcc), else 0. */
+WV_API int32_t wv_cuda_built(void);
+/* CUDA coverage, answered without a GPU: how many of the engine's ops the CUDA executor cannot run (0: the whole
+ * plan runs on CUDA), and for the k-th of them its op index and the reason (valid while the engine lives). In a
+ * build without CUDA every op is listed. */
+WV_API wv_status wv_engine_cuda_gap_count(const wv_engine* engine, int32_t* count);
+WV_API wv_status wv_engine_cuda_gap(const wv_engine* engine, int32_t k, int32_t* op_index, const char** reason);
 
 #ifdef __cplusplus
 }

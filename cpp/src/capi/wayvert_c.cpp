@@ -1,10 +1,14 @@
 // The C API over the C++ runtime: status codes out, a thread-local message, no exception crosses.
+#include <cstddef>
 #include <cstring>
+#include <mutex>
 #include <new>
 #include <string>
 
 #include "capi/last_error.hpp"
 #include "engine/format.hpp"
+#include "kernels/cuda/executor.hpp"
+#include "kernels/cuda/op.hpp"
 #include "kernels/cpu/gemm.hpp"
 #include "kernels/cpu/qgemm/ukernel.hpp"
 #include "runtime/engine.hpp"
@@ -13,6 +17,9 @@
 
 struct wv_engine {
   std::shared_ptr<const wv::Engine> impl;
+  // The ops the CUDA executor cannot run, found on first request (host-side kernel creation, no device needed).
+  std::once_flag cuda_gaps_once;
+  std::vector<wv::cuda::Gap> cuda_gaps;
 };
 struct wv_session {
   std::unique_ptr<wv::Session> impl;
@@ -27,7 +34,8 @@ wv_status load(wv::Result<std::unique_ptr<wv::FileBytes>> bytes, const std::stri
   if (!bytes.ok()) return fail(bytes.status());
   auto engine = wv::Engine::load(bytes.take(), what);
   if (!engine.ok()) return fail(engine.status());
-  *out = new wv_engine{engine.take()};
+  *out = new wv_engine;
+  (*out)->impl = engine.take();
   return WV_OK;
 }
 
@@ -89,6 +97,7 @@ const char* wv_status_name(wv_status s) {
     case WV_ERR_INPUT: return "WV_ERR_INPUT";
     case WV_ERR_OUT_OF_MEMORY: return "WV_ERR_OUT_OF_MEMORY";
     case WV_ERR_INTERNAL: return "WV_ERR_INTERNAL";
+    case WV_ERR_DEVICE: return "WV_ERR_DEVICE";
   }
   return "WV_ERR_UNKNOWN";
 }
@@ -150,6 +159,7 @@ wv_session_options wv_session_options_default(void) {
   o.struct_size = sizeof(wv_session_options);
   o.threads = 1;
   o.device = WV_DEVICE_CPU;
+  o.device_index = 0;
   return o;
 }
 
@@ -165,10 +175,15 @@ wv_status wv_session_create_with_options(wv_engine* e, const wv_session_options*
         return fail(WV_ERR_INVALID_ARGUMENT, "wv_session_options.struct_size is " +
                                                  std::to_string(options->struct_size) +
                                                  "; start from wv_session_options_default()");
-      if (options->device != WV_DEVICE_CPU)
-        return fail(WV_ERR_UNSUPPORTED, "device " + std::to_string(options->device) +
-                                            " is not available in this build (only WV_DEVICE_CPU)");
+      if (options->device != WV_DEVICE_CPU && options->device != WV_DEVICE_CUDA)
+        return fail(WV_ERR_INVALID_ARGUMENT, "device " + std::to_string(options->device) +
+                                                 " is not a device (WV_DEVICE_CPU or WV_DEVICE_CUDA)");
       so.threads = options->threads;
+      if (options->device == WV_DEVICE_CUDA) {
+        so.device = wv::SessionOptions::Device::cuda;
+        if (options->struct_size >= offsetof(wv_session_options, device_index) + sizeof(int32_t))
+          so.device_index = options->device_index;
+      }
     }
     auto s = wv::Session::create(e->impl, so);
     if (!s.ok()) return fail(s.status());
@@ -183,8 +198,8 @@ int32_t wv_session_threads(const wv_session* s) { return s ? int32_t(s->impl->th
 
 wv_status wv_session_set_profiling(wv_session* s, int32_t enabled) {
   if (s == nullptr) return fail(WV_ERR_INVALID_ARGUMENT, "session is NULL");
-  s->impl->set_profiling(enabled != 0);
-  return WV_OK;
+  wv::Status st = s->impl->set_profiling(enabled != 0);
+  return st.ok() ? WV_OK : fail(st);
 }
 
 wv_status wv_session_op_time(const wv_session* s, int32_t index, uint64_t* nanoseconds, int64_t* runs) {
@@ -226,12 +241,44 @@ wv_status wv_session_output(const wv_session* s, int32_t index, const void** dat
 }
 
 wv_status wv_session_reset(wv_session* s) {
-  if (s == nullptr) return fail(WV_ERR_INVALID_ARGUMENT, "session is NULL");
-  s->impl->reset();
-  return WV_OK;
+  return guarded([&] {
+    if (s == nullptr) return fail(WV_ERR_INVALID_ARGUMENT, "session is NULL");
+    wv::Status st = s->impl->reset();
+    return st.ok() ? WV_OK : fail(st);
+  });
 }
 
 }  // extern "C"
 
 #include "kernels/cuda/device.hpp"
 extern "C" int32_t wv_cuda_device_count(void) { return wv::cuda::device_count(); }
+extern "C" int32_t wv_cuda_built(void) { return wv::cuda::built() ? 1 : 0; }
+
+namespace {
+const std::vector<wv::cuda::Gap>& cuda_gaps(const wv_engine* e) {
+  auto* m = const_cast<wv_engine*>(e);
+  std::call_once(m->cuda_gaps_once, [m] { m->cuda_gaps = wv::cuda::coverage_gaps(*m->impl); });
+  return m->cuda_gaps;
+}
+}  // namespace
+
+extern "C" wv_status wv_engine_cuda_gap_count(const wv_engine* e, int32_t* count) {
+  return guarded([&] {
+    if (e == nullptr || count == nullptr) return fail(WV_ERR_INVALID_ARGUMENT, "NULL argument");
+    *count = int32_t(cuda_gaps(e).size());
+    return WV_OK;
+  });
+}
+
+extern "C" wv_status wv_engine_cuda_gap(const wv_engine* e, int32_t k, int32_t* op_index, const char** reason) {
+  return guarded([&] {
+    if (e == nullptr || op_index == nullptr || reason == nullptr) return fail(WV_ERR_INVALID_ARGUMENT, "NULL argument");
+    const auto& gaps = cuda_gaps(e);
+    if (k < 0 || size_t(k) >= gaps.size())
+      return fail(WV_ERR_INVALID_ARGUMENT, "CUDA gap index " + std::to_string(k) + " out of range (" +
+                                               std::to_string(gaps.size()) + " gaps)");
+    *op_index = gaps[size_t(k)].op_index;
+    *reason = gaps[size_t(k)].reason.c_str();
+    return WV_OK;
+  });
+}

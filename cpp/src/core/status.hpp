@@ -16,6 +16,7 @@ enum class Code : int {
   input = 5,
   out_of_memory = 6,
   internal = 7,
+  device = 8,  // the requested accelerator is missing or failed (no CUDA driver or device, a launch failed)
 };
 
 class [[nodiscard]] Status {

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,15 @@ class Engine {
   // Private scratch each intra-op thread of a session needs (the largest any op asks for).
   size_t thread_scratch_bytes() const { return thread_scratch_bytes_; }
 
+  // What the first session on CUDA device `d` uploaded (constants, kernel blobs: kernels/cuda/executor.cu), kept for
+  // the engine's lifetime and shared by every later session on that device.
+  struct DeviceCache {
+    std::mutex mu;
+    std::shared_ptr<void> state;
+  };
+  static constexpr int kMaxDevices = 16;
+  DeviceCache& device_cache(int d) const { return device_caches_[d]; }
+
   static constexpr size_t kNotInArena = ~size_t(0);
   // A file of a few hundred bytes can declare huge tensors; refuse plans beyond what an embedded target has.
   static constexpr size_t kMaxArenaBytes = size_t(2) << 30;
@@ -47,6 +57,7 @@ class Engine {
   size_t naive_bytes_ = 0;
   size_t packed_bytes_ = 0;
   size_t thread_scratch_bytes_ = 0;
+  mutable DeviceCache device_caches_[kMaxDevices];
 };
 
 }  // namespace wv

@@ -15,6 +15,14 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Engine> e
   std::unique_ptr<Session> s(new Session(std::move(engine)));
   const Engine& e = *s->engine_;
   const Graph& g = e.graph();
+  if (options.device == SessionOptions::Device::cuda) {  // the device session owns every buffer; no CPU arena
+    auto d = cuda::create_device_session(s->engine_, options.device_index);
+    if (!d.ok()) return d.status();
+    s->device_ = d.take();
+    s->pool_ = std::make_unique<ThreadPool>(1);
+    s->op_ns_.assign(g.ops.size(), 0);
+    return s;
+  }
   s->arena_bytes_ = e.arena_bytes();
   size_t alloc = std::max<size_t>(64, (s->arena_bytes_ + 63) / 64 * 64);
   s->arena_ = static_cast<unsigned char*>(std::aligned_alloc(64, alloc));
@@ -50,17 +58,22 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Engine> e
     s->bound_.push_back(b);
   }
   s->op_ns_.assign(g.ops.size(), 0);
-  s->reset();
+  (void)s->reset();  // the CPU reset cannot fail
   return s;
 }
 
-void Session::set_profiling(bool enabled) {
+Status Session::set_profiling(bool enabled) {
+  if (device_)
+    return Status(Code::unsupported, "per-op timing is for CPU sessions: a CUDA session runs the whole plan as one "
+                                     "CUDA Graph (time run() instead)");
   profiling_ = enabled;
   std::fill(op_ns_.begin(), op_ns_.end(), 0);
   profiled_runs_ = 0;
+  return Status::Ok();
 }
 
 Session::~Session() {
+  device_.reset();
   pool_.reset();  // joins the workers before their scratch goes
   std::free(thread_scratch_);
   std::free(arena_);
@@ -82,22 +95,24 @@ Status Session::set_input(int index, const void* data, size_t bytes) {
   if (bytes != v.bytes)
     return input_error("input '" + v.name + "' expects " + std::to_string(v.bytes) + " bytes (" + dtype_name(v.dtype) +
                        " " + v.shape.str() + "), got " + std::to_string(bytes));
-  std::memcpy(value_ptr(g.inputs[size_t(index)]), data, bytes);
+  std::memcpy(device_ ? device_->input_staging(index) : value_ptr(g.inputs[size_t(index)]), data, bytes);
   return Status::Ok();
 }
 
 Status Session::run() {
   const Graph& g = engine_->graph();
-  for (int32_t id : g.inputs) {
+  for (size_t k = 0; k < g.inputs.size(); ++k) {
+    const int32_t id = g.inputs[k];
     const Value& v = g.values[size_t(id)];
     if (v.dtype != DType::f32) continue;
-    const float* p = static_cast<const float*>(value_ptr(id));
+    const float* p = static_cast<const float*>(device_ ? device_->input_staging(int(k)) : value_ptr(id));
     const size_t n = v.bytes / 4;
     for (size_t i = 0; i < n; ++i)
       if (!std::isfinite(p[i]))
         return input_error("input '" + v.name + "' holds a non-finite value (" + std::to_string(p[i]) +
                            ") at flat index " + std::to_string(i));
   }
+  if (device_) return device_->run();
   const auto& ops = engine_->ops();
   if (profiling_) {
     using Clock = std::chrono::steady_clock;
@@ -114,15 +129,19 @@ Status Session::run() {
   return Status::Ok();
 }
 
-const void* Session::output(int index) const { return value_ptr(engine_->graph().outputs[size_t(index)]); }
+const void* Session::output(int index) const {
+  return device_ ? device_->output(index) : value_ptr(engine_->graph().outputs[size_t(index)]);
+}
 
-void Session::reset() {
+Status Session::reset() {
+  if (device_) return device_->reset();
   std::memset(arena_, 0, std::max<size_t>(64, (arena_bytes_ + 63) / 64 * 64));
   const Graph& g = engine_->graph();
   for (const StateUpdate& su : g.states) {  // int8 state starts at its zero point (real value 0)
     const Value& v = g.values[size_t(su.state)];
     if (v.dtype == DType::i8 || v.dtype == DType::u8) std::memset(value_ptr(su.state), v.zero_point & 0xFF, v.bytes);
   }
+  return Status::Ok();
 }
 
 }  // namespace wv

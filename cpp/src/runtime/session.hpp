@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/status.hpp"
+#include "kernels/cuda/executor.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/thread_pool.hpp"
 
@@ -14,7 +15,9 @@ namespace wv {
 
 // How a session runs. Defaults: one thread (the caller's), the behaviour every integrator gets unless asked.
 struct SessionOptions {
-  int threads = 1;  // intra-op threads including the caller's, 1..kMaxThreads
+  int threads = 1;  // intra-op threads including the caller's, 1..kMaxThreads (CPU sessions)
+  enum class Device { cpu, cuda } device = Device::cpu;
+  int device_index = 0;  // which CUDA device (ordinal), for Device::cuda
   static constexpr int kMaxThreads = 64;
 };
 
@@ -27,6 +30,8 @@ class Session {
   Session& operator=(const Session&) = delete;
 
   const Engine& engine() const { return *engine_; }
+  // The CUDA device this session runs on, or -1 for the CPU.
+  int cuda_device() const { return device_ ? device_->device() : -1; }
   int threads() const { return pool_->threads(); }
   // Copy graph input `index` in; `bytes` must match its spec exactly.
   Status set_input(int index, const void* data, size_t bytes);
@@ -35,9 +40,10 @@ class Session {
   // Output `index` of the last run; valid until the next run.
   const void* output(int index) const;
   // Restore what a new session has: arena and inputs zeroed, recurrent state at its zero point.
-  void reset();
-  // Per-op timing of the runs that follow (off by default; switching clears the totals).
-  void set_profiling(bool enabled);
+  Status reset();
+  // Per-op timing of the runs that follow (off by default; switching clears the totals). CPU sessions only: a CUDA
+  // session runs the plan as one graph (Code::unsupported).
+  Status set_profiling(bool enabled);
   // Wall time op `index` took over the profiled runs, in nanoseconds, and how many runs that is.
   uint64_t op_nanoseconds(int index) const { return op_ns_[size_t(index)]; }
   int64_t profiled_runs() const { return profiled_runs_; }
@@ -57,6 +63,7 @@ class Session {
   std::vector<uint64_t> op_ns_;  // one per op, sized at creation
   int64_t profiled_runs_ = 0;
   unsigned char* thread_scratch_ = nullptr;
+  std::unique_ptr<cuda::DeviceSession> device_;  // set for CUDA sessions; then the CPU arena is not allocated
 };
 
 }  // namespace wv
