@@ -93,7 +93,8 @@ def _meta(run: CalibrationRun, accuracy: dict[str, Any], estimate: dict[str, Any
                     | ({"closed_loop": accuracy["closed_loop"]} if "closed_loop" in accuracy else {}),
         "profile": {k: estimate[k] for k in ("name", "latency_p99_ms", "latency_roofline_ms", "host_latency_p99_ms",
                                              "power_w", "energy_mj_per_frame", "frame_rate_hz", "latency_budget_ms",
-                                             "power_budget_w", "meets_latency", "meets_power") if k in estimate}
+                                             "power_budget_w", "meets_latency", "meets_power", "power_source",
+                                             "power_w_estimated", "measured") if k in estimate}
                    | {"allow_over_budget": run.allow_over_budget, "over_budget": bool(refused)},
         "canonical_rig": shipped_rig(schema.CANONICAL_RIG).to_dict(),   # what a SensorAdapter maps cameras onto
         "training": {"checkpoint": os.path.basename(run.checkpoint), "epochs": state.get("epoch"),

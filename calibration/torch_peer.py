@@ -170,6 +170,43 @@ class TorchRunner:
         return {n: o.numpy() for n, o in zip(self.module.output_names, outs)}
 
 
+class CudaRunner:
+    """``run(feeds) -> {output: numpy}`` of the twin on a CUDA device: ``precision`` "fp16" (weights and activations
+    in half precision) or "fp32"; ``graph=True`` captures one inference as a CUDA Graph (``torch.cuda.CUDAGraph``,
+    static input and output buffers) and replays it per call, the way wayvert's CUDA sessions run. Each call copies
+    the inputs from the host and the outputs back, as a wayvert session's run() does."""
+
+    def __init__(self, net: FloatNet, precision: str = "fp16", graph: bool = True, device: str = "cuda") -> None:
+        if precision not in ("fp16", "fp32"):
+            raise ValueError(f"precision must be fp16 or fp32, got {precision!r}")
+        self.dtype = torch.float16 if precision == "fp16" else torch.float32
+        self.device = torch.device(device)
+        self.module = torch_twin(net).to(self.device, self.dtype).eval()
+        self.static = {n: torch.zeros(s, device=self.device, dtype=self.dtype) for n, s in self.module.net.inputs}
+        self.graph: Any = None
+        if graph:
+            side = torch.cuda.Stream(self.device)
+            side.wait_stream(torch.cuda.current_stream(self.device))
+            with torch.cuda.stream(side), torch.inference_mode():
+                for _ in range(3):  # warm-up on a side stream, as torch.cuda.graphs asks before capture
+                    self.module(**self.static)
+            torch.cuda.current_stream(self.device).wait_stream(side)
+            self.graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(self.graph), torch.inference_mode():
+                self.outputs = self.module(**self.static)
+
+    def run(self, feeds: dict[str, Any]) -> dict[str, np.ndarray]:
+        with torch.inference_mode():
+            for k, v in feeds.items():
+                self.static[k].copy_(torch.from_numpy(np.ascontiguousarray(v, np.float32)), non_blocking=False)
+            if self.graph is not None:
+                self.graph.replay()
+                outs = self.outputs
+            else:
+                outs = self.module(**self.static)
+            return {n: o.float().cpu().numpy() for n, o in zip(self.module.output_names, outs)}
+
+
 def pickled_twin_loader(path: str, threads: int) -> Callable[[], Callable[[], Any]]:
     """For the memory probe (``wayvert.benchmark.memory``): PyTorch is imported and its threads set now; the
     returned function loads the pickled ``FloatNet`` at ``path`` as a module and returns a run() on zeros."""

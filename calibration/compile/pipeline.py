@@ -144,7 +144,8 @@ def compile_model(run: CompileRun) -> dict[str, Any]:
                 "allow_low_sqnr": run.allow_low_sqnr}
     profile = {k: estimate[k] for k in ("name", "latency_p99_ms", "latency_roofline_ms", "host_latency_p99_ms",
                                         "power_w", "energy_mj_per_frame", "frame_rate_hz", "latency_budget_ms",
-                                        "power_budget_w", "meets_latency", "meets_power") if k in estimate}
+                                        "power_budget_w", "meets_latency", "meets_power", "power_source",
+                                        "power_w_estimated", "measured") if k in estimate}
     profile |= {"allow_over_budget": run.allow_over_budget, "over_budget": bool(over)}
     meta = {"source": {"file": Path(run.model).name, "kind": source.kind, "sha256": file_sha256(run.model)},
             "accuracy": _finite(accuracy), "profile": profile, "fast_path": fast, **run.extra_meta}

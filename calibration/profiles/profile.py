@@ -72,6 +72,7 @@ class TargetProfile:
     frame_rate_hz: float = DEFAULT_FRAME_RATE_HZ
     latency_budget_ms: float = 1000.0 / DEFAULT_FRAME_RATE_HZ  # p99 end-to-end engine latency, milliseconds
     power_budget_w: float = DEFAULT_POWER_BUDGET_W
+    measured_devices: str = ""  # GPU names whose measured power the gate may use (comma-separated substrings)
     source: str = ""  # the file it was read from
     measurement: Mapping[str, Any] | None = field(default=None, compare=False)  # host peaks, when measured
 
@@ -121,6 +122,9 @@ _TOP: dict[str, tuple[type, Any, Check | None]] = {
     "frame_rate_hz": (float, DEFAULT_FRAME_RATE_HZ, _positive),
     "latency_budget_ms": (float, None, _positive),  # None: 1000 / frame_rate_hz
     "power_budget_w": (float, DEFAULT_POWER_BUDGET_W, _positive),
+    # Comma-separated GPU names (substrings, any case) whose measured energy stands for this target in the power gate
+    # (calibration/latency/measured.py); "" for none: figures measured elsewhere are recorded, not gated on.
+    "measured_devices": (str, "", None),
 }
 _COMPUTE: dict[str, tuple[type, Any, Check | None]] = {
     "int8_tops": (float, _REQUIRED, _positive),

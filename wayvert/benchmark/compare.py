@@ -36,6 +36,7 @@ class BenchRow:
     sqnr_db: float | None = None  # first output vs the float twin (inf where identical)
     memory: dict[str, Any] = field(default_factory=dict)
     note: str = ""
+    energy: dict[str, Any] = field(default_factory=dict)  # measured (wayvert.benchmark.energy), CUDA rows only
 
     def as_dict(self) -> dict[str, Any]:
         t = self.timing
@@ -44,7 +45,7 @@ class BenchRow:
                 "throughput_fps": self.throughput_fps, "memory": self.memory,
                 # strict JSON: an exact match (infinite SQNR) is written as the string "inf"
                 "sqnr_db_vs_fp32": "inf" if self.sqnr_db == float("inf") else self.sqnr_db,
-                "note": self.note}
+                "note": self.note, "energy": self.energy}
 
 
 def _sqnr(reference: Sequence[np.ndarray], test: Sequence[np.ndarray]) -> float:
@@ -88,15 +89,21 @@ def _peer_runners(path: str, compare: Sequence[str], threads: int, feeds: Engine
 
 
 def bench_engine(path: str | os.PathLike[str], compare: Sequence[str] = (), threads: Sequence[int] = (1,),
-                 iterations: int = 200, feeds_count: int = 8, memory: bool = True, seed: int = 0) -> list[BenchRow]:
+                 iterations: int = 200, feeds_count: int = 8, memory: bool = True, seed: int = 0,
+                 device: str = "cpu") -> list[BenchRow]:
     """Time the engine at ``path`` (and the peers in ``compare``) at each thread count, each row on the same
-    ``feeds_count`` inputs (``engine_feeds``); resident memory of each runtime at the lowest thread count."""
+    ``feeds_count`` inputs (``engine_feeds``); resident memory of each runtime at the lowest thread count.
+    ``device="cuda"`` (or ``"cuda:N"``): the engine's CUDA session and the GPU peers instead (``bench_cuda``)."""
     unknown = sorted(set(compare) - set(PEERS))
     if unknown:
         raise InvalidArgumentError(f"unknown peer(s) {unknown}; choose from {list(PEERS)}")
     if iterations < 1 or feeds_count < 1 or not threads or min(threads) < 1:
         raise InvalidArgumentError("iterations, feeds and every thread count must be >= 1")
     path = os.fspath(path)
+    if device != "cpu":
+        from .cuda_bench import bench_cuda
+
+        return bench_cuda(path, compare, iterations, feeds_count, seed, device)
     engine = Engine.load(path)
     feeds = engine_feeds(engine, feeds_count, seed)
     from wayvert.graph.dequantized import float_network
@@ -151,13 +158,21 @@ def format_table(rows: Sequence[BenchRow]) -> str:
     for r in rows:  # the intra-op row of each thread count (it comes first)
         if r.runtime == "wayvert":
             base.setdefault(r.threads, r)
-    lines = ["| runtime | precision | threads | p50 ms | p90 ms | p99 ms | frames/s | wayvert / peer (p50) | SQNR vs fp32 dB | resident MiB | note |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    energy = any(r.energy for r in rows)
+    head = "| runtime | precision | threads | p50 ms | p90 ms | p99 ms | frames/s | wayvert / peer (p50) | SQNR vs fp32 dB | resident MiB |"
+    rule = "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    if energy:
+        head, rule = head + " J/frame | W |", rule + "---:|---:|"
+    lines = [head + " note |", rule + "---|"]
     for r in rows:
         t, w = r.timing, base.get(r.threads)
         ratio = f"{w.timing.p50 / t.p50:.2f}" if w is not None else ""
         sq = "" if r.sqnr_db is None else ("exact" if r.sqnr_db == float("inf") else f"{r.sqnr_db:.1f}")
         mem = f"{r.memory['resident_kib'] / 1024:.1f}" if "resident_kib" in r.memory else ""
+        e = ""
+        if energy:
+            e = (f" {r.energy['joules_per_frame']:.4f} | {r.energy['average_w']:.1f} |" if "joules_per_frame" in r.energy
+                 else " | |")
         lines.append(f"| {r.runtime} | {r.precision} | {r.threads} | {t.p50:.3f} | {t.p90:.3f} | {t.p99:.3f} | "
-                     f"{r.throughput_fps:.0f} | {ratio} | {sq} | {mem} | {r.note} |")
+                     f"{r.throughput_fps:.0f} | {ratio} | {sq} | {mem} |{e} {r.note} |")
     return "\n".join(lines)
