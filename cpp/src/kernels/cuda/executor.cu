@@ -131,6 +131,9 @@ Result<std::shared_ptr<DeviceWeights>> upload(const Engine& e, int device) {
       w->blobs[i].push_back(w->base + blob_offset[i][b]);
     }
   }
+  // A pageable cudaMemcpy may return before its DMA lands, and the sessions' non-blocking streams do not wait for
+  // the default stream it ran on (a stream sync, not a device sync, so no other thread's capture is disturbed).
+  WV_CUDA_TRY(cudaStreamSynchronize(0), "uploading the engine's weights");
   return w;
 }
 
@@ -243,6 +246,7 @@ Result<std::unique_ptr<DeviceSession>> CudaSession::create(std::shared_ptr<const
 
 Status CudaSession::capture() {
   const Graph& g = engine_->graph();
+  cudaGetLastError();  // start clean, so `launched` below names only a launch made during this capture
   WV_CUDA_TRY(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal), "beginning graph capture");
   for (size_t k = 0; k < g.inputs.size(); ++k) {
     const Value& v = g.values[size_t(g.inputs[k])];
@@ -276,6 +280,7 @@ Status CudaSession::run() {
 
 Status CudaSession::reset() {
   DeviceScope scope(device_);
+  if (!scope.ok()) return cuda_status(cudaGetLastError(), "selecting device " + std::to_string(device_));
   const Graph& g = engine_->graph();
   WV_CUDA_TRY(cudaMemsetAsync(arena_, 0, arena_bytes_, stream_), "clearing the arena");
   for (const StateUpdate& su : g.states) {  // int8 state starts at its zero point (real value 0), as on the CPU
@@ -283,6 +288,12 @@ Status CudaSession::reset() {
     if (v.dtype == DType::i8 || v.dtype == DType::u8)
       WV_CUDA_TRY(cudaMemsetAsync(const_cast<void*>(value_ptr(su.state)), v.zero_point & 0xFF, v.bytes, stream_),
                   "setting recurrent state");
+  }
+  for (size_t k = 0; k < g.outputs.size(); ++k) {  // output() after reset reads what the CPU's arena would hold
+    const Value& v = g.values[size_t(g.outputs[k])];
+    if (v.bytes)
+      WV_CUDA_TRY(cudaMemcpyAsync(out_stage_ + out_offset_[k], value_ptr(g.outputs[k]), v.bytes, cudaMemcpyDeviceToHost, stream_),
+                  "clearing the outputs");
   }
   WV_CUDA_TRY(cudaStreamSynchronize(stream_), "resetting the session");
   size_t in_bytes = 0;

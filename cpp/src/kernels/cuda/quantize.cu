@@ -96,10 +96,12 @@ Result<std::unique_ptr<Op>> create_quantize(const OpView& op) {
     k->path = Path::u8_to_s8;
     const Value& l = op.in(1);
     if (l.shape.elements() != 256) {  // 256 per channel of axis 1 (the CPU checked the count)
+      if (x.layout != Layout::nchw) return Status(Code::unsupported, "per-channel quantize of an NHWC value");
       k->channels = x.shape[1];
-      k->inner = k->n / (x.shape[0] * x.shape[1]);
+      const long long oc = x.shape[0] * x.shape[1];
+      k->inner = oc ? k->n / oc : 1;  // n = 0 then: nothing is launched; avoid dividing by zero
+      if (k->channels == 0) k->channels = 1;
     }
-    if (x.layout != Layout::nchw) return Status(Code::unsupported, "per-channel quantize of an NHWC value");
   } else if (x.dtype == DType::i8) {
     k->path = Path::s8_to_s8;
   } else {
