@@ -33,10 +33,23 @@ def _cmd_generate(args: argparse.Namespace) -> int:
                          workers=args.workers, progress=not args.quiet,
                          **({"lanes": args.lanes} if args.lanes else {}),
                          **({"junction": True} if args.junction else {}),
-                         **({"cut_in_rate": args.cut_in_rate} if args.cut_in_rate else {}))
+                         **({"cut_in_rate": args.cut_in_rate} if args.cut_in_rate else {}),
+                         **({"start_speed": _speed_range(args.start_speed)} if args.start_speed else {}))
     if isinstance(t, dict):
         print(json.dumps(t))
     return 0
+
+
+def _speed_range(text: str) -> tuple[float, float]:
+    from wayvert.errors import InvalidArgumentError
+
+    try:
+        lo, hi = (float(x) for x in text.split(","))
+    except ValueError:
+        raise InvalidArgumentError(f"--start-speed takes LO,HI (fractions of the desired speed), got {text!r}") from None
+    if not (0.0 <= lo <= hi <= 1.2):
+        raise InvalidArgumentError(f"--start-speed must be 0 <= LO <= HI <= 1.2, got {text!r}")
+    return lo, hi
 
 
 def _cmd_dagger(args: argparse.Namespace) -> int:
@@ -153,6 +166,9 @@ def add_commands(sub: Any) -> None:
     g.add_argument("--cut-in-rate", type=float, default=0.0, metavar="PER_MIN",
                    help="targeted data: vehicles told to cut in ahead of the ego, per minute (default 0; a rare class "
                         "that `wayvert curate` reports short)")
+    g.add_argument("--start-speed", metavar="LO,HI",
+                   help="the ego starts at a speed drawn per episode in [LO, HI] x its desired speed (default: 0.9): "
+                        "data in which the expert speeds back up, against a network that copies its current speed")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g.set_defaults(func=_cmd_generate)
 

@@ -114,3 +114,36 @@ def test_injected_cut_ins_make_the_rare_class_common_and_leave_other_worlds_alon
     import pytest
     with pytest.raises(ValueError, match="cut_in_rate"):
         World(1, cut_in_rate=-1.0)
+
+
+def test_a_slow_start_makes_the_expert_speed_back_up_and_leaves_other_draws_alone() -> None:
+    """`wayvert generate --start-speed`: data in which the expert accelerates from below its desired speed (the
+    shipped network copied its current speed, so a car slowed once never sped up again; docs/results.md)."""
+    import numpy as np
+    import pytest
+
+    from wayvert.sim.sim import World
+
+    default, slow = World(500004), World(500004, start_speed_fraction=0.3)
+    assert default.ego.speed == pytest.approx(0.9 * default.ego_v0)
+    assert slow.ego.speed == pytest.approx(0.3 * slow.ego_v0)
+    assert [(a.s, a.lane, a.v) for a in slow.traffic] == [(a.s, a.lane, a.v) for a in default.traffic]
+    v0 = slow.ego.speed
+    for _ in range(50):
+        slow.step(0.1)
+    assert slow.ego.speed > v0 + 2.0  # the expert speeds up (unless a lead holds it back; not on this seed)
+    with pytest.raises(ValueError, match="start_speed_fraction"):
+        World(1, start_speed_fraction=-0.1)
+
+
+def test_start_speed_is_drawn_per_seed_from_its_own_stream() -> None:
+    import pytest
+
+    from wayvert.training.data.generate import start_speed_fraction
+
+    assert start_speed_fraction(7, None) == 0.9
+    a = [start_speed_fraction(s, (0.2, 1.0)) for s in range(50)]
+    assert all(0.2 <= x <= 1.0 for x in a) and len(set(a)) == 50
+    assert a == [start_speed_fraction(s, (0.2, 1.0)) for s in range(50)]
+    with pytest.raises(ValueError, match="start_speed"):
+        start_speed_fraction(1, (0.8, 0.2))

@@ -42,13 +42,16 @@ def generate_episode(path: str | os.PathLike[str], seed: int, duration_s: float 
                      lighting: str | None = None, lanes: int | None = None, traffic_density: float | None = None,
                      obstacles: int | None = None, junction: bool | None = None,
                      rig: str | Rig = schema.CANONICAL_RIG, max_internal_width: int = DEFAULT_INTERNAL_WIDTH,
-                     frame_stride: int = schema.HISTORY_STRIDE, cut_in_rate: float = 0.0) -> Path:
+                     frame_stride: int = schema.HISTORY_STRIDE, cut_in_rate: float = 0.0,
+                     start_speed: tuple[float, float] | None = None) -> Path:
     """Drive the world of ``seed`` with the expert and write the episode folder ``path``.
 
     ``duration_s`` (s) of frame sets (``frame_count(duration_s)`` of them, the first at t = 0); the ego log runs
     schema.HORIZON_S longer so every frame has its future. Parameters left None are drawn from the seed
     (``draw_variety``). ``rig``: a shipped rig name or a Rig. ``cut_in_rate``: injected cut-ins per minute
-    (targeted data for a rare class; World). Returns the episode folder.
+    (targeted data for a rare class; World). ``start_speed``: (lo, hi) fractions of the desired speed; the ego
+    starts at one drawn uniformly from the seed's own stream (default: 0.9, as World), so the expert's speeding up
+    from below its desired speed is in the data. Returns the episode folder.
     """
     v = draw_variety(seed)
     given = {"weather": weather, "lighting": lighting, "lanes": lanes, "traffic_density": traffic_density,
@@ -58,7 +61,8 @@ def generate_episode(path: str | os.PathLike[str], seed: int, duration_s: float 
     renderer = _renderer(rig, max_internal_width)
     world = World(seed, lanes=v["lanes"], traffic_density=v["traffic_density"], weather=v["weather"],
                   lighting=v["lighting"], left_hand=left_hand, bad_dreams=bad_dreams, obstacles=v["obstacles"],
-                  junction=v["junction"], cut_in_rate=cut_in_rate)
+                  junction=v["junction"], cut_in_rate=cut_in_rate,
+                  start_speed_fraction=start_speed_fraction(seed, start_speed))
     n_frames = frame_count(duration_s, frame_stride)
     dt = schema.FRAME_DT_S
     ticks = (n_frames - 1) * frame_stride + int(round(schema.HORIZON_S / dt))
@@ -66,7 +70,8 @@ def generate_episode(path: str | os.PathLike[str], seed: int, duration_s: float 
     extra = {"synthetic": {"seed": int(seed), "lanes": v["lanes"], "traffic_density": v["traffic_density"],
                            "obstacles": v["obstacles"], "junction": None if j is None else j.kind,
                            "frame_stride_ticks": frame_stride, "internal_width": max_internal_width,
-                           **({"cut_in_rate_per_min": cut_in_rate} if cut_in_rate else {})}}
+                           **({"cut_in_rate_per_min": cut_in_rate} if cut_in_rate else {}),
+                           **({"start_speed_fraction": start_speed_fraction(seed, start_speed)} if start_speed else {})}}
     writer = EpisodeWriter(path, rig, episode_id=f"synthetic-{seed:06d}" + ("-bad-dreams" if bad_dreams else ""),
                            source=f"synthetic world seed {seed}", traffic_side="left" if left_hand else "right",
                            weather=v["weather"], lighting=v["lighting"], bad_dreams=bad_dreams, extra=extra)
@@ -80,6 +85,17 @@ def generate_episode(path: str | os.PathLike[str], seed: int, duration_s: float 
             if k < ticks:
                 world.step(dt)
     return Path(path)
+
+
+def start_speed_fraction(seed: int, start_speed: tuple[float, float] | None) -> float:
+    """The ego's start speed as a fraction of its desired speed: 0.9 (World's default) without ``start_speed``,
+    else uniform in [lo, hi] from the seed's own stream (other draws of the world are unchanged)."""
+    if start_speed is None:
+        return 0.9
+    lo, hi = start_speed
+    if not (0.0 <= lo <= hi <= 1.2):
+        raise ValueError(f"start_speed must be 0 <= lo <= hi <= 1.2 (fractions of the desired speed), got {start_speed}")
+    return float(np.random.default_rng([seed, 0x5BEED]).uniform(lo, hi))
 
 
 def _episode_plan(k: int, seed0: int, bad_dreams_fraction: float, left_hand: bool | float) -> dict[str, Any]:

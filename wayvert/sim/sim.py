@@ -23,7 +23,7 @@ class World:
     def __init__(self, seed: int, lanes: int = 2, traffic_density: float = 20.0, weather: str = "dry",
                  lighting: str = "day", left_hand: bool = False, bad_dreams: bool = False,
                  obstacles: int = 0, junction: bool | None = None, allow_lane_changes: bool = True,
-                 cut_in_rate: float = 0.0) -> None:
+                 cut_in_rate: float = 0.0, start_speed_fraction: float = 0.9) -> None:
         assert weather in ("dry", "rain") and lighting in ("day", "dusk")
         self.seed, self.weather, self.lighting = seed, weather, lighting
         self.rng = np.random.default_rng([seed, 1])
@@ -42,7 +42,11 @@ class World:
         self.ego_lane = int(self.rng.integers(lanes))
         s0 = 50.0
         x, y, h = self.road.lanes[self.ego_lane].at(s0)
-        self.ego = _expert.EgoState(x, y, h, 0.9 * self.ego_v0)
+        # The ego starts at start_speed_fraction of its desired speed (0.9 by default; lower starts give training
+        # data in which the expert speeds back up, against a network that copies its current speed).
+        if not (0.0 <= start_speed_fraction <= 1.2):
+            raise ValueError(f"start_speed_fraction must be in [0, 1.2], got {start_speed_fraction}")
+        self.ego = _expert.EgoState(x, y, h, float(start_speed_fraction) * self.ego_v0)
         self.idm = IDMParams(T=3.0 if weather == "rain" else 1.5, b=1.5 if weather == "rain" else 2.0)
         self.traffic = spawn(self.road, self.rng, traffic_density, V_LIMIT, s0, self.ego_lane, obstacles)
         self._ego_agent = Agent(0, 0, self.ego_lane, 0, 0, 4.89, 1.9, 0, ego=True)
