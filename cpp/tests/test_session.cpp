@@ -185,7 +185,7 @@ void test_bad_session_options_are_refused_with_a_message() {
   }
   o = wv_session_options_default();
   o.device = 7;
-  WV_CHECK_EQ(int(wv_session_create_with_options(e, &o, &s)), int(WV_ERR_UNSUPPORTED));
+  WV_CHECK_EQ(int(wv_session_create_with_options(e, &o, &s)), int(WV_ERR_INVALID_ARGUMENT));
   WV_CHECK(std::strstr(wv_last_error(), "device") != nullptr);
   o = wv_session_options_default();
   o.struct_size = 2;
