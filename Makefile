@@ -53,16 +53,25 @@ FUZZ_BUILD := _build/fuzz
 FUZZ_SECONDS ?= 120
 FUZZ_SMOKE_SECONDS ?= 8
 
+# Debian's clang package leaves the sanitizer and libFuzzer runtimes to libclang-rt-<major>-dev: a fresh machine
+# with clang but without them fails to link, so a one-line probe decides whether that package is installed too.
+FUZZ_PROBE = printf 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }\n' | \
+  clang++ -x c++ - -fsanitize=fuzzer,address,undefined -o $(FUZZ_BUILD)-probe >/dev/null 2>&1
+
 fuzz-build:
 	@set -e; \
-	if ! command -v clang++ >/dev/null 2>&1; then \
-	  if ! command -v apt-get >/dev/null 2>&1; then echo "fuzz: clang is missing and there is no apt-get to install it"; exit 1; fi; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
-	  echo "fuzz: installing clang"; \
-	  APT="$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get"; \
-	  { $$APT install -y --no-install-recommends clang || { $$APT update && $$APT install -y --no-install-recommends clang; }; } > build-fuzz.log 2>&1 \
-	    || { cat build-fuzz.log; echo "fuzz: apt-get could not install clang"; exit 1; }; \
-	fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+	APT="$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get"; \
+	apt_install() { \
+	  if ! command -v apt-get >/dev/null 2>&1; then echo "fuzz: $$* missing and there is no apt-get to install it"; exit 1; fi; \
+	  echo "fuzz: installing $$*"; \
+	  { $$APT install -y --no-install-recommends "$$@" || { $$APT update && $$APT install -y --no-install-recommends "$$@"; }; } >> build-fuzz.log 2>&1 \
+	    || { cat build-fuzz.log; echo "fuzz: apt-get could not install $$*"; exit 1; }; \
+	}; \
+	: > build-fuzz.log; mkdir -p $(dir $(FUZZ_BUILD)); \
+	if ! command -v clang++ >/dev/null 2>&1; then apt_install clang; fi; \
+	if ! $(FUZZ_PROBE); then apt_install "libclang-rt-$$(clang++ -dumpversion | cut -d. -f1)-dev"; fi; \
+	$(FUZZ_PROBE) || { echo "fuzz: clang++ cannot link -fsanitize=fuzzer,address,undefined (see build-fuzz.log)"; exit 1; }; \
 	CC=clang CXX=clang++ $(CMAKE) -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWAYVERT_BUILD_TESTS=OFF \
 	  -DWAYVERT_CUDA=OFF -DWAYVERT_FUZZ=ON >> build-fuzz.log 2>&1 || { cat build-fuzz.log; exit 1; }; \
 	$(CMAKE) --build $(FUZZ_BUILD) -j $(JOBS)
