@@ -84,7 +84,7 @@ class AddF32 final : public Op {
 
 Result<std::unique_ptr<Op>> create_add(const OpView& op) {
   // The CPU kernel's checks are the engine format's rules; what it accepts, this kernel runs.
-  if (auto cpu = ::wv::find_kernel("add")->create(op); !cpu.ok()) return cpu.status();
+  WV_RETURN_IF_ERROR(cpu_accepts(op));
   const Value& a = op.in(0);
   const Value& b = op.in(1);
   const Value& y = op.out(0);

@@ -113,7 +113,7 @@ class AttentionOp final : public Op {
 
 Result<std::unique_ptr<Op>> create_attention(const OpView& op) {
   // The CPU kernel's checks are the engine format's rules; what it accepts, this kernel runs.
-  if (auto cpu = ::wv::find_kernel("attention")->create(op); !cpu.ok()) return cpu.status();
+  WV_RETURN_IF_ERROR(cpu_accepts(op));
   const Value& q = op.in(0);
   const Value& k = op.in(1);
   auto a = std::make_unique<AttentionOp>();

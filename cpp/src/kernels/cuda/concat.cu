@@ -70,7 +70,7 @@ class ConcatOp final : public Op {
 
 Result<std::unique_ptr<Op>> create_concat(const OpView& op) {
   // The CPU kernel's checks are the engine format's rules; what it accepts, this kernel runs.
-  if (auto cpu = ::wv::find_kernel("concat")->create(op); !cpu.ok()) return cpu.status();
+  WV_RETURN_IF_ERROR(cpu_accepts(op));
   const Value& y = op.out(0);
   if (y.layout != Layout::nchw) return Status(Code::unsupported, "concat into an NHWC value");
   int64_t axis = op.attr_int("axis", 0);

@@ -1,4 +1,4 @@
-// conv2d on CUDA: the same checks as kernels/cpu/conv2d.cpp (read_conv_shape, the epilogue's), then the kernel
+// conv2d on CUDA: kernels/cpu/conv2d.cpp's own checks (cpu_accepts), then the kernel
 // for the configuration: int8 depthwise (groups == C == Co; conv2d_s8_depthwise.cu), every other int8
 // convolution (conv2d_s8_implicit_gemm.cu) and float32 (conv2d_f32_implicit_gemm.cu). Layouts are the ones
 // plan/layout.cpp chose: int8 input, output and residual each NCHW or NHWC.
@@ -11,27 +11,19 @@ namespace wv::cuda {
 namespace {
 
 Result<std::unique_ptr<Op>> create_conv2d(const OpView& op) {
-  WV_RETURN_IF_ERROR(op.check_arity(2, 7, 1));
-  WV_RETURN_IF_ERROR(op.check_attrs({"stride_h", "stride_w", "pad_top", "pad_left", "pad_bottom", "pad_right",
-                                     "dilation_h", "dilation_w", "groups", WV_EPILOGUE_ATTRS}));
+  WV_RETURN_IF_ERROR(cpu_accepts(op));  // arity, attributes, shapes, dtypes, the epilogue's inputs
   kernels::ConvShape s{};
   WV_RETURN_IF_ERROR(kernels::read_conv_shape(op, &s));
   const Value& x = op.in(0);
-  const Value& w = op.in(1);
   const bool in_nhwc = x.layout == Layout::nhwc, out_nhwc = op.out(0).layout == Layout::nhwc;
   // The kernels index the residual like the output (plan/layout.cpp makes the two agree).
   if (op.has_input(kernels::kSlotResidual) && op.in(kernels::kSlotResidual).layout != op.out(0).layout)
     return unsupported(op, "residual and output in different layouts");
   if (x.dtype == DType::i8) {
-    if (w.dtype != DType::i8) return op.error("int8 input needs int8 weights, got " + w.describe());
     if (s.groups == s.C && s.Cig == 1 && s.Cog == 1) return cuda::create_conv2d_s8_depthwise(op, s);  // qualified: ADL would also find the CPU one
     return create_conv2d_s8_implicit_gemm(op, s, in_nhwc, out_nhwc);
   }
-  if (x.dtype == DType::f32) {
-    if (w.dtype != DType::f32) return op.error("float32 input needs float32 weights, got " + w.describe());
-    return create_conv2d_f32_implicit_gemm(op, s, in_nhwc, out_nhwc);
-  }
-  return op.error("unsupported input dtype " + std::string(dtype_name(x.dtype)));
+  return create_conv2d_f32_implicit_gemm(op, s, in_nhwc, out_nhwc);  // the CPU accepts int8 or float32 only
 }
 
 }  // namespace

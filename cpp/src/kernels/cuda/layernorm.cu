@@ -55,7 +55,7 @@ class LayerNormOp final : public Op {
 
 Result<std::unique_ptr<Op>> create_layernorm(const OpView& op) {
   // The CPU kernel's checks are the engine format's rules; what it accepts, this kernel runs.
-  if (auto cpu = ::wv::find_kernel("layernorm")->create(op); !cpu.ok()) return cpu.status();
+  WV_RETURN_IF_ERROR(cpu_accepts(op));
   const Value& x = op.in(0);
   const long long D = x.shape[x.shape.rank - 1];
   if (D > 0x7fffffffLL) return Status(Code::unsupported, "layernorm over rows longer than 2^31 - 1");

@@ -106,25 +106,12 @@ class MatMulF32 final : public Op {
 };
 
 Result<std::unique_ptr<Op>> create_matmul(const OpView& op) {
-  WV_RETURN_IF_ERROR(op.check_arity(2, 2, 1));
-  WV_RETURN_IF_ERROR(op.check_attrs({}));
-  const Value& a = op.in(0);
-  const Value& b = op.in(1);
-  const Value& y = op.out(0);
-  if (a.dtype != DType::f32 || b.dtype != DType::f32 || y.dtype != DType::f32)
-    return op.error("matmul runs in float32 (dequantize first)");
-  const int r = a.shape.rank;
-  if (r < 2 || b.shape.rank != r || y.shape.rank != r)
-    return op.error("a, b and y must have one rank >= 2, got " + a.describe() + ", " + b.describe() + ", " + y.describe());
+  WV_RETURN_IF_ERROR(cpu_accepts(op));  // float32, one rank >= 2, equal batch dims, [..., M, K] @ [..., K, N]
+  const Shape& as = op.in(0).shape;
+  const int r = as.rank;
   int64_t batch = 1;
-  for (int d = 0; d < r - 2; ++d) {
-    if (a.shape[d] != b.shape[d] || a.shape[d] != y.shape[d])
-      return op.error("batch dims must be equal (no broadcasting): " + a.shape.str() + " @ " + b.shape.str());
-    batch *= a.shape[d];
-  }
-  const int64_t M = a.shape[r - 2], K = a.shape[r - 1], N = b.shape[r - 1];
-  if (b.shape[r - 2] != K) return op.error("inner dims differ: " + a.shape.str() + " @ " + b.shape.str());
-  if (y.shape[r - 2] != M || y.shape[r - 1] != N) return op.error("output must be [..., M, N], got " + y.describe());
+  for (int d = 0; d < r - 2; ++d) batch *= as[d];
+  const int64_t M = as[r - 2], K = as[r - 1], N = op.in(1).shape[r - 1];
   const int64_t limit = int64_t(1) << 31;
   if (M * K >= limit || K * N >= limit || M * N >= limit) return unsupported(op, "matrices of 2^31 or more elements");
   if (batch >= limit) return unsupported(op, "2^31 or more matrices in the batch");

@@ -69,6 +69,10 @@ struct KernelEntry {
   Factory create;
 };
 
+// The op passes its CPU kernel's creation checks (the engine format's rules for that op, with the same messages):
+// a CUDA kernel runs exactly what the CPU accepts, and adds only limits of its own (reported as Code::unsupported).
+Status cpu_accepts(const OpView& op);
+
 // The CUDA kernel registry (kernels/cuda/registry.cpp); nullptr when no CUDA kernel runs this op type or the
 // build has no CUDA.
 const KernelEntry* find_kernel(std::string_view op);

@@ -98,7 +98,7 @@ class PermuteOp final : public Op {
 
 Result<std::unique_ptr<Op>> create_permute(const OpView& op) {
   // The CPU kernel's checks are the engine format's rules; what it accepts, this kernel runs.
-  if (auto cpu = ::wv::find_kernel("permute")->create(op); !cpu.ok()) return cpu.status();
+  WV_RETURN_IF_ERROR(cpu_accepts(op));
   const Value& x = op.in(0);
   if (x.layout != Layout::nchw || op.out(0).layout != Layout::nchw)
     return Status(Code::unsupported, "permute of an NHWC value");

@@ -114,7 +114,7 @@ class Pool2dOp final : public Op {
 // The window as the CPU kernel accepted it (attributes already validated there).
 Result<std::unique_ptr<Op>> create_pool(const OpView& op, bool is_max) {
   // The CPU kernel's checks are the engine format's rules; what it accepts, this kernel runs.
-  if (auto cpu = ::wv::find_kernel(is_max ? "max_pool2d" : "avg_pool2d")->create(op); !cpu.ok()) return cpu.status();
+  WV_RETURN_IF_ERROR(cpu_accepts(op));
   const Value& x = op.in(0);
   const Value& y = op.out(0);
   if (x.layout != Layout::nchw || y.layout != Layout::nchw)

@@ -86,7 +86,7 @@ Status same_layout(const OpView& op) {
 
 Result<std::unique_ptr<Op>> create_quantize(const OpView& op) {
   // The CPU kernel's checks are the engine format's rules; what it accepts, this kernel runs.
-  if (auto cpu = ::wv::find_kernel("quantize")->create(op); !cpu.ok()) return cpu.status();
+  WV_RETURN_IF_ERROR(cpu_accepts(op));
   WV_RETURN_IF_ERROR(same_layout(op));
   const Value& x = op.in(0);
   const Value& y = op.out(0);
@@ -114,7 +114,7 @@ Result<std::unique_ptr<Op>> create_quantize(const OpView& op) {
 }
 
 Result<std::unique_ptr<Op>> create_dequantize(const OpView& op) {
-  if (auto cpu = ::wv::find_kernel("dequantize")->create(op); !cpu.ok()) return cpu.status();
+  WV_RETURN_IF_ERROR(cpu_accepts(op));
   WV_RETURN_IF_ERROR(same_layout(op));
   const Value& x = op.in(0);
   auto k = std::make_unique<QuantizeOp>();

@@ -24,6 +24,13 @@ const KernelEntry* find_kernel(std::string_view op) {
 
 bool built() { return true; }
 
+Status cpu_accepts(const OpView& op) {
+  const ::wv::KernelEntry* cpu = ::wv::find_kernel(op.op().name);
+  if (cpu == nullptr) return Status(Code::unsupported, "no kernel runs '" + op.op().name + "'");
+  auto prepared = cpu->create(op);
+  return prepared.ok() ? Status::Ok() : prepared.status();
+}
+
 int Op::add_blob(const void* data, size_t bytes) {
   const auto* p = static_cast<const unsigned char*>(data);
   blobs_.emplace_back(p, p + bytes);

@@ -20,7 +20,7 @@ class ReshapeOp final : public Op {
 
 Result<std::unique_ptr<Op>> create_reshape(const OpView& op) {
   // The CPU kernel's checks are the engine format's rules; what it accepts, this kernel runs.
-  if (auto cpu = ::wv::find_kernel("reshape")->create(op); !cpu.ok()) return cpu.status();
+  WV_RETURN_IF_ERROR(cpu_accepts(op));
   if (op.in(0).layout != Layout::nchw || op.out(0).layout != Layout::nchw)
     return Status(Code::unsupported, "reshape of an NHWC value (its bytes are not in the NCHW order reshape assumes)");
   auto k = std::make_unique<ReshapeOp>();

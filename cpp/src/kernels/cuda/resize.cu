@@ -136,7 +136,7 @@ class ResizeOp final : public Op {
 
 Result<std::unique_ptr<Op>> create_resize(const OpView& op) {
   // The CPU kernel's checks are the engine format's rules; what it accepts, this kernel runs.
-  if (auto cpu = ::wv::find_kernel("resize")->create(op); !cpu.ok()) return cpu.status();
+  WV_RETURN_IF_ERROR(cpu_accepts(op));
   const Value& x = op.in(0);
   const Value& y = op.out(0);
   if (x.layout != Layout::nchw || y.layout != Layout::nchw) return Status(Code::unsupported, "resize of an NHWC value");

@@ -50,7 +50,7 @@ class SoftmaxOp final : public Op {
 
 Result<std::unique_ptr<Op>> create_softmax(const OpView& op) {
   // The CPU kernel's checks are the engine format's rules; what it accepts, this kernel runs.
-  if (auto cpu = ::wv::find_kernel("softmax")->create(op); !cpu.ok()) return cpu.status();
+  WV_RETURN_IF_ERROR(cpu_accepts(op));
   const Value& x = op.in(0);
   const long long D = x.shape[x.shape.rank - 1];
   if (D > 0x7fffffffLL) return Status(Code::unsupported, "softmax over rows longer than 2^31 - 1");

@@ -66,7 +66,7 @@ class UnaryOp final : public Op {
 
 Result<std::unique_ptr<Op>> create_unary(const OpView& op) {
   // The CPU kernel's checks are the engine format's rules; what it accepts, this kernel runs.
-  if (auto cpu = ::wv::find_kernel("unary")->create(op); !cpu.ok()) return cpu.status();
+  WV_RETURN_IF_ERROR(cpu_accepts(op));
   const Value& x = op.in(0);
   if (x.layout != op.out(0).layout) return Status(Code::unsupported, "unary between NCHW and NHWC values");
   auto k = std::make_unique<UnaryOp>();
