@@ -8,18 +8,25 @@
 //                 (both multipliers then carry 8 extra fraction bits: M = real multiplier x 256)
 //   then          v = clamp(v, act_min, act_max); if a LUT is given, v = lut[v + 128].
 //   With a LUT, z_out above is the table's index zero point (attribute lut_zero_point), not the output's.
+//   The CUDA kernels compile this same header for the device (kernels/cuda/common.cuh): one arithmetic, two targets.
 #pragma once
 #include <cstdint>
 
+#if defined(__CUDACC__)
+#define WV_HOST_DEVICE __host__ __device__
+#else
+#define WV_HOST_DEVICE
+#endif
+
 namespace wv::kernels {
 
-inline int64_t rescale(int64_t x, int32_t m, int32_t s) {
+WV_HOST_DEVICE inline int64_t rescale(int64_t x, int32_t m, int32_t s) {
   int64_t p = x * int64_t(m);
   if (s == 0) return p;
   return (p + (int64_t(1) << (s - 1)) - (p < 0 ? 1 : 0)) >> s;
 }
 
-inline int32_t clamp_i32(int64_t v, int32_t lo, int32_t hi) {
+WV_HOST_DEVICE inline int32_t clamp_i32(int64_t v, int32_t lo, int32_t hi) {
   return v < lo ? lo : (v > hi ? hi : int32_t(v));
 }
 
@@ -34,7 +41,7 @@ struct QuantEpilogue {
   const int8_t* lut = nullptr;  // 256 entries indexed by v + 128, may be null
 
   // Output value for accumulator `acc` of channel `c`; `r` is the residual's int8 value (ignored without one).
-  int8_t apply(int32_t acc, int c, int8_t r) const {
+  WV_HOST_DEVICE int8_t apply(int32_t acc, int c, int8_t r) const {
     int64_t a = int64_t(acc) + (bias ? bias[c] : 0);
     int64_t v = rescale(a, multiplier[c], shift[c]);
     if (residual) v = rescale(v + rescale(int64_t(r) - residual_zero, residual_multiplier, residual_shift), 1, 8);
