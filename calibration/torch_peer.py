@@ -207,6 +207,15 @@ class CudaRunner:
             return {n: o.float().cpu().numpy() for n, o in zip(self.module.output_names, outs)}
 
 
+def tensorrt_note() -> str:
+    """One line for the GPU bench table on torch-tensorrt, which no machine of this project can install."""
+    try:
+        import torch_tensorrt  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        return "torch-tensorrt: not importable on this machine (TensorRT cannot be installed here); no row"
+    return "torch-tensorrt is importable but not wired as a peer yet"
+
+
 def pickled_twin_loader(path: str, threads: int) -> Callable[[], Callable[[], Any]]:
     """For the memory probe (``wayvert.benchmark.memory``): PyTorch is imported and its threads set now; the
     returned function loads the pickled ``FloatNet`` at ``path`` as a module and returns a run() on zeros."""

@@ -2,7 +2,8 @@
 
 Rows: ``wayvert int8`` (a CUDA session: the whole plan as one CUDA Graph, inputs copied in and outputs out on every
 call) and, with ``compare`` holding ``torch``: ``torch fp16`` with a CUDA Graph (the issue's bar: at most its
-latency) and ``torch fp32`` eager, both on the engine's float twin; ``torch-tensorrt`` where it is importable (it is
+latency) and ``torch fp32`` eager, both on the engine's float twin (the toolchain's peer module, found through entry
+points: this module imports no framework); ``torch-tensorrt`` where it is importable (it is
 not on any machine of this project; the table says so). Every row measures its energy per frame where a meter
 exists (``wayvert.benchmark.energy``: NVML on discrete GPUs, INA3221 rails on Jetson) over >= 2 s of back-to-back
 frames. Rows are interleaved: each round times every runtime once on the same feeds, ``rounds`` rounds.
@@ -20,23 +21,14 @@ from .inputs import engine_feeds
 from .timing import Timing, time_loop
 
 
-def _torch_runners(path: str, device: str) -> tuple[list[tuple[str, str, Callable[[Any], Any]]], list[str]]:
-    """(runtime, precision, run) of the GPU peers, and notes on peers that could not run."""
-    from wayvert.graph.dequantized import float_network
-
+def _torch_runners(net: Any, device: str) -> tuple[list[tuple[str, str, Callable[[Any], Any]]], list[str]]:
+    """(runtime, precision, run) of the GPU peers on the float twin ``net``, and notes on peers that could not run."""
     from .torch_peer import load_torch_peer
 
     peer = load_torch_peer()
-    net = float_network(path)
     runners = [("torch", "fp16 + CUDA Graph", peer.CudaRunner(net, "fp16", graph=True, device=device).run),
                ("torch", "fp32 eager", peer.CudaRunner(net, "fp32", graph=False, device=device).run)]
-    notes = []
-    try:
-        import torch_tensorrt  # type: ignore[import-not-found]  # noqa: F401
-        notes.append("torch-tensorrt is importable but not wired as a peer yet")
-    except ImportError:
-        notes.append("torch-tensorrt: not importable on this machine (TensorRT cannot be installed here); no row")
-    return runners, notes
+    return runners, [peer.tensorrt_note()]
 
 
 def bench_cuda(path: str, compare: Sequence[str], iterations: int, feeds_count: int, seed: int,
@@ -54,20 +46,19 @@ def bench_cuda(path: str, compare: Sequence[str], iterations: int, feeds_count: 
     runners: list[tuple[str, str, Callable[[Any], Any], list[Any]]] = [
         ("wayvert", "int8", session.run, feeds.engine)]
     notes: list[str] = []
+    reference = None
     if "torch" in compare:
-        peers, notes = _torch_runners(path, device)
+        from wayvert.graph.dequantized import float_network
+
+        net = float_network(path)  # read once: the peers' weights and the SQNR reference
+        reference = [net.run(f)[net.outputs[0]] for f in feeds.float]
+        peers, notes = _torch_runners(net, device)
         runners += [(r, p, run, feeds.float) for r, p, run in peers]
     per_round = max(1, iterations // rounds)
     samples: list[list[float]] = [[] for _ in runners]
     for _ in range(rounds):
         for k, (_, _, run, f) in enumerate(runners):
             samples[k] += list(time_loop(run, f, per_round).samples)
-    reference = None
-    if "torch" in compare:
-        from wayvert.graph.dequantized import float_network
-
-        net = float_network(path)
-        reference = [net.run(f)[net.outputs[0]] for f in feeds.float]
     meter, why = open_meter(int(device.partition(":")[2] or 0))
     rows = []
     for k, (runtime, precision, run, f) in enumerate(runners):
