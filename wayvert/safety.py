@@ -128,7 +128,7 @@ def _array(a: Any, shape_tail: tuple[int, ...], what: str, empty_ok: bool = Fals
 class Verifier:
     """Checks candidate trajectories; deterministic, allocation-free in C++ after construction."""
 
-    def __init__(self, vehicle: VehicleProfile = VehicleProfile(), limits: Limits | None = None, *, max_modes: int = 16,
+    def __init__(self, vehicle: VehicleProfile = VehicleProfile(), limits: Limits | None = None, *, max_modes: int = 64,
                  max_points: int = 128, max_objects: int = 256, max_boundary_points: int = 1024) -> None:
         self.vehicle = vehicle
         self.limits = limits if limits is not None else Limits()

@@ -1,4 +1,5 @@
-"""Run-time repair: each mode slowed down along its own path, offered to the verifier after every original."""
+"""Run-time repair: each mode nudged away from a carriageway edge and slowed down along its own path, offered to
+the verifier after every original."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wayvert import EgoState, Reason, Verifier, schema
-from wayvert.control.repair import REPAIR_DECEL_MPS2, gentle_stop_profile, with_slowed_variants
+from wayvert.control.repair import (NUDGE_EXTRA_CLEARANCE_M, NUDGED, NUDGED_SLOWED, ORIGINAL, REPAIR_DECEL_MPS2, SLOWED,
+                                    gentle_stop_profile, lateral_nudge, repair_variants, with_slowed_variants)
 
 TIMES = np.concatenate([[0.0], schema.waypoint_times()])
 
@@ -100,3 +102,91 @@ def test_odd_candidates_never_raise_and_the_verifier_judges_them() -> None:
         assert out.shape == (2 * len(cand), 21, 5) and sc.shape == (2 * len(cand),)
         verdict = Verifier().check(out.astype(np.float32), sc, EgoState(8.0))
         assert len(verdict.reasons) == 2 * len(cand)
+
+
+# A straight carriageway in the ego frame: left edge 2.75 m to the left, right edge 1.5 m to the right of the rear
+# axle (an ego in the right lane, 0.55 m of room between its right side and the edge).
+XS = np.linspace(-20.0, 120.0, 141)
+LEFT = np.stack([XS, np.full_like(XS, 2.75)], 1)
+RIGHT = np.stack([XS, np.full_like(XS, -1.5)], 1)
+BODY = dict(margin=0.25, length=4.89, width=1.9, rear=1.1)
+
+
+def drifting(speed: float, lateral_accel: float) -> np.ndarray:
+    """[1 + T, 5] a mode at constant ``speed`` whose lateral offset grows as 0.5 * lateral_accel * t²."""
+    x = speed * TIMES
+    y = 0.5 * lateral_accel * TIMES**2
+    h = np.arctan2(lateral_accel * TIMES, speed) if speed > 0 else np.zeros_like(TIMES)
+    return np.stack([TIMES, x, y, h, np.full_like(TIMES, speed)], 1)
+
+
+def corner_clearances(m: np.ndarray) -> tuple[float, float]:
+    """The least distance of any footprint corner of ``m`` to the left and to the right edge."""
+    lon = np.array([4.89 - 1.1, 4.89 - 1.1, -1.1, -1.1])
+    lat = np.array([0.95, -0.95, 0.95, -0.95])
+    c, s = np.cos(m[:, 3])[:, None], np.sin(m[:, 3])[:, None]
+    cy = m[:, 2:3] + s * lon + c * lat
+    return float((2.75 - cy).min()), float((cy + 1.5).min())
+
+
+def test_a_mode_drifting_to_the_edge_is_nudged_back_at_its_own_speed_and_the_verifier_drives_it() -> None:
+    original = drifting(12.0, -0.12)             # 0.96 m to the right at 4 s: past the right edge's margin
+    assert corner_clearances(original)[1] < 0.25
+    nudged = lateral_nudge(original, LEFT, RIGHT, **BODY)
+    assert nudged is not None
+    left_clear, right_clear = corner_clearances(nudged)
+    assert right_clear >= 0.25 + NUDGE_EXTRA_CLEARANCE_M - 0.02 and left_clear >= 0.25
+    np.testing.assert_array_equal(nudged[:, 4], original[:, 4])          # the speed profile is kept
+    np.testing.assert_array_equal(nudged[0], original[0])                # it starts where the ego is
+    np.testing.assert_allclose(nudged[:, 1], original[:, 1], atol=0.05)   # shifted sideways only
+    ego = EgoState(12.0)
+    alone = Verifier().check(original[None], [1.0], ego, boundaries=(LEFT, RIGHT))
+    assert alone.reasons[0] & Reason.DRIVABLE_AREA
+    cand, sc, kinds = repair_variants(original[None], np.array([1.0]), 12.0, 0.0, (LEFT, RIGHT), **BODY)
+    assert list(kinds) == [ORIGINAL, NUDGED, SLOWED, NUDGED_SLOWED]
+    verdict = Verifier().check(cand, sc, ego, boundaries=(LEFT, RIGHT))
+    assert verdict.chosen == 1 and not verdict.fallback_used, verdict.reasons
+
+
+def test_a_mode_that_keeps_its_distance_or_a_corridor_too_narrow_is_not_nudged() -> None:
+    assert lateral_nudge(drifting(12.0, 0.0), LEFT, RIGHT, **BODY) is None
+    narrow_left = np.stack([XS, np.full_like(XS, 1.0)], 1)
+    narrow_right = np.stack([XS, np.full_like(XS, -1.0)], 1)
+    assert lateral_nudge(drifting(12.0, -0.12), narrow_left, narrow_right, **BODY) is None
+    far = drifting(12.0, -1.5)                   # 12 m to the right at 4 s: more than the largest shift
+    assert lateral_nudge(far, LEFT, RIGHT, **BODY) is None
+    cand, sc, kinds = repair_variants(drifting(12.0, 0.0)[None], np.zeros(1), 12.0, 0.0, (LEFT, RIGHT), **BODY)
+    assert list(kinds) == [ORIGINAL, SLOWED]
+
+
+@settings(max_examples=40, deadline=None)
+@given(scores=st.lists(st.floats(-50.0, 50.0), min_size=1, max_size=6),
+       drifts=st.lists(st.floats(-0.3, 0.3), min_size=6, max_size=6))
+def test_variants_rank_originals_then_nudged_then_slowed_then_nudged_slowed(scores: list[float],
+                                                                           drifts: list[float]) -> None:
+    cand = np.stack([drifting(10.0, d) for d in drifts[:len(scores)]])
+    sc = np.asarray(scores)
+    out, out_sc, kinds = repair_variants(cand, sc, 10.0, 0.0, (LEFT, RIGHT), **BODY)
+    assert len(out) == len(out_sc) == len(kinds)
+    np.testing.assert_array_equal(out[:len(sc)], cand)
+    for lower, upper in ((NUDGED, ORIGINAL), (SLOWED, NUDGED), (SLOWED, ORIGINAL), (NUDGED_SLOWED, SLOWED)):
+        if np.any(kinds == lower) and np.any(kinds == upper):
+            assert out_sc[kinds == lower].max() < out_sc[kinds == upper].min()
+    assert np.all(np.isfinite(out[kinds != ORIGINAL]))
+
+
+def test_a_car_already_inside_the_margin_is_led_back_out_of_it_by_the_end_of_the_plan() -> None:
+    # the right edge 1.05 m from the rear axle: the footprint's right corners are 0.10 m from it, inside the 0.25 m
+    # margin; a mode edging 0.16 m closer over its 4 s fails (docs/verifier.md 6.9: it may not end closer than the
+    # car is), its nudge ends clear of the margin and passes
+    right = np.stack([XS, np.full_like(XS, -1.05)], 1)
+    straight = drifting(10.0, -0.02)
+    ego = EgoState(10.0)
+    assert Verifier().check(straight[None], [1.0], ego, boundaries=(LEFT, right)).reasons[0] & Reason.DRIVABLE_AREA
+    nudged = lateral_nudge(straight, LEFT, right, **BODY)
+    assert nudged is not None
+    np.testing.assert_array_equal(nudged[0], straight[0])
+    end_clearance = nudged[-1, 2] - 0.95 + 1.05
+    assert end_clearance >= 0.25 + NUDGE_EXTRA_CLEARANCE_M - 0.02
+    assert np.all(np.diff(nudged[:, 2] - straight[:, 2]) >= -1e-9)       # shifted one way only: no swerve
+    assert not Verifier().check(nudged[None], [1.0], ego, boundaries=(LEFT, right)).reasons[0]

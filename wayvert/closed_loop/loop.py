@@ -13,7 +13,7 @@ import numpy.typing as npt
 from wayvert import schema
 from wayvert.control import PlanTracker
 from wayvert.control.deadline import FrameDeadline
-from wayvert.control.repair import with_slowed_variants
+from wayvert.control.repair import ORIGINAL, VARIANT_NAMES, repair_variants
 from wayvert.safety import EgoState, Verdict, Verifier
 from wayvert.sim import World, boxes_overlap, draw_variety
 
@@ -31,9 +31,10 @@ class FrameRecord:
     chosen: int
     top: int                         # the planner's top-scored mode
     fallback: bool
-    reasons: list[int]               # per mode (the slowed variants after the planner's own, when repairing)
+    reasons: list[int]               # per candidate (the repaired variants after the planner's own, when repairing)
     ade_vs_expert: float | None = None
-    repaired: bool = False           # the driven mode is a slowed variant of one of the planner's modes
+    repaired: bool = False           # the driven mode is a repaired variant (nudged and/or slowed) of a planner's mode
+    variant: str = "original"        # what the driven mode is: original, nudged, slowed, nudged+slowed (fallback: original)
     driven: str = "fresh"            # frame deadlines: "fresh", "held" (previous plan advanced) or "fallback"
     overrun: bool = False            # the frame's stages took longer than its budget
     trajectory: F64 | None = None    # [1 + T, 5] what is driven (t, x, y, heading, speed), ego frame at t
@@ -101,8 +102,9 @@ def drive(planner: Planner | None, seed: int, frames: int, *, verifier: Verifier
     the expert drives the world itself (no verifier in the loop). Otherwise the planner's modes go through the
     verifier and the tracker; every ``ade_every`` ticks the driven plan is compared with the expert's plan from
     the same state (0: never). ``on_frame`` sees each frame.
-    ``repair``: the verifier also gets each mode slowed down along its own path, after all the planner's modes
-    (``wayvert.control.repair``), so the fallback is the last resort.
+    ``repair``: the verifier also gets, after all the planner's modes, each mode that comes too close to a
+    carriageway edge nudged sideways at its own speed, then each mode (and each nudged one) slowed down along its
+    own path (``wayvert.control.repair``), so the fallback is the last resort.
     ``deadline``: frame budgets (``wayvert.control.deadline``); a frame whose stages take longer drives the previous
     plan advanced in time, or the fallback."""
     world = world_for(seed)
@@ -122,9 +124,13 @@ def drive(planner: Planner | None, seed: int, frames: int, *, verifier: Verifier
             cand, scores, latency = planner.propose(world)
             n_modes = len(scores)
             top = int(np.argmax(scores))
+            kinds = np.zeros(n_modes, np.int8)
             if repair:
                 t0 = time.perf_counter()
-                cand, scores = with_slowed_variants(cand, scores, e.speed, e.accel)
+                lim, veh = verifier.limits, verifier.vehicle
+                cand, scores, kinds = repair_variants(
+                    cand, scores, e.speed, e.accel, world.boundaries_in_ego_frame(),
+                    margin=lim.boundary_margin_m, length=veh.length_m, width=veh.width_m, rear=veh.rear_axle_to_rear_m)
                 latency["repair"] = (time.perf_counter() - t0) * 1e3
             t0 = time.perf_counter()
             verdict = check(verifier, world, cand, scores)
@@ -139,7 +145,8 @@ def drive(planner: Planner | None, seed: int, frames: int, *, verifier: Verifier
             tracker.set_plan(future, pose, e.speed, world.t)
             rec = FrameRecord(world.t, pose, _to_world(future, pose), latency, verdict.chosen, top,
                               verdict.fallback_used, [int(r) for r in verdict.reasons],
-                              repaired=verdict.chosen >= n_modes, driven=driven, overrun=overrun, trajectory=traj)
+                              repaired=verdict.chosen >= n_modes, driven=driven, overrun=overrun, trajectory=traj,
+                              variant=VARIANT_NAMES[int(kinds[verdict.chosen]) if verdict.chosen >= 0 else ORIGINAL])
             if ade_every and k % ade_every == 0:
                 gt = expert_plan(world)[1:, 1:3]
                 rec.ade_vs_expert = float(np.linalg.norm(future[:, :2] - gt, axis=1).mean())

@@ -1,4 +1,5 @@
-"""Run-time repair before rejection: each of the network's modes also offered slowed down along its own path.
+"""Run-time repair before rejection: each of the network's modes also offered nudged away from a carriageway edge at
+its own speed, and slowed down along its own path.
 
 The verifier rejects a mode for what it does at its speed as much as for where it goes: a following gap or a
 time to collision too short, lateral jerk or a steering rate too high on a curve taken fast. Rejecting every
@@ -6,9 +7,19 @@ mode sends the car onto the minimum-risk fallback, which brakes hard (6 m/s²) a
 steering, so a car in a bend drifts towards the edge and the next plans fail the drivable area too. Autoware's
 motion velocity smoother does the other thing first: it keeps the planned path and lowers the speed profile
 until the lateral-acceleration and steering-rate limits hold. Here each mode gets one such variant: the same
-path, retimed by a comfortable jerk-limited deceleration from the ego's speed and acceleration now. The variants
-go to the verifier after every original mode (their scores are below all of them, in the originals' order), so
-an original that passes always wins, and the fallback stays the last resort when no slowed mode passes either.
+path, retimed by a comfortable jerk-limited deceleration from the ego's speed and acceleration now.
+
+Most rejections are not for speed, though: the network's top mode comes within the verifier's 0.25 m margin of
+the carriageway edge somewhere in its 4 s on four frames of ten (its lateral error grows with the horizon), and a
+slowed variant passes only because it ends sooner, so each such frame costs speed the network then keeps. A path
+optimiser keeps a plan inside the drivable area instead (Autoware's path optimizer; UniAD's post-optimisation
+moves the network's planned points away from predicted occupancy in the same spirit): a mode that comes too close
+to an edge is also offered shifted sideways, by a shift that is zero with zero slope at the ego now and grows
+smoothly (smoothstep) to the least that clears every waypoint, at its own speed profile.
+
+The variants go to the verifier after every original mode, in tiers: nudged, slowed, nudged and slowed, each
+tier's scores below the tier before, in the originals' order, so an original that passes always wins, a nudge
+is preferred to a slowdown, and the fallback stays the last resort when no variant passes either.
 
 Comfort figures: the deceleration and jerk are within the comfort bounds nuPlan's and NAVSIM's PDM score uses
 (longitudinal deceleration 4.05 m/s², jerk 4.13 m/s³), at about half of them.
@@ -95,3 +106,172 @@ def with_slowed_variants(candidates: F64, scores: F64, speed: float, accel: floa
     span = float(finite.max() - finite.min()) if finite.size else 0.0
     slowed_scores = sc - 2.0 * span - 1.0     # the best variant ends span + 1 below the worst original
     return np.concatenate([cand, slowed]), np.concatenate([sc, slowed_scores])
+
+
+#: The clearance a nudged mode aims for beyond the verifier's boundary margin (m): room for tracking error.
+NUDGE_EXTRA_CLEARANCE_M = 0.10
+#: The largest lateral shift a nudge may apply (m); a mode that needs more is not nudged.
+NUDGE_MAX_SHIFT_M = 1.0
+
+
+def _smoothstep(u: F64) -> F64:
+    u = np.clip(u, 0.0, 1.0)
+    return u * u * (3.0 - 2.0 * u)
+
+
+def _signed_distance(points: F64, line: F64) -> tuple[F64, npt.NDArray[np.bool_]]:
+    """Signed distance [P] of ``points`` [P, 2] to polyline ``line`` [N, 2] (positive on its left), the verifier's
+    rule (docs/verifier.md 6.9): the nearest point of the segments, the first segment skipped for a point projecting
+    before the first vertex and the last for one beyond the last; and whether each point was judged at all."""
+    a, b = line[:-1], line[1:]
+    ab = b - a
+    length2 = (ab * ab).sum(1)
+    keep = length2 > 1e-12
+    a, ab, length2 = a[keep], ab[keep], length2[keep]
+    n = len(a)
+    if n == 0:
+        return np.zeros(len(points)), np.zeros(len(points), bool)
+    ap = points[:, None, :] - a[None]                                   # [P, S, 2]
+    t = (ap * ab[None]).sum(2) / length2[None]                          # [P, S]
+    usable = np.ones_like(t, bool)
+    usable[:, 0] &= t[:, 0] >= 0.0
+    usable[:, n - 1] &= t[:, n - 1] <= 1.0
+    tc = np.clip(t, 0.0, 1.0)
+    near = a[None] + tc[..., None] * ab[None]
+    dist = np.hypot(points[:, None, 0] - near[..., 0], points[:, None, 1] - near[..., 1])
+    dist = np.where(usable, dist, np.inf)
+    seg = np.argmin(dist, 1)
+    rows = np.arange(len(points))
+    cross = ab[seg, 0] * ap[rows, seg, 1] - ab[seg, 1] * ap[rows, seg, 0]
+    judged = np.isfinite(dist[rows, seg])
+    return np.where(cross >= 0.0, 1.0, -1.0) * np.where(judged, dist[rows, seg], 0.0), judged
+
+
+def _corners(path: F64, length: float, width: float, rear: float) -> F64:
+    """Footprint corners [T, 4, 2] of poses ``path`` [T, 3] (x, y, heading of the rear axle)."""
+    lon = np.array([length - rear, length - rear, -rear, -rear])
+    lat = np.array([width / 2, -width / 2, width / 2, -width / 2])
+    c, s = np.cos(path[:, 2])[:, None], np.sin(path[:, 2])[:, None]
+    return np.stack([path[:, 0:1] + c * lon - s * lat, path[:, 1:2] + s * lon + c * lat], 2)
+
+
+def _clearances(mode: F64, line: F64 | None, sign: float, length: float, width: float, rear: float) -> F64:
+    """Least clearance [T] of the footprint's corners at each pose of ``mode`` from boundary ``line`` (``sign``
+    +1: the right edge, the footprint must lie on its left; -1: the left edge); +inf where no corner is judged."""
+    if line is None or len(line) < 2:
+        return np.full(len(mode), np.inf)
+    d, judged = _signed_distance(_corners(mode[:, 1:4], length, width, rear).reshape(-1, 2), np.asarray(line, np.float64))
+    return np.where(judged, sign * d, np.inf).reshape(len(mode), 4).min(1)
+
+
+def lateral_nudge(mode: F64, left: F64 | None, right: F64 | None, *, margin: float, length: float, width: float,
+                  rear: float, extra: float = NUDGE_EXTRA_CLEARANCE_M, max_shift: float = NUDGE_MAX_SHIFT_M) -> F64 | None:
+    """``mode`` [T, 5] (t, x, y, heading, speed; first point the ego now) shifted sideways so that every footprint
+    corner keeps ``margin + extra`` from both carriageway edges (``left``, ``right`` [N, 2], ego frame); None when
+    no shift is needed or none of at most ``max_shift`` reaches it. The speed profile is kept.
+
+    A car already closer to an edge than that (or past it) is asked to get there by the end of the plan: the
+    clearance a waypoint needs grows from the car's own clearance now to ``margin + extra``, smoothly over the
+    plan (the verifier's own rule for such a car, docs/verifier.md 6.9, asks less). The shift along each
+    waypoint's normal is ``D * smoothstep(t / tau)``: zero, with zero slope, at the ego now; of the (D, tau) pairs
+    that keep every waypoint between both edges' needs, the one of least lateral acceleration (|D| / tau^2).
+    Headings follow the shifted path."""
+    if not np.all(np.isfinite(mode)):
+        return None
+    t = mode[:, 0] - mode[0, 0]
+    if len(t) < 2 or not np.all(np.diff(t) > 0.0):
+        return None
+    target = margin + extra
+    ramp = _smoothstep(t / t[-1])
+    lo = np.full(len(mode), -np.inf)     # the shift (+ towards the left) each waypoint needs at least ...
+    hi = np.full(len(mode), np.inf)      # ... and allows at most
+    for line, sign in ((right, 1.0), (left, -1.0)):
+        clear = _clearances(mode, line, sign, length, width, rear)
+        if not np.isfinite(clear[0]):
+            continue
+        c0 = clear[0]
+        need = np.full(len(mode), target) if c0 >= target else c0 + (target - c0) * ramp
+        room = np.where(np.isfinite(clear), clear - need, np.inf)   # how far this edge lets the waypoint move towards it
+        if sign > 0:
+            lo = np.maximum(lo, -room)
+        else:
+            hi = np.minimum(hi, room)
+    lo[0], hi[0] = min(lo[0], 0.0), max(hi[0], 0.0)      # the ego now is where it is
+    if np.all(lo <= 0.0) and np.all(hi >= 0.0):
+        return None                                      # already clear of both edges
+    best: tuple[float, float, float] | None = None
+    for tau in t[1:]:
+        w = _smoothstep(t / tau)
+        pos = w > 0.0
+        if np.any((lo > 0.0) & ~pos) or np.any((hi < 0.0) & ~pos):
+            continue
+        d_lo = float(np.max(lo[pos] / w[pos], initial=-np.inf))
+        d_hi = float(np.min(hi[pos] / w[pos], initial=np.inf))
+        if d_lo > d_hi:
+            continue
+        d_shift = min(max(0.0, d_lo), d_hi)
+        if abs(d_shift) > max_shift or d_shift == 0.0:
+            continue
+        cost = abs(d_shift) / (tau * tau)
+        if best is None or cost < best[0]:
+            best = (cost, d_shift, float(tau))
+    if best is None:
+        return None
+    _, d_shift, tau = best
+    shift = d_shift * _smoothstep(t / tau)
+    out = mode.copy()
+    h = mode[:, 3]
+    out[:, 1] = mode[:, 1] - np.sin(h) * shift
+    out[:, 2] = mode[:, 2] + np.cos(h) * shift
+    arc = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(mode[:, 1]), np.diff(mode[:, 2])))])
+    slope = np.gradient(shift, arc) if np.all(np.diff(arc) > 1e-6) else np.zeros_like(shift)
+    out[:, 3] = h + np.arctan(slope)
+    out[0, 3] = h[0]
+    return out
+
+
+#: What each candidate offered to the verifier is (``repair_variants``' third output).
+ORIGINAL, NUDGED, SLOWED, NUDGED_SLOWED = 0, 1, 2, 3
+VARIANT_NAMES = ("original", "nudged", "slowed", "nudged+slowed")
+
+
+def repair_variants(candidates: F64, scores: F64, speed: float, accel: float,
+                    boundaries: tuple[F64 | None, F64 | None] | None = None, *, margin: float = 0.25,
+                    length: float = 4.89, width: float = 1.9, rear: float = 1.1
+                    ) -> tuple[F64, F64, npt.NDArray[np.int8]]:
+    """Candidates [K, T, 5] and scores [K] -> what goes to the verifier, best first by score: the K originals; each
+    mode that comes within ``margin`` (+ ``NUDGE_EXTRA_CLEARANCE_M``) of a carriageway edge in ``boundaries``
+    (left, right; ego frame) nudged sideways at its own speed (``lateral_nudge``); every original slowed down
+    along its path (``with_slowed_variants``); every nudged mode slowed down. Third output: each candidate's kind
+    (``ORIGINAL``, ``NUDGED``, ``SLOWED``, ``NUDGED_SLOWED``). Without ``boundaries`` this is
+    ``with_slowed_variants``."""
+    cand = np.asarray(candidates, np.float64)
+    sc = np.asarray(scores, np.float64)
+    k = cand.shape[0]
+    nudged: list[F64] = []
+    nudged_scores: list[float] = []
+    if boundaries is not None:
+        left, right = boundaries
+        for i in np.argsort(-sc, kind="stable"):
+            m = lateral_nudge(cand[i], left, right, margin=margin, length=length, width=width, rear=rear)
+            if m is not None:
+                nudged.append(m)
+                nudged_scores.append(float(sc[i]))
+    finite = sc[np.isfinite(sc)]
+    step = (float(finite.max() - finite.min()) if finite.size else 0.0) + 1.0
+    # tier j's scores are the source modes' scores less j steps: each tier ends below the one before it
+    parts, part_scores, kinds = [cand], [sc], [np.full(k, ORIGINAL, np.int8)]
+    slowed, _ = with_slowed_variants(cand, sc, speed, accel)
+    tiers: list[tuple[F64, F64, int]] = []
+    if nudged:
+        nc, nsc = np.stack(nudged), np.asarray(nudged_scores)
+        tiers.append((nc, nsc, NUDGED))
+        tiers.append((slowed[k:], sc, SLOWED))
+        tiers.append((with_slowed_variants(nc, nsc, speed, accel)[0][len(nudged):], nsc, NUDGED_SLOWED))
+    else:
+        tiers.append((slowed[k:], sc, SLOWED))
+    for j, (c, s_src, kind) in enumerate(tiers, start=1):
+        parts.append(c)
+        part_scores.append(s_src - j * step)
+        kinds.append(np.full(len(c), kind, np.int8))
+    return np.concatenate(parts), np.concatenate(part_scores), np.concatenate(kinds)

@@ -101,6 +101,8 @@ def summary(log: DriveLog, engine: Engine, budget_ms: float) -> dict[str, Any]:
         "fallback_share": round(fallbacks / max(len(log.frames), 1), 4),
         "interventions": overridden, "interventions_by_reason": interventions,
         "fallback_frames": fallbacks, "repaired_frames": sum(1 for f in log.frames if f.repaired),
+        "nudged_frames": sum(1 for f in log.frames if f.variant.startswith("nudged")),
+        "slowed_frames": sum(1 for f in log.frames if f.variant.endswith("slowed")),
         "deadline_overruns": sum(1 for f in log.frames if f.overrun),
         "driven_held": sum(1 for f in log.frames if f.driven == "held"),
         "driven_deadline_fallback": sum(1 for f in log.frames if f.driven == "fallback"),
