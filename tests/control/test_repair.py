@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from wayvert import EgoState, Reason, Verifier, schema
 from wayvert.control.repair import (NUDGE_EXTRA_CLEARANCE_M, NUDGED, NUDGED_SLOWED, ORIGINAL, REPAIR_DECEL_MPS2, SLOWED,
-                                    gentle_stop_profile, lateral_nudge, repair_variants, with_slowed_variants)
+                                    SMOOTHED, gentle_stop_profile, lateral_nudge, repair_variants, smoothed,
+                                    with_slowed_variants)
 
 TIMES = np.concatenate([[0.0], schema.waypoint_times()])
 
@@ -142,10 +143,15 @@ def test_a_mode_drifting_to_the_edge_is_nudged_back_at_its_own_speed_and_the_ver
     ego = EgoState(12.0)
     alone = Verifier().check(original[None], [1.0], ego, boundaries=(LEFT, RIGHT))
     assert alone.reasons[0] & Reason.DRIVABLE_AREA
-    cand, sc, kinds = repair_variants(original[None], np.array([1.0]), 12.0, 0.0, (LEFT, RIGHT), **BODY)
+    cand, sc, kinds = repair_variants(original[None], np.array([1.0]), 12.0, 0.0, (LEFT, RIGHT), **BODY, smooth=False)
     assert list(kinds) == [ORIGINAL, NUDGED, SLOWED, NUDGED_SLOWED]
     verdict = Verifier().check(cand, sc, ego, boundaries=(LEFT, RIGHT))
     assert verdict.chosen == 1 and not verdict.fallback_used, verdict.reasons
+    # smoothing leaves a smooth mode where it is (it fails the same way); the nudge of it is driven
+    cand, sc, kinds = repair_variants(original[None], np.array([1.0]), 12.0, 0.0, (LEFT, RIGHT), **BODY)
+    assert list(kinds) == [ORIGINAL, SMOOTHED, NUDGED, SLOWED, NUDGED_SLOWED]
+    np.testing.assert_allclose(cand[1], original, atol=0.01)
+    assert Verifier().check(cand, sc, ego, boundaries=(LEFT, RIGHT)).chosen == 2
 
 
 def test_a_mode_that_keeps_its_distance_or_a_corridor_too_narrow_is_not_nudged() -> None:
@@ -156,7 +162,7 @@ def test_a_mode_that_keeps_its_distance_or_a_corridor_too_narrow_is_not_nudged()
     far = drifting(12.0, -1.5)                   # 12 m to the right at 4 s: more than the largest shift
     assert lateral_nudge(far, LEFT, RIGHT, **BODY) is None
     cand, sc, kinds = repair_variants(drifting(12.0, 0.0)[None], np.zeros(1), 12.0, 0.0, (LEFT, RIGHT), **BODY)
-    assert list(kinds) == [ORIGINAL, SLOWED]
+    assert list(kinds) == [ORIGINAL, SMOOTHED, SLOWED]
 
 
 @settings(max_examples=40, deadline=None)
@@ -169,7 +175,8 @@ def test_variants_rank_originals_then_nudged_then_slowed_then_nudged_slowed(scor
     out, out_sc, kinds = repair_variants(cand, sc, 10.0, 0.0, (LEFT, RIGHT), **BODY)
     assert len(out) == len(out_sc) == len(kinds)
     np.testing.assert_array_equal(out[:len(sc)], cand)
-    for lower, upper in ((NUDGED, ORIGINAL), (SLOWED, NUDGED), (SLOWED, ORIGINAL), (NUDGED_SLOWED, SLOWED)):
+    order = (ORIGINAL, SMOOTHED, NUDGED, SLOWED, NUDGED_SLOWED)
+    for upper, lower in zip(order[:-1], order[1:]):
         if np.any(kinds == lower) and np.any(kinds == upper):
             assert out_sc[kinds == lower].max() < out_sc[kinds == upper].min()
     assert np.all(np.isfinite(out[kinds != ORIGINAL]))
@@ -190,3 +197,28 @@ def test_a_car_already_inside_the_margin_is_led_back_out_of_it_by_the_end_of_the
     assert end_clearance >= 0.25 + NUDGE_EXTRA_CLEARANCE_M - 0.02
     assert np.all(np.diff(nudged[:, 2] - straight[:, 2]) >= -1e-9)       # shifted one way only: no swerve
     assert not Verifier().check(nudged[None], [1.0], ego, boundaries=(LEFT, right)).reasons[0]
+
+
+def test_waypoint_noise_that_fails_lateral_jerk_is_smoothed_away_at_the_modes_own_speed() -> None:
+    """3 cm of noise on the waypoints of a gentle curve at 12 m/s is 5 m/s³ of lateral jerk to the verifier (a
+    curvature estimated over 2.4 m chords); the smoothed mode keeps the curve, the start and the speed."""
+    rng = np.random.default_rng(0)
+    x = 12.0 * TIMES
+    y = 0.05 * TIMES**2 + np.concatenate([[0.0], rng.normal(0.0, 0.03, len(TIMES) - 1)])
+    h = np.concatenate([[0.0], np.arctan2(np.diff(y), np.diff(x))])
+    noisy = np.stack([TIMES, x, y, h, np.full_like(TIMES, 12.0)], 1)
+    smooth = smoothed(noisy)
+    assert smooth is not None
+    np.testing.assert_array_equal(smooth[0], noisy[0])
+    assert np.abs(smooth[:, 2] - 0.05 * TIMES**2).max() < 0.05          # the curve kept, the noise gone
+    np.testing.assert_allclose(smooth[:, 4], 12.0, atol=0.05)
+    ego = EgoState(12.0)
+    assert Verifier().check(noisy[None], [0.0], ego).reasons[0] & Reason.LATERAL_JERK
+    cand, sc, kinds = repair_variants(noisy[None], np.zeros(1), 12.0, 0.0)
+    verdict = Verifier().check(cand, sc, ego)
+    assert kinds[verdict.chosen] == SMOOTHED and not verdict.fallback_used
+
+
+def test_a_stopping_mode_is_not_smoothed() -> None:
+    assert smoothed(mode(6.0, 0.0, -2.0)) is None                        # down to 0 m/s within the 4 s
+    assert smoothed(mode(10.0, 0.01, -1.0)) is not None                 # 6 m/s at the end: smoothed

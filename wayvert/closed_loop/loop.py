@@ -34,7 +34,7 @@ class FrameRecord:
     reasons: list[int]               # per candidate (the repaired variants after the planner's own, when repairing)
     ade_vs_expert: float | None = None
     repaired: bool = False           # the driven mode is a repaired variant (nudged and/or slowed) of a planner's mode
-    variant: str = "original"        # what the driven mode is: original, nudged, slowed, nudged+slowed (fallback: original)
+    variant: str = "original"        # the driven mode: original, smoothed, nudged, slowed, nudged+slowed (fallback: original)
     driven: str = "fresh"            # frame deadlines: "fresh", "held" (previous plan advanced) or "fallback"
     overrun: bool = False            # the frame's stages took longer than its budget
     trajectory: F64 | None = None    # [1 + T, 5] what is driven (t, x, y, heading, speed), ego frame at t
@@ -102,9 +102,10 @@ def drive(planner: Planner | None, seed: int, frames: int, *, verifier: Verifier
     the expert drives the world itself (no verifier in the loop). Otherwise the planner's modes go through the
     verifier and the tracker; every ``ade_every`` ticks the driven plan is compared with the expert's plan from
     the same state (0: never). ``on_frame`` sees each frame.
-    ``repair``: the verifier also gets, after all the planner's modes, each mode that comes too close to a
-    carriageway edge nudged sideways at its own speed, then each mode (and each nudged one) slowed down along its
-    own path (``wayvert.control.repair``), so the fallback is the last resort.
+    ``repair``: the verifier also gets, after all the planner's modes, each mode with its waypoint noise smoothed
+    away, each mode that comes too close to a carriageway edge nudged sideways, both at their own speed, then each
+    mode (and each nudged one) slowed down along its own path (``wayvert.control.repair``), so the fallback is the
+    last resort.
     ``deadline``: frame budgets (``wayvert.control.deadline``); a frame whose stages take longer drives the previous
     plan advanced in time, or the fallback."""
     world = world_for(seed)

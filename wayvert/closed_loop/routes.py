@@ -42,6 +42,7 @@ def route_figures(log: DriveLog, expert_progress_m: float | None) -> dict[str, A
         overridden = [f for f in log.frames if f.fallback or f.chosen != f.top]
         r.update(fallback_frames=sum(f.fallback for f in log.frames),
                  repaired_frames=sum(f.repaired for f in log.frames),
+                 smoothed_frames=sum(f.variant == "smoothed" for f in log.frames),
                  nudged_frames=sum(f.variant.startswith("nudged") for f in log.frames),
                  slowed_frames=sum(f.variant.endswith("slowed") for f in log.frames), interventions=len(overridden),
                  interventions_by_reason=_by_reason([f.reasons[f.top] for f in overridden]))
@@ -69,7 +70,7 @@ def totals(routes: list[dict[str, Any]]) -> dict[str, Any]:
         t["route_completion"] = round(sum(r["route_completion"] for r in routes) / len(routes), 4)
     if "fallback_frames" in routes[0]:
         t["fallback_share"] = round(sum(r["fallback_frames"] for r in routes) / max(t["ticks"], 1), 4)
-        for kind in ("repaired", "nudged", "slowed"):
+        for kind in ("repaired", "smoothed", "nudged", "slowed"):
             t[f"{kind}_share"] = round(sum(r.get(f"{kind}_frames", 0) for r in routes) / max(t["ticks"], 1), 4)
         t["interventions"] = sum(r["interventions"] for r in routes)
         t["interventions_by_reason"] = _sum_dicts(r["interventions_by_reason"] for r in routes)
@@ -135,7 +136,8 @@ def _reasons(d: dict[str, int] | None) -> str:
 def _repaired(t: dict[str, Any]) -> str:
     if t.get("repaired_share") is None:
         return "-"
-    return f"{_f(t['repaired_share'])} ({_f(t.get('nudged_share'))}, {_f(t.get('slowed_share'))})"
+    return (f"{_f(t['repaired_share'])} ({_f(t.get('smoothed_share'))}, {_f(t.get('nudged_share'))}, "
+            f"{_f(t.get('slowed_share'))})")
 
 
 def markdown_report(results: dict[str, Any]) -> str:
@@ -147,7 +149,7 @@ def markdown_report(results: dict[str, Any]) -> str:
              + (f" Rig {s['rig']}: share of each canonical view its cameras fill: "
                 + ", ".join(f"{k} {v:.0%}" for k, v in s["view_coverage"].items()) + "."
                 if s.get("view_coverage") else ""), "",
-             "| row | km | progress vs expert | route completion | fallback share | repaired share (nudged, slowed) "
+             "| row | km | progress vs expert | route completion | fallback share | repaired share (smoothed, nudged, slowed) "
              "| collisions/km "
              "| departures/km | uncomfortable share | comfortable routes | expert plans rejected |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -169,13 +171,14 @@ def markdown_report(results: dict[str, Any]) -> str:
         if "expert_rejections_by_reason" in t:
             whose = "its own plans rejected" if name == EXPERT else "the expert's plans from its states rejected"
             lines.append(f"- {name}: {whose}: {_reasons(t['expert_rejections_by_reason'])}")
-    lines += ["", "Per route:", "", "| row | seed | m | expert m | progress | fallback | repaired (nudged, slowed) | incident "
+    lines += ["", "Per route:", "", "| row | seed | m | expert m | progress | fallback | repaired (smoothed, nudged, slowed) | incident "
               "| expert plans rejected |", "|---|---|---|---|---|---|---|---|---|"]
     for name, row in results["rows"].items():
         for r in row["per_route"]:
             inc = "collision" if r["collided"] else ("departure" if r["departed"] else "-")
             fb = f"{r['fallback_frames']}/{r['ticks']}" if "fallback_frames" in r else "-"
-            rp = (f"{r['repaired_frames']}/{r['ticks']} ({r.get('nudged_frames', 0)}, {r.get('slowed_frames', 0)})"
+            rp = (f"{r['repaired_frames']}/{r['ticks']} ({r.get('smoothed_frames', 0)}, {r.get('nudged_frames', 0)}, "
+                  f"{r.get('slowed_frames', 0)})"
                   if "repaired_frames" in r else "-")
             rej = f"{r['expert_plans_rejected']}/{r['expert_plans_checked']}" if "expert_plans_checked" in r else "-"
             lines.append(f"| {name} | {r['seed']} | {_f(r['progress_m'], 0)} | {_f(r.get('expert_progress_m'), 0)} | "

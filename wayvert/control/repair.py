@@ -1,5 +1,5 @@
-"""Run-time repair before rejection: each of the network's modes also offered nudged away from a carriageway edge at
-its own speed, and slowed down along its own path.
+"""Run-time repair before rejection: each of the network's modes also offered smoothed and nudged away from a
+carriageway edge at its own speed, and slowed down along its own path.
 
 The verifier rejects a mode for what it does at its speed as much as for where it goes: a following gap or a
 time to collision too short, lateral jerk or a steering rate too high on a curve taken fast. Rejecting every
@@ -17,9 +17,15 @@ moves the network's planned points away from predicted occupancy in the same spi
 to an edge is also offered shifted sideways, by a shift that is zero with zero slope at the ego now and grows
 smoothly (smoothstep) to the least that clears every waypoint, at its own speed profile.
 
-The variants go to the verifier after every original mode, in tiers: nudged, slowed, nudged and slowed, each
-tier's scores below the tier before, in the originals' order, so an original that passes always wins, a nudge
-is preferred to a slowdown, and the fallback stays the last resort when no variant passes either.
+The next most frequent rejection, ``lateral_jerk``, is mostly noise: the verifier estimates curvature from three
+waypoints 0.2 s apart, so a few centimetres of regression noise on one waypoint read as a jerk over the limit. A
+trajectory smoother removes it: each mode is also offered as a least-squares polynomial fit that starts at the
+ego with its velocity now.
+
+The variants go to the verifier after every original mode, in tiers: smoothed, nudged (of the smoothed mode),
+slowed, nudged and slowed, each tier's scores below the tier before, in the originals' order, so an original
+that passes always wins, smoothing is preferred to a nudge and a nudge to a slowdown, and the fallback stays the
+last resort when no variant passes either.
 
 Comfort figures: the deceleration and jerk are within the comfort bounds nuPlan's and NAVSIM's PDM score uses
 (longitudinal deceleration 4.05 m/s², jerk 4.13 m/s³), at about half of them.
@@ -230,46 +236,96 @@ def lateral_nudge(mode: F64, left: F64 | None, right: F64 | None, *, margin: flo
     return out
 
 
+#: The smoothed variant: polynomial degree of x(t) and y(t), and the slowest mode it is made for (m/s).
+SMOOTH_DEGREE = 5
+SMOOTH_MIN_SPEED_MPS = 2.0
+
+
+def smoothed(mode: F64) -> F64 | None:
+    """``mode`` [T, 5] (t, x, y, heading, speed; first point the ego now) with its waypoint noise removed: x(t)
+    and y(t) fitted by least squares with polynomials of degree ``SMOOTH_DEGREE`` that start at the ego with its
+    velocity now (position and first derivative pinned), headings and speeds from the fit's derivative. None for
+    a mode that is not finite, not increasing in time or slower than ``SMOOTH_MIN_SPEED_MPS`` anywhere (a plan
+    that stops: a polynomial would swing back through zero speed)."""
+    if not np.all(np.isfinite(mode)) or len(mode) < SMOOTH_DEGREE + 1:
+        return None
+    t = mode[:, 0] - mode[0, 0]
+    if not np.all(np.diff(t) > 0.0) or mode[:, 4].min() < SMOOTH_MIN_SPEED_MPS:
+        return None
+    v0, h0 = mode[0, 4], mode[0, 3]
+    powers = np.arange(2, SMOOTH_DEGREE + 1)
+    basis = t[1:, None] ** powers[None]                       # [T-1, deg-1]
+    out = mode.copy()
+    deriv = np.empty((len(t), 2))
+    for j, (col, v_dir) in enumerate(((1, np.cos(h0)), (2, np.sin(h0)))):
+        pinned = mode[0, col] + v0 * v_dir * t
+        coef, *_ = np.linalg.lstsq(basis, mode[1:, col] - pinned[1:], rcond=None)
+        out[:, col] = pinned + np.concatenate([[0.0], basis @ coef])
+        deriv[:, j] = v0 * v_dir + (powers[None] * t[:, None] ** (powers[None] - 1)) @ coef
+    speed = np.hypot(deriv[:, 0], deriv[:, 1])
+    if speed.min() < 0.5 * SMOOTH_MIN_SPEED_MPS:
+        return None
+    out[1:, 3] = h0 + np.unwrap(np.arctan2(deriv[1:, 1], deriv[1:, 0]) - h0)
+    out[1:, 4] = speed[1:]
+    return out
+
+
 #: What each candidate offered to the verifier is (``repair_variants``' third output).
-ORIGINAL, NUDGED, SLOWED, NUDGED_SLOWED = 0, 1, 2, 3
-VARIANT_NAMES = ("original", "nudged", "slowed", "nudged+slowed")
+ORIGINAL, NUDGED, SLOWED, NUDGED_SLOWED, SMOOTHED = 0, 1, 2, 3, 4
+VARIANT_NAMES = ("original", "nudged", "slowed", "nudged+slowed", "smoothed")
 
 
 def repair_variants(candidates: F64, scores: F64, speed: float, accel: float,
                     boundaries: tuple[F64 | None, F64 | None] | None = None, *, margin: float = 0.25,
-                    length: float = 4.89, width: float = 1.9, rear: float = 1.1
+                    length: float = 4.89, width: float = 1.9, rear: float = 1.1, smooth: bool = True
                     ) -> tuple[F64, F64, npt.NDArray[np.int8]]:
-    """Candidates [K, T, 5] and scores [K] -> what goes to the verifier, best first by score: the K originals; each
-    mode that comes within ``margin`` (+ ``NUDGE_EXTRA_CLEARANCE_M``) of a carriageway edge in ``boundaries``
-    (left, right; ego frame) nudged sideways at its own speed (``lateral_nudge``); every original slowed down
-    along its path (``with_slowed_variants``); every nudged mode slowed down. Third output: each candidate's kind
-    (``ORIGINAL``, ``NUDGED``, ``SLOWED``, ``NUDGED_SLOWED``). Without ``boundaries`` this is
-    ``with_slowed_variants``."""
+    """Candidates [K, T, 5] and scores [K] -> what goes to the verifier, best first by score, in tiers:
+
+    1. the K originals;
+    2. ``smooth``: each mode with its waypoint noise removed (``smoothed``), at its own speed;
+    3. each mode (its smoothed form where there is one) that comes within ``margin`` (+ ``NUDGE_EXTRA_CLEARANCE_M``)
+       of a carriageway edge in ``boundaries`` (left, right; ego frame), nudged sideways at its own speed
+       (``lateral_nudge``);
+    4. every original slowed down along its path (``with_slowed_variants``);
+    5. every nudged mode slowed down.
+
+    Each tier's scores are its source modes' scores moved below every score of the tier before, so within a tier
+    the originals' order holds. Third output: each candidate's kind (``ORIGINAL``, ``SMOOTHED``, ``NUDGED``,
+    ``SLOWED``, ``NUDGED_SLOWED``). Without ``boundaries`` and ``smooth`` this is ``with_slowed_variants``."""
     cand = np.asarray(candidates, np.float64)
     sc = np.asarray(scores, np.float64)
     k = cand.shape[0]
+    base = [cand[i] for i in range(k)]
+    smooth_modes: list[F64] = []
+    smooth_scores: list[float] = []
+    if smooth:
+        for i in range(k):
+            m = smoothed(cand[i])
+            if m is not None:
+                smooth_modes.append(m)
+                smooth_scores.append(float(sc[i]))
+                base[i] = m
     nudged: list[F64] = []
     nudged_scores: list[float] = []
     if boundaries is not None:
         left, right = boundaries
-        for i in np.argsort(-sc, kind="stable"):
-            m = lateral_nudge(cand[i], left, right, margin=margin, length=length, width=width, rear=rear)
+        for i in range(k):
+            m = lateral_nudge(base[i], left, right, margin=margin, length=length, width=width, rear=rear)
             if m is not None:
                 nudged.append(m)
                 nudged_scores.append(float(sc[i]))
     finite = sc[np.isfinite(sc)]
     step = (float(finite.max() - finite.min()) if finite.size else 0.0) + 1.0
-    # tier j's scores are the source modes' scores less j steps: each tier ends below the one before it
-    parts, part_scores, kinds = [cand], [sc], [np.full(k, ORIGINAL, np.int8)]
-    slowed, _ = with_slowed_variants(cand, sc, speed, accel)
     tiers: list[tuple[F64, F64, int]] = []
+    if smooth_modes:
+        tiers.append((np.stack(smooth_modes), np.asarray(smooth_scores), SMOOTHED))
+    if nudged:
+        tiers.append((np.stack(nudged), np.asarray(nudged_scores), NUDGED))
+    tiers.append((with_slowed_variants(cand, sc, speed, accel)[0][k:], sc, SLOWED))
     if nudged:
         nc, nsc = np.stack(nudged), np.asarray(nudged_scores)
-        tiers.append((nc, nsc, NUDGED))
-        tiers.append((slowed[k:], sc, SLOWED))
         tiers.append((with_slowed_variants(nc, nsc, speed, accel)[0][len(nudged):], nsc, NUDGED_SLOWED))
-    else:
-        tiers.append((slowed[k:], sc, SLOWED))
+    parts, part_scores, kinds = [cand], [sc], [np.full(k, ORIGINAL, np.int8)]
     for j, (c, s_src, kind) in enumerate(tiers, start=1):
         parts.append(c)
         part_scores.append(s_src - j * step)

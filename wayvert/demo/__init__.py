@@ -49,7 +49,7 @@ def _print_table(s: dict[str, Any], rig_name: str, engine_path: str) -> None:
           + f"; fallback on {s['fallback_frames']} of {s['frames']} frames ({s['fallback_share']:.0%})")
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(s["interventions_by_reason"].items(), key=lambda kv: -kv[1]))
     print(f"verifier {s['interventions']} interventions ({s['repaired_frames']} driven on a repaired mode: "
-          f"{s['nudged_frames']} nudged from the edge, {s['slowed_frames']} slowed; "
+          f"{s['smoothed_frames']} smoothed, {s['nudged_frames']} nudged from the edge, {s['slowed_frames']} slowed; "
           f"{s['fallback_frames']} fallbacks)"
           + (f"; top mode rejected for: {reasons}" if reasons else ""))
 

@@ -101,6 +101,7 @@ def summary(log: DriveLog, engine: Engine, budget_ms: float) -> dict[str, Any]:
         "fallback_share": round(fallbacks / max(len(log.frames), 1), 4),
         "interventions": overridden, "interventions_by_reason": interventions,
         "fallback_frames": fallbacks, "repaired_frames": sum(1 for f in log.frames if f.repaired),
+        "smoothed_frames": sum(1 for f in log.frames if f.variant == "smoothed"),
         "nudged_frames": sum(1 for f in log.frames if f.variant.startswith("nudged")),
         "slowed_frames": sum(1 for f in log.frames if f.variant.endswith("slowed")),
         "deadline_overruns": sum(1 for f in log.frames if f.overrun),
