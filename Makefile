@@ -156,9 +156,15 @@ $(RUN)/data/train/.done: | $(VENV)/.installed
 	$(WV) generate $(RUN)/data/train --episodes 80 --duration 30 --seed 1000 --bad-dreams-fraction 0.3 && touch $@
 $(RUN)/data/val/.done: | $(VENV)/.installed
 	$(WV) generate $(RUN)/data/val --episodes 10 --duration 30 --seed 9000 --bad-dreams-fraction 0 && touch $@
+# Slow starts (docs/training.md): 24 more episodes whose ego starts at 0.2-0.8 of its desired speed, so the data
+# holds the expert speeding back up; the teacher and the student train on them with data/train (their configs'
+# data.aggregate).
+$(RUN)/data/slow_starts/.done: | $(VENV)/.installed
+	$(WV) generate $(RUN)/data/slow_starts --episodes 24 --duration 30 --seed 3000 --bad-dreams-fraction 0.3 \
+	  --start-speed 0.2,0.8 && touch $@
 $(RUN)/data/train_lht/.done: | $(VENV)/.installed
 	$(WV) generate $(RUN)/data/train_lht --episodes 40 --duration 30 --seed 5000 --bad-dreams-fraction 0.3 --left-hand && touch $@
-$(RUN)/teacher/model.pt: $(RUN)/data/train/.done $(RUN)/data/val/.done
+$(RUN)/teacher/model.pt: $(RUN)/data/train/.done $(RUN)/data/val/.done $(RUN)/data/slow_starts/.done
 	$(WV) train --config training/configs/teacher.toml
 $(RUN)/student/model.pt: $(RUN)/teacher/model.pt
 	$(WV) distill --config training/configs/student.toml

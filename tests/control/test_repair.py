@@ -4,6 +4,7 @@ the verifier after every original."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -222,3 +223,25 @@ def test_waypoint_noise_that_fails_lateral_jerk_is_smoothed_away_at_the_modes_ow
 def test_a_stopping_mode_is_not_smoothed() -> None:
     assert smoothed(mode(6.0, 0.0, -2.0)) is None                        # down to 0 m/s within the 4 s
     assert smoothed(mode(10.0, 0.01, -1.0)) is not None                 # 6 m/s at the end: smoothed
+
+
+@settings(max_examples=40, deadline=None)
+@given(speed=st.floats(2.0, 25.0), drift=st.floats(-0.4, 0.4), left=st.floats(0.5, 3.0), right=st.floats(0.8, 3.0),
+       bend=st.floats(-0.003, 0.003), seed=st.integers(0, 2**16))
+def test_looking_at_the_edges_near_the_plan_only_changes_no_nudge(speed: float, drift: float, left: float,
+                                                                   right: float, bend: float, seed: int) -> None:
+    """The nudge reads only the stretch of each edge within CROP_M of the plan (for speed); the whole edge gives
+    the same nudge."""
+    import wayvert.control.repair as repair
+
+    noise = np.random.default_rng(seed).normal(0.0, 0.05, len(TIMES) - 1)
+    m = drifting(speed, drift)
+    m[1:, 2] += noise
+    edges = (np.stack([XS, left + bend * XS**2], 1), np.stack([XS, -right + bend * XS**2], 1))
+    cropped = lateral_nudge(m, *edges, **BODY)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(repair, "CROP_M", 1e9)
+        whole = lateral_nudge(m, *edges, **BODY)
+    assert (cropped is None) == (whole is None)
+    if cropped is not None:
+        np.testing.assert_allclose(cropped, whole)

@@ -161,12 +161,25 @@ def _corners(path: F64, length: float, width: float, rear: float) -> F64:
     return np.stack([path[:, 0:1] + c * lon - s * lat, path[:, 1:2] + s * lon + c * lat], 2)
 
 
+#: How far beyond the plan's footprints an edge is looked at (m); a vertex further away cannot bind a shift of at
+#: most NUDGE_MAX_SHIFT_M.
+CROP_M = 10.0
+
+
 def _clearances(mode: F64, line: F64 | None, sign: float, length: float, width: float, rear: float) -> F64:
     """Least clearance [T] of the footprint's corners at each pose of ``mode`` from boundary ``line`` (``sign``
     +1: the right edge, the footprint must lie on its left; -1: the left edge); +inf where no corner is judged."""
     if line is None or len(line) < 2:
         return np.full(len(mode), np.inf)
-    d, judged = _signed_distance(_corners(mode[:, 1:4], length, width, rear).reshape(-1, 2), np.asarray(line, np.float64))
+    corners = _corners(mode[:, 1:4], length, width, rear).reshape(-1, 2)
+    line = np.asarray(line, np.float64)
+    # Only the stretch of the edge near the plan matters: its vertices within CROP_M of the corners' bounding box,
+    # kept contiguous, and one more vertex each side (a 140-vertex edge costs 10x the plan's own geometry).
+    lo_xy, hi_xy = corners.min(0) - CROP_M, corners.max(0) + CROP_M
+    near = np.flatnonzero(np.all((line >= lo_xy) & (line <= hi_xy), 1))
+    if len(near):
+        line = line[max(near[0] - 1, 0):near[-1] + 2]
+    d, judged = _signed_distance(corners, line)
     return np.where(judged, sign * d, np.inf).reshape(len(mode), 4).min(1)
 
 
