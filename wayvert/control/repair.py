@@ -180,7 +180,8 @@ def _clearances(mode: F64, line: F64 | None, sign: float, length: float, width: 
     if len(near):
         line = line[max(near[0] - 1, 0):near[-1] + 2]
     d, judged = _signed_distance(corners, line)
-    return np.where(judged, sign * d, np.inf).reshape(len(mode), 4).min(1)
+    clearance: F64 = np.where(judged, sign * d, np.inf).reshape(len(mode), 4).min(1)
+    return clearance
 
 
 def lateral_nudge(mode: F64, left: F64 | None, right: F64 | None, *, margin: float, length: float, width: float,
