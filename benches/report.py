@@ -21,6 +21,7 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 from typing import Any
 
 PEAKS = "machine peaks (1 thread)"
@@ -50,6 +51,41 @@ HELD_BACK = {
 }
 
 CONV_TARGET = 0.70        # every 3x3 and 1x1 conv of the large backbone / the same peer rate, at least
+GPU_RUNS = Path(__file__).resolve().parent / "gpu"   # <gpu>-<date>/bench_*.json from benches/gpu/device_check.sh
+GPU_TARGET = 1.0          # issue 16: wayvert's CUDA session / PyTorch fp16 with a CUDA Graph, p50, at most
+
+
+def gpu_section(root: Path = GPU_RUNS) -> list[str]:
+    """The newest lent-GPU run kept under benches/gpu/ (a folder per run: ``bench_<engine>.json`` written by
+    ``wayvert bench --device cuda --compare torch --json``): latency, energy and the issue-16 ratio per engine.
+    Empty when no run was kept. GPU figures are measured only on a lent machine, never by ``make bench``."""
+    runs = sorted((d for d in root.glob("*-*") if d.is_dir() and any(d.glob("bench_*.json"))), key=lambda d: d.name[-10:])
+    if not runs:
+        return []
+    run = runs[-1]
+    out = ["## GPU (CUDA sessions)", "",
+           f"Kept from the lent-GPU run in `benches/gpu/{run.name}/` (`benches/gpu/device_check.sh`; `make bench` does "
+           "not measure a GPU). Batch 1; every row copies its inputs from the host and its outputs back; rows "
+           "interleaved in one process; energy per frame from the meter named under each table. `wayvert / peer`: "
+           f"the CUDA session's p50 over the row's (issue 16's target: at most {GPU_TARGET:.1f} against PyTorch fp16 "
+           "with a CUDA Graph).", ""]
+    for f in sorted(run.glob("bench_*.json")):
+        d = json.loads(f.read_text())
+        rows = d["rows"]
+        ours = next(r for r in rows if r["runtime"] == "wayvert")
+        out += [f"### {Path(d['engine']).name}", "",
+                "| runtime | precision | p50 ms | p90 ms | p99 ms | min ms | wayvert / peer (p50) | J/frame | W | SQNR dB |",
+                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in rows:
+            e = r.get("energy") or {}
+            jpf = f"{e['joules_per_frame']:.4f}" if "joules_per_frame" in e else ""
+            w = f"{e['average_w']:.1f}" if "average_w" in e else ""
+            sq = f"{r['sqnr_db_vs_fp32']:.1f}" if r.get("sqnr_db_vs_fp32") is not None else ""
+            out.append(f"| {r['runtime']} | {r['precision']} | {r['p50_ms']:.3f} | {r['p90_ms']:.3f} | {r['p99_ms']:.3f} | "
+                       f"{r['min_ms']:.3f} | {ours['p50_ms'] / r['p50_ms']:.2f} | {jpf} | {w} | {sq} |")
+        sources = sorted({(r.get("energy") or {}).get("source", "") for r in rows} - {""})
+        out += [""] + [f"energy: {s}" for s in sources] + [""]
+    return out
 
 
 def _peer(b: dict[str, Any]) -> str:
@@ -395,6 +431,7 @@ def render(data: dict[str, Any]) -> str:
     for g in sorted(groups):
         if g not in (E2E, PEAKS, KERNELS, LARGE_KERNELS, IN_NETWORK) and not g.startswith(INTERLEAVED):
             out += _timing_table(g, groups[g])
+    out += gpu_section()
     return "\n".join(out)
 
 
