@@ -1,5 +1,6 @@
 // The verifier through its C API: a clean trajectory passes, a bad one fails with the right bit, the fallback
 // is built when nothing passes, NaN is a verdict not a crash, and check() allocates nothing.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -168,9 +169,59 @@ void test_frame_deadline_helpers() {
   wv_verifier_release(v);
 }
 
+// The same road: a car 12 m behind in the lane to the right, 5 m/s faster. Keeping the lane passes; moving into
+// its lane in front of it (a 4 s minimum-jerk lane change) fails following_distance: the lane-change rule
+// (docs/verifier.md 6.8), not the rear car's responsibility as it would be in the ego's own lane.
+void test_a_lane_change_in_front_of_a_faster_car_from_behind_fails() {
+  wv_verifier* v = make();
+  const int points = 50;
+  std::vector<float> modes = straight(points, 10.f);
+  std::vector<float> change = straight(points, 10.f);
+  for (int i = 0; i < points; ++i) {
+    const float u = std::min(1.f, 0.1f * float(i) / 4.f);
+    change[size_t(i) * 5 + 2] = -3.5f * u * u * u * (10.f - 15.f * u + 6.f * u * u);
+  }
+  for (int i = 0; i < points; ++i) {  // heading along the path (central differences)
+    const int a = i > 0 ? i - 1 : 0, b = i + 1 < points ? i + 1 : points - 1;
+    change[size_t(i) * 5 + 3] = std::atan2(change[size_t(b) * 5 + 2] - change[size_t(a) * 5 + 2],
+                                           change[size_t(b) * 5 + 1] - change[size_t(a) * 5 + 1]);
+  }
+  modes.insert(modes.end(), change.begin(), change.end());
+  std::vector<float> left, right;
+  for (int i = 0; i < 60; ++i) {  // the verifier's capacity: 64 points per boundary
+    left.insert(left.end(), {-40.f + 4.f * float(i), 1.75f});
+    right.insert(right.end(), {-40.f + 4.f * float(i), -5.25f});
+  }
+  const float behind_right[7] = {-12.f - 3.79f, -3.5f, 0.f, 15.f, 4.5f, 1.8f, 0.f};
+  const float scores[2] = {0.5f, 1.f};
+  wv_verifier_input in{};
+  in.trajectories = modes.data();
+  in.modes = 2;
+  in.points = points;
+  in.scores = scores;
+  in.ego = {10.f, 0.f, 0.f, 0.f};
+  in.objects = behind_right;
+  in.object_count = 1;
+  in.left_boundary = left.data();
+  in.left_count = 60;
+  in.right_boundary = right.data();
+  in.right_count = 60;
+  wv_verdict out{};
+  WV_CHECK(wv_verifier_check(v, &in, &out) == WV_OK);
+  WV_CHECK_EQ(int(out.reasons[0]), 0);
+  int following = -1;
+  for (int c = 0; c < WV_CHECK_COUNT; ++c)
+    if (std::strcmp(wv_verifier_check_name(c), "following_distance") == 0) following = c;
+  WV_CHECK(following >= 0);
+  WV_CHECK((out.reasons[1] & (1u << following)) != 0);
+  WV_CHECK_EQ(out.chosen, 0);
+  wv_verifier_release(v);
+}
+
 int main() {
   test_frame_deadline_helpers();
   test_objects_along_the_road_allocate_nothing_and_pass_a_plan_in_its_lane();
+  test_a_lane_change_in_front_of_a_faster_car_from_behind_fails();
   test_straight_passes_and_check_allocates_nothing();
   test_fallback_brakes_to_a_stop_within_limits();
   test_capacity_and_null_errors();

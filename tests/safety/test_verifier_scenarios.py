@@ -251,6 +251,50 @@ def test_a_faster_car_closing_in_from_behind_is_not_a_collision_of_the_plan() ->
     assert verdict.reasons[0] == Reason(0), verdict.reasons[0]
 
 
+# A straight two-lane carriageway: right edge 1.75 m right of the ego's lane centre, left edge 5.25 m left of it
+# (the ego's lane and one lane to its left, 3.5 m each).
+TWO_LANES = (np.array([[-60.0, 5.25], [200.0, 5.25]]), np.array([[-60.0, -1.75], [200.0, -1.75]]))
+
+
+def lane_change_left(speed: float, seconds: float = 4.0, points: int = 50) -> npt.NDArray[np.float32]:
+    """At constant speed, 3.5 m to the left along a minimum-jerk (quintic) path over ``seconds``, then straight on."""
+    u = np.clip(np.arange(points) * DT / seconds, 0.0, 1.0)
+    return trajectory(np.full(points, speed), 3.5 * u**3 * (10 - 15 * u + 6 * u * u))
+
+
+def test_moving_into_the_next_lane_ahead_of_a_faster_car_from_behind_fails() -> None:
+    """A car 12 m behind in the lane to the left, 5 m/s faster. Keeping the lane passes: it will overtake. Moving
+    into its lane in front of it fails: the ego, not the car behind, changes lanes, and the car would have to brake
+    harder than 3 m/s² to keep 1 s behind the ego (UN R79's lane-change rule; docs/verifier.md 6.8). Seen in closed
+    loop on route 70005: ignored as 'behind', such a car hit the ego's side."""
+    v = 10.0
+    behind_left = car(-12.0 - EGO_FRONT, 3.5, 0.0, v + 5.0)
+    verdict = Verifier().check(np.stack([constant(v, 50), lane_change_left(v)]), [0.5, 1.0], EgoState(v),
+                               objects=[behind_left], boundaries=TWO_LANES)
+    assert verdict.reasons[0] == Reason(0), verdict.reasons[0]
+    assert verdict.reasons[1] & (Reason.FOLLOWING_DISTANCE | Reason.TIME_TO_COLLISION), verdict.reasons[1]
+    assert verdict.chosen == 0
+
+
+def test_moving_into_the_next_lane_far_ahead_of_a_car_from_behind_passes() -> None:
+    """The same lane change with the car 60 m back at the ego's speed: the gap it leaves is ample."""
+    v = 10.0
+    far_behind = car(-60.0, 3.5, 0.0, v)
+    verdict = Verifier().check(lane_change_left(v)[None], [1.0], EgoState(v), objects=[far_behind],
+                               boundaries=TWO_LANES)
+    assert verdict.reasons[0] == Reason(0), verdict.reasons[0]
+
+
+def test_a_car_from_behind_that_changes_into_the_egos_lane_is_its_own_to_resolve() -> None:
+    """A faster car behind in the next lane, drifting across into the ego's lane: its manoeuvre, not the ego's. A
+    plan that keeps its lane is not failed for it (it would be failed for every plan alike)."""
+    v = 10.0
+    merging_from_behind = car(-9.0 - EGO_FRONT, 3.0, -0.12, v + 4.0)
+    verdict = Verifier().check(constant(v)[None], [1.0], EgoState(v), objects=[merging_from_behind],
+                               boundaries=TWO_LANES)
+    assert verdict.reasons[0] == Reason(0), verdict.reasons[0]
+
+
 def test_a_car_in_the_next_lane_of_a_curve_is_judged_on_the_plans_own_path() -> None:
     """On a right-hand curve (radius 50 m) the constant-velocity projection from the first point leaves the lane
     and meets the car in the outer lane within 0.9 s; the plan follows the curve and passes it with room."""

@@ -90,6 +90,26 @@ def _along_path(path: F64, s: F64) -> F64:
     return np.stack([x + beyond * np.cos(h), y + beyond * np.sin(h), h], 1)
 
 
+def _stop_profile(cand: F64, speed: float, accel: float) -> tuple[F64, F64]:
+    """``gentle_stop_profile`` on the candidates' own times (every mode shares them)."""
+    times = cand[0, :, 0] - cand[0, 0, 0]
+    return gentle_stop_profile(times, float(speed), float(accel))
+
+
+def _retimed(cand: F64, v: F64, s: F64) -> F64:
+    """Each mode of ``cand`` [K, T, 5] driven along its own path with speeds ``v`` and distances ``s`` [T]; a
+    non-finite mode stays non-finite."""
+    out = np.empty_like(cand)
+    for i in range(cand.shape[0]):
+        out[i, :, 0] = cand[i, :, 0]
+        if not np.all(np.isfinite(cand[i])):
+            out[i, :, 1:] = np.nan
+            continue
+        out[i, :, 1:4] = _along_path(cand[i, :, 1:4], s)
+        out[i, :, 4] = v
+    return out
+
+
 def with_slowed_variants(candidates: F64, scores: F64, speed: float, accel: float) -> tuple[F64, F64]:
     """Candidates [K, T, 5] (t, x, y, heading, speed; first point the ego now) and scores [K] -> [2K, T, 5] and
     [2K]: the K originals, then for each its path retimed by ``gentle_stop_profile`` from (``speed``, ``accel``),
@@ -97,17 +117,7 @@ def with_slowed_variants(candidates: F64, scores: F64, speed: float, accel: floa
     both invalid)."""
     cand = np.asarray(candidates, np.float64)
     sc = np.asarray(scores, np.float64)
-    k = cand.shape[0]
-    times = cand[0, :, 0] - cand[0, 0, 0]
-    v, s = gentle_stop_profile(times, float(speed), float(accel))
-    slowed = np.empty_like(cand)
-    for i in range(k):
-        slowed[i, :, 0] = cand[i, :, 0]
-        if not np.all(np.isfinite(cand[i])):
-            slowed[i, :, 1:] = np.nan
-            continue
-        slowed[i, :, 1:4] = _along_path(cand[i, :, 1:4], s)
-        slowed[i, :, 4] = v
+    slowed = _retimed(cand, *_stop_profile(cand, speed, accel))
     finite = sc[np.isfinite(sc)]
     span = float(finite.max() - finite.min()) if finite.size else 0.0
     slowed_scores = sc - 2.0 * span - 1.0     # the best variant ends span + 1 below the worst original
@@ -335,10 +345,10 @@ def repair_variants(candidates: F64, scores: F64, speed: float, accel: float,
         tiers.append((np.stack(smooth_modes), np.asarray(smooth_scores), SMOOTHED))
     if nudged:
         tiers.append((np.stack(nudged), np.asarray(nudged_scores), NUDGED))
-    tiers.append((with_slowed_variants(cand, sc, speed, accel)[0][k:], sc, SLOWED))
+    stop = _stop_profile(cand, speed, accel)  # one profile for both slowed tiers
+    tiers.append((_retimed(cand, *stop), sc, SLOWED))
     if nudged:
-        nc, nsc = np.stack(nudged), np.asarray(nudged_scores)
-        tiers.append((with_slowed_variants(nc, nsc, speed, accel)[0][len(nudged):], nsc, NUDGED_SLOWED))
+        tiers.append((_retimed(np.stack(nudged), *stop), np.asarray(nudged_scores), NUDGED_SLOWED))
     parts, part_scores, kinds = [cand], [sc], [np.full(k, ORIGINAL, np.int8)]
     for j, (c, s_src, kind) in enumerate(tiers, start=1):
         parts.append(c)
