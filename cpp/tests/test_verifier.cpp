@@ -102,6 +102,25 @@ void test_capacity_and_null_errors() {
   wv_verifier_release(v);
 }
 
+// One check's input: `modes` trajectories of `points` points at 10 m/s now, objects, and both road edges.
+wv_verifier_input road_input(const std::vector<float>& traj, int modes, int points, const float* scores,
+                             const float* objects, int object_count, const std::vector<float>& left,
+                             const std::vector<float>& right) {
+  wv_verifier_input in{};
+  in.trajectories = traj.data();
+  in.modes = modes;
+  in.points = points;
+  in.scores = scores;
+  in.ego = {10.f, 0.f, 0.f, 0.f};
+  in.objects = objects;
+  in.object_count = object_count;
+  in.left_boundary = left.data();
+  in.left_count = int(left.size() / 2);
+  in.right_boundary = right.data();
+  in.right_count = int(right.size() / 2);
+  return in;
+}
+
 // Objects along a road given by its edges, a follower closing in from behind, a car ahead in the next lane and
 // a stopped car beyond the polyline's end: judged without allocating, and the plan in its lane passes.
 void test_objects_along_the_road_allocate_nothing_and_pass_a_plan_in_its_lane() {
@@ -116,18 +135,7 @@ void test_objects_along_the_road_allocate_nothing_and_pass_a_plan_in_its_lane() 
                                {8.f, -3.5f, 0.02f, 12.f, 4.5f, 1.8f, 0.f},  // next lane, along the road
                                {80.f, -3.5f, 0.f, 0.f, 4.5f, 1.8f, 0.f}};   // past the polyline's end
   float score = 1.f;
-  wv_verifier_input in{};
-  in.trajectories = traj.data();
-  in.modes = 1;
-  in.points = 40;
-  in.scores = &score;
-  in.ego = {10.f, 0.f, 0.f, 0.f};
-  in.objects = &objects[0][0];
-  in.object_count = 3;
-  in.left_boundary = left.data();
-  in.left_count = 60;
-  in.right_boundary = right.data();
-  in.right_count = 60;
+  const wv_verifier_input in = road_input(traj, 1, 40, &score, &objects[0][0], 3, left, right);
   wv_verdict out{};
   WV_CHECK(wv_verifier_check(v, &in, &out) == WV_OK);
   const long before = g_allocations.load();
@@ -194,18 +202,7 @@ void test_a_lane_change_in_front_of_a_faster_car_from_behind_fails() {
   }
   const float behind_right[7] = {-12.f - 3.79f, -3.5f, 0.f, 15.f, 4.5f, 1.8f, 0.f};
   const float scores[2] = {0.5f, 1.f};
-  wv_verifier_input in{};
-  in.trajectories = modes.data();
-  in.modes = 2;
-  in.points = points;
-  in.scores = scores;
-  in.ego = {10.f, 0.f, 0.f, 0.f};
-  in.objects = behind_right;
-  in.object_count = 1;
-  in.left_boundary = left.data();
-  in.left_count = 60;
-  in.right_boundary = right.data();
-  in.right_count = 60;
+  const wv_verifier_input in = road_input(modes, 2, points, scores, behind_right, 1, left, right);
   wv_verdict out{};
   WV_CHECK(wv_verifier_check(v, &in, &out) == WV_OK);
   WV_CHECK_EQ(int(out.reasons[0]), 0);
