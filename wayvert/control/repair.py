@@ -127,7 +127,7 @@ def with_slowed_variants(candidates: F64, scores: F64, speed: float, accel: floa
 #: The clearance a nudged mode aims for beyond the verifier's boundary margin (m): room for tracking error.
 NUDGE_EXTRA_CLEARANCE_M = 0.10
 #: The largest lateral shift a nudge may apply (m); a mode that needs more is not nudged.
-NUDGE_MAX_SHIFT_M = 1.0
+NUDGE_MAX_SHIFT_M = 2.0
 
 
 def _smoothstep(u: F64) -> F64:
