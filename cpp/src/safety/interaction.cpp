@@ -67,11 +67,10 @@ float lateral_now(const float* o, const ObjectPath& path, const float* p0, const
   return -std::sin(p0[3]) * (o[0] - ego.cx) + std::cos(p0[3]) * (o[1] - ego.cy);
 }
 
-// An object behind that is the one to resolve any conflict with the plan: it follows in the ego's own lane
-// (laterally within the two half-widths now), or it is moving across towards the ego's lane.
-bool yields_to_ego(const float* o, const ObjectPath& path, const float* p0, const VerifierInput& in,
-                   const VehicleProfile& vehicle) {
-  if (!behind(o, p0, vehicle)) return false;
+// Of an object behind: whether it is the one to resolve any conflict with the plan, because it follows in the
+// ego's own lane (laterally within the two half-widths now) or is moving across towards the ego's lane.
+bool its_own_to_resolve(const float* o, const ObjectPath& path, const float* p0, const VerifierInput& in,
+                        const VehicleProfile& vehicle) {
   const float lat = lateral_now(o, path, p0, in, vehicle);
   if (std::fabs(lat) <= 0.5f * (vehicle.width_m + o[5])) return true;
   const float across = path.road != nullptr ? path.v_across : o[3] * std::sin(o[2] - p0[3]);
@@ -100,9 +99,9 @@ void interaction_margins(const float* pts, int points, const VerifierInput& in, 
   for (int k = 0; k < in.object_count; ++k) {
     const float* o = in.objects + k * kObjectFields;
     const ObjectPath path = object_path(o, in);
-    if (yields_to_ego(o, path, pts, in, vehicle)) continue;
     // Behind now, in another lane: the plan may not move into its lane closer than the lane-change rule allows.
     const bool rear = behind(o, pts, vehicle);
+    if (rear && its_own_to_resolve(o, path, pts, in, vehicle)) continue;
     // A plan that ends slower than this object is restoring its distance (UN R157 5.2.3.3: after a cut-in, at the
     // next opportunity without harsh braking): the time gap is not required of it on the way, RSS still is.
     const float* last = pts + (points - 1) * kPointFields;
@@ -149,7 +148,7 @@ void interaction_margins(const float* pts, int points, const VerifierInput& in, 
   for (int k = 0; k < in.object_count; ++k) {
     const float* o = in.objects + k * kObjectFields;
     const ObjectPath path = object_path(o, in);
-    if (yields_to_ego(o, path, pts, in, vehicle)) continue;
+    if (behind(o, pts, vehicle) && its_own_to_resolve(o, path, pts, in, vehicle)) continue;
     for (int step = 0; step <= kTtcSteps && kTtcStep * float(step) < ttc; ++step) {
       const float tau = kTtcStep * float(step), t = t0 + tau;
       float x = 0.f, y = 0.f, heading = 0.f;
