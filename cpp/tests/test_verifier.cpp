@@ -215,7 +215,40 @@ void test_a_lane_change_in_front_of_a_faster_car_from_behind_fails() {
   wv_verifier_release(v);
 }
 
+// A car 45 m behind in the lane to the right, 3 m/s faster, and road edges known from 20 m behind (what a
+// perception stack reports): the car lies beyond the known road, so it is predicted along its heading, and the
+// same 4 s lane change in front of it leaves about 28 m, more than the lane-change rule's 12.7 m. Clamping it onto
+// the edges' first vertex (as the verifier did) placed it 25 m closer and failed the plan.
+void test_a_car_behind_the_known_road_is_not_moved_onto_it() {
+  wv_verifier* v = make();
+  const int points = 41;
+  std::vector<float> change = straight(points, 10.f);
+  for (int i = 0; i < points; ++i) {
+    const float u = std::min(1.f, 0.1f * float(i) / 4.f);
+    change[size_t(i) * 5 + 2] = -3.5f * u * u * u * (10.f - 15.f * u + 6.f * u * u);
+  }
+  for (int i = 0; i < points; ++i) {
+    const int a = i > 0 ? i - 1 : 0, b = i + 1 < points ? i + 1 : points - 1;
+    change[size_t(i) * 5 + 3] = std::atan2(change[size_t(b) * 5 + 2] - change[size_t(a) * 5 + 2],
+                                           change[size_t(b) * 5 + 1] - change[size_t(a) * 5 + 1]);
+  }
+  std::vector<float> left, right;
+  for (int i = 0; i < 60; ++i) {
+    left.insert(left.end(), {-20.f + 3.f * float(i), 1.75f});
+    right.insert(right.end(), {-20.f + 3.f * float(i), -5.25f});
+  }
+  const float far_behind[7] = {-45.f, -3.5f, 0.f, 13.f, 4.5f, 1.8f, 0.f};
+  const float score = 1.f;
+  const wv_verifier_input in = road_input(change, 1, points, &score, far_behind, 1, left, right);
+  wv_verdict out{};
+  WV_CHECK(wv_verifier_check(v, &in, &out) == WV_OK);
+  WV_CHECK_EQ(int(out.reasons[0]), 0);
+  WV_CHECK_EQ(out.chosen, 0);
+  wv_verifier_release(v);
+}
+
 int main() {
+  test_a_car_behind_the_known_road_is_not_moved_onto_it();
   test_frame_deadline_helpers();
   test_objects_along_the_road_allocate_nothing_and_pass_a_plan_in_its_lane();
   test_a_lane_change_in_front_of_a_faster_car_from_behind_fails();

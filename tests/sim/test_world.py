@@ -147,3 +147,75 @@ def test_start_speed_is_drawn_per_seed_from_its_own_stream() -> None:
     assert a == [start_speed_fraction(s, (0.2, 1.0)) for s in range(50)]
     with pytest.raises(ValueError, match="start_speed"):
         start_speed_fraction(1, (0.8, 0.2))
+
+
+def test_lane_change_profile_is_minimum_jerk_from_the_old_lane_centre() -> None:
+    from wayvert.sim.expert import LANE_CHANGE_S, lane_change_offset
+    assert lane_change_offset(3.5, 0.0) == pytest.approx(3.5)
+    assert lane_change_offset(3.5, LANE_CHANGE_S / 2) == pytest.approx(1.75)
+    assert lane_change_offset(-3.5, LANE_CHANGE_S) == 0.0 and lane_change_offset(3.5, 99.0) == 0.0
+    t = np.linspace(0.0, LANE_CHANGE_S, 451)
+    d = np.array([lane_change_offset(3.5, x) for x in t])
+    assert np.all(np.diff(d) <= 1e-12)
+    acc = np.abs(np.diff(d, 2)) / (t[1] - t[0]) ** 2
+    assert acc.max() == pytest.approx(5.7735 * 3.5 / LANE_CHANGE_S ** 2, rel=0.02)
+
+
+@pytest.mark.parametrize("seed", [6, 8])
+def test_expert_lane_change_stays_inside_the_verifiers_lateral_limits(seed: int) -> None:
+    """The expert's plans through its own lane change pass the verifier's lateral checks (issue 14: pure pursuit
+    straight onto the new lane's centre reached 6.5 m/s^2 and 22 m/s^3), and the car it drives stays gentle."""
+    wayvert = pytest.importorskip("wayvert")
+    from wayvert.safety import Reason
+    v = wayvert.Verifier()
+    w = World(seed)
+    lane0, changed_at, worst_ay = w.ego_lane, None, 0.0
+    lateral = int(Reason.LATERAL_ACCEL | Reason.LATERAL_JERK | Reason.STEERING_RATE | Reason.YAW_RATE)
+    for k in range(120):
+        if k % 2 == 0:
+            d = demonstration(w, points=21)
+            e = w.ego
+            verdict = v.check(d[None].astype(np.float32), np.ones(1, np.float32),
+                              wayvert.EgoState(speed=e.speed, accel=e.accel, yaw_rate=e.yaw_rate, steering=e.steering))
+            assert int(verdict.reasons[0]) & lateral == 0, (w.t, verdict.reasons[0])
+        w.step()
+        worst_ay = max(worst_ay, abs(w.ego.speed * w.ego.yaw_rate))
+        if changed_at is None and w.ego_lane != lane0:
+            changed_at = w.t
+    assert changed_at is not None, "the world no longer makes the expert change lanes: pick another seed"
+    assert worst_ay < 2.5  # curve included; pure pursuit onto the new lane reached 4-6.5
+    assert abs(w.frenet_ego()[1]) < 0.3 and w.lane_change_from is None
+
+
+def test_a_car_changing_lanes_points_across_the_road() -> None:
+    """The object list's heading carries a lane change's lateral motion (what a tracker reports), so the verifier's
+    prediction sees a car leave or enter the ego's lane instead of holding it where it is."""
+    from wayvert.sim.traffic import Agent
+    a = Agent(0.0, 0.0, 0, 10.0, 10.0, 4.5, 1.8, 0)
+    assert a.yaw_to_road == 0.0
+    a.d_rate = 1.0
+    assert a.yaw_to_road == pytest.approx(np.arctan2(1.0, 10.0))
+    w = World(3, lanes=2, traffic_density=30)
+    movers = [a for a in w.traffic if a.cls != OBSTACLE]
+    movers[0].lane = 1 - movers[0].lane  # send one car across
+    w.step()
+    assert movers[0].d_rate == pytest.approx(1.0 if movers[0].lane == 0 else -1.0)
+    assert all(a.d_rate == 0.0 for a in movers[1:] if abs(a.d - w.road.lane_offset(a.lane)) < 1e-9)
+
+
+def test_a_gap_another_car_is_merging_into_is_not_free() -> None:
+    from wayvert.sim.road import make_road
+    from wayvert.sim.traffic import Agent
+    road = make_road(1, lanes=3)
+    me = Agent(100.0, road.lane_offset(0), 0, 10.0, 10.0, 4.5, 1.8, 0)
+    merging = Agent(110.0, road.lane_offset(2), 1, 10.0, 10.0, 4.5, 1.8, 0)  # in lane 2, heading for lane 1
+    assert leader([me, merging], me, road, 1, True) == (None, None)
+    lead, gap = leader([me, merging], me, road, 1, True, incoming=True)
+    assert lead is merging and gap == pytest.approx(5.5)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_no_route_starts_with_a_car_closer_ahead_than_the_following_rule(seed: int) -> None:
+    w = World(seed, lanes=int(2 + seed % 2))
+    lead, gap = leader(w.agents, w.ego_agent(), w.road, w.ego_lane, True)
+    assert gap is None or gap > 1.5 * w.ego.speed

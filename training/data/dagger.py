@@ -53,6 +53,7 @@ def expert_fork(world: World) -> list[tuple[float, Any, str]]:
     settle into it, not how to go back to where the episode started."""
     w = copy.deepcopy(world)
     w.ego_lane = _nearest_lane(w)
+    w.lane_change_from = None
     ticks = int(round(schema.HORIZON_S / schema.FRAME_DT_S))
     rows = []
     for k in range(ticks + 1):

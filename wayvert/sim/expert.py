@@ -18,6 +18,11 @@ REAR_TO_CENTRE = 4.89 / 2 - 1.1   # rear axle -> box centre
 MAX_STEER = 0.55
 MAX_STEER_RATE = 0.4
 MAX_ACCEL, MAX_DECEL, MAX_JERK = 2.0, 4.0, 3.0
+# A lane change follows a minimum-jerk (quintic) lateral profile from the old lane centre to the new one over this
+# many seconds: for a 3.5 m shift the path's peak lateral acceleration is 5.77 * 3.5 / T^2 = 1.0 m/s^2 and its peak
+# lateral jerk 60 * 3.5 / T^3 = 2.3 m/s^3, inside the verifier's 4.89 m/s^2 and 5 m/s^3 with room for pure
+# pursuit's tracking (docs/verifier.md 3). Typical lane changes on motorways take 4-6 s (docs/verifier.md [S34]).
+LANE_CHANGE_S = 4.5
 
 
 @dataclass
@@ -50,6 +55,13 @@ def bicycle_step(e: EgoState, accel: float, steering: float, dt: float) -> None:
     e.accel = accel
 
 
+def lane_change_offset(d0: float, elapsed_s: float, duration_s: float = LANE_CHANGE_S) -> float:
+    """Lateral offset from the new lane's centre ``elapsed_s`` into a lane change that began ``d0`` from it: the
+    minimum-jerk profile d0 * (1 - (10u^3 - 15u^4 + 6u^5)), u = elapsed / duration clamped to [0, 1]."""
+    u = min(max(elapsed_s / duration_s, 0.0), 1.0)
+    return d0 * (1.0 - u * u * u * (10.0 - 15.0 * u + 6.0 * u * u))
+
+
 def expert_params(world: World) -> IDMParams:
     """The expert's IDM. Its time gap T is the following rule the verifier checks (docs/verifier.md 6.8): 1.5 s
     dry, doubled in rain (`time_gap_dry_s`, `wet_time_gap_factor`)."""
@@ -62,8 +74,8 @@ def _keeps_time_gap(agents: list[Agent], me: Agent, road: Road, lane: int, p: ID
     """A lane change the following rule allows: in the target lane the ego keeps its time gap to the new lead,
     and the new follower keeps its own to the ego (so the verifier, which holds every plan to the rule, accepts
     the manoeuvre)."""
-    lead, g_lead = leader(agents, me, road, lane, True)
-    foll, g_foll = leader(agents, me, road, lane, False)
+    lead, g_lead = leader(agents, me, road, lane, True, incoming=True)
+    foll, g_foll = leader(agents, me, road, lane, False, incoming=True)
     if lead is not None and g_lead is not None and g_lead < p.s0 + p.T * me.v:
         return False
     return not (foll is not None and g_foll is not None and g_foll < p.s0 + p.T * foll.v)
@@ -102,9 +114,18 @@ def expert_action(world: World) -> tuple[float, float]:
             world.last_lane_change = world.t
             lane_line = road.lanes[best]
             s, lat, _ = world.frenet_ego(best)
-    # pure pursuit on the target lane centre
+            world.lane_change_from = lat
+    # pure pursuit on the target lane centre, or during a lane change on the quintic path into it (the point the
+    # path reaches Ld metres ahead, Ld / v seconds from now)
     Ld = 4.0 + 0.5 * e.speed
-    tx, ty, _ = lane_line.at(s + Ld)
+    tx, ty, th = lane_line.at(s + Ld)
+    if world.lane_change_from is not None:
+        elapsed = world.t - world.last_lane_change + Ld / max(e.speed, 1.0)
+        if elapsed >= LANE_CHANGE_S:
+            world.lane_change_from = None
+        else:
+            d = lane_change_offset(world.lane_change_from, elapsed)
+            tx, ty = tx - np.sin(th) * d, ty + np.cos(th) * d
     dx, dy = tx - e.x, ty - e.y
     alpha = np.arctan2(dy, dx) - e.yaw
     alpha = (alpha + np.pi) % (2 * np.pi) - np.pi

@@ -31,6 +31,8 @@ class World:
         self.t = 0.0
         self.allow_lane_changes = allow_lane_changes
         self.last_lane_change = -1e9
+        # During the expert's lane change: its lateral offset from the new lane's centre when it began (m).
+        self.lane_change_from: float | None = None
         # Injected cut-ins (targeted data: `wayvert generate --cut-in-rate`): per minute, a settled vehicle ahead in
         # a neighbouring lane is told to merge into the ego lane. Its own random stream, so worlds without it are
         # the same as before.
@@ -103,7 +105,7 @@ class World:
     # ---- observations --------------------------------------------------------------------------------
     def _agent_pose(self, a: Agent) -> tuple[float, float, float]:
         x, y, h = self.road.reference.at(a.s)
-        return x - np.sin(h) * a.d, y + np.cos(h) * a.d, h
+        return x - np.sin(h) * a.d, y + np.cos(h) * a.d, h + a.yaw_to_road
 
     def objects_in_ego_frame(self, radius: float = 150.0) -> np.ndarray:
         """[M, 7]: x, y, heading, speed, length, width, class (box centres, ego rear-axle frame)."""

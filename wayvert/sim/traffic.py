@@ -41,6 +41,13 @@ class Agent:
     cls: int
     a: float = 0.0
     ego: bool = False
+    d_rate: float = 0.0  # lateral speed over the last step (m/s, left positive): a lane change in progress
+
+    @property
+    def yaw_to_road(self) -> float:
+        """The angle of the agent's motion to its lane (rad, left positive): a car moving across the road points
+        across it, so the heading an object list reports tells where it is going (docs/episode-format.md)."""
+        return float(np.arctan2(self.d_rate, max(self.v, 0.5))) if self.d_rate else 0.0
 
 
 def occupies(agent: Agent, road: Road, lane: int) -> bool:
@@ -48,12 +55,14 @@ def occupies(agent: Agent, road: Road, lane: int) -> bool:
 
 
 def leader(agents: list[Agent], me: Agent, road: Road, lane: int,
-           ahead: bool = True) -> tuple[Agent | None, float | None]:
-    """Nearest agent in ``lane`` ahead of (or behind) ``me``: (agent, bumper gap) or (None, None)."""
+           ahead: bool = True, incoming: bool = False) -> tuple[Agent | None, float | None]:
+    """Nearest agent in ``lane`` ahead of (or behind) ``me``: (agent, bumper gap) or (None, None).
+    ``incoming``: an agent moving into ``lane`` counts as in it from the moment it sets off (a lane-change
+    decision must not pick a gap another car is already merging into)."""
     best: Agent | None = None
     gap: float | None = None
     for o in agents:
-        if o is me or not occupies(o, road, lane):
+        if o is me or not (occupies(o, road, lane) or (incoming and o.lane == lane)):
             continue
         ds = (o.s - me.s) if ahead else (me.s - o.s)
         if ds < 0 or (ds == 0 and not ahead):
@@ -75,7 +84,9 @@ def spawn(road: Road, rng: np.random.Generator, density_per_km: float, v_limit: 
             length, width = (10.0, 2.5) if truck else (float(rng.uniform(4.2, 5.0)), float(rng.uniform(1.75, 1.95)))
             v0 = float(v_limit * rng.uniform(0.75, 1.1))
             v = 0.9 * v0
-            if abs(s - ego_s) > 25 or lane != ego_lane:
+            # Not on top of the ego, and in its lane not closer ahead than its following rule and RSS allow at the
+            # start (a bumper gap of about 1.5 s at the limit), so no route starts with the ego too close.
+            if lane != ego_lane or s - ego_s > 30 or s - ego_s < -25:
                 agents.append(Agent(s, road.lane_offset(lane), lane, v, v0, length, width, TRUCK if truck else CAR))
             mean_gap = 1000.0 / max(density_per_km, 1e-3)
             s += max(length + 2.0 + 1.5 * v, float(rng.exponential(mean_gap)))
@@ -90,8 +101,8 @@ def spawn(road: Road, rng: np.random.Generator, density_per_km: float, v_limit: 
 
 def _gap_ok(agents: list[Agent], me: Agent, road: Road, lane: int, p: IDMParams, b_safe: float) -> tuple[bool, float]:
     """Safety of moving ``me`` into ``lane`` and the acceleration it would then get."""
-    lead, g_lead = leader(agents, me, road, lane, True)
-    foll, g_foll = leader(agents, me, road, lane, False)
+    lead, g_lead = leader(agents, me, road, lane, True, incoming=True)
+    foll, g_foll = leader(agents, me, road, lane, False, incoming=True)
     if g_lead is not None and g_lead < p.s0 + 0.5 * me.v:
         return False, -9.0
     if foll is not None and g_foll is not None:
@@ -136,4 +147,6 @@ def step_traffic(agents: list[Agent], road: Road, rng: np.random.Generator, dt: 
         me.v = v_new
         target = road.lane_offset(me.lane)
         step = lateral_speed * dt
-        me.d = target if abs(target - me.d) <= step else me.d + np.sign(target - me.d) * step
+        d_new = target if abs(target - me.d) <= step else me.d + np.sign(target - me.d) * step
+        me.d_rate = float(d_new - me.d) / dt
+        me.d = d_new

@@ -6,29 +6,32 @@ namespace wv::safety {
 namespace {
 constexpr float kAlongRoadRad = 0.34906585f;  // 20 degrees
 
-// Nearest segment of the polyline to (x, y), the projection clamped inside the chain (not before its start or
-// past its end): its index (-1 when none), the distance along it and the signed distance from it (left positive).
+// Nearest segment of the polyline to (x, y): its index, the distance along it and the signed distance from it
+// (left positive). -1 when the nearest point of the chain is its first vertex approached from before the start,
+// or its last from past the end: such a point lies beyond the known road, and clamping it onto the chain would
+// move it along the road (a car 40 m behind a polyline that starts 20 m behind would be placed 20 m closer).
 int project(const float* line, int n, float x, float y, float* along, float* cross) {
   float best2 = INFINITY;
   int seg = -1;
+  bool outside = false;
   for (int i = 0; i + 1 < n; ++i) {
     const float ax = line[2 * i], ay = line[2 * i + 1], sx = line[2 * i + 2] - ax, sy = line[2 * i + 3] - ay;
     const float len2 = sx * sx + sy * sy;
     if (len2 <= 0.f) continue;
     const float t = (x - ax) * sx + (y - ay) * sy;
-    if ((t < 0.f && i == 0) || (t > len2 && i + 2 == n)) continue;
     const float u = t <= 0.f ? 0.f : (t >= len2 ? 1.f : t / len2);
     const float qx = ax + u * sx - x, qy = ay + u * sy - y;
     const float d2 = qx * qx + qy * qy;
     if (d2 < best2) {
       best2 = d2;
       seg = i;
+      outside = (t < 0.f && i == 0) || (t > len2 && i + 2 == n);
       const float len = std::sqrt(len2);
       *along = u * len;
       *cross = (sx * (y - ay) - sy * (x - ax)) / len;
     }
   }
-  return seg;
+  return outside ? -1 : seg;
 }
 
 }  // namespace
