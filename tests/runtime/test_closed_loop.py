@@ -86,20 +86,21 @@ def test_comfort_flags_a_hard_brake() -> None:
 
 
 def test_repair_drives_the_networks_path_slowed_where_it_fell_back_before() -> None:
-    """Issue 14, run-time repair: on a route where the shipped engine follows too close (selection route 80004),
-    the verifier rejected every mode on many frames and the car braked at 6 m/s² on the fallback; with each mode
-    also offered slowed down along its own path, it drives those instead and the fallback is rare."""
+    """Issue 14, run-time repair: on a route where the verifier rejects every mode of the shipped engine on many
+    frames (selection route 80000: 26 of the first 60 without the repair, measured 2026-12-04 after the world's
+    lane-change changes; route 80004 served until its start stopped putting the ego too close to a lead), the
+    variants (smoothed, nudged, slowed along their own path) are driven instead and the fallback is rare."""
     from wayvert.closed_loop.routes import _engine_planner
 
     runs = {}
     for repair in (False, True):
         planner = _engine_planner(reference_engine_path(), "nuscenes_like_6cam")
-        runs[repair] = drive(planner, 80004, 60, repair=repair)
+        runs[repair] = drive(planner, 80000, 60, repair=repair)
     before, after = runs[False], runs[True]
     fb_before = sum(f.fallback for f in before.frames)
     fb_after = sum(f.fallback for f in after.frames)
     assert not any(f.repaired for f in before.frames)
-    assert fb_before >= 10, fb_before                     # the situation the repair is for (23 of 60 measured)
+    assert fb_before >= 10, fb_before                     # the situation the repair is for (26 of 60 measured)
     assert fb_after <= fb_before // 2 and sum(f.repaired for f in after.frames) > 0
     assert not after.collided and not after.departed
     assert after.progress_m >= before.progress_m - 1.0
