@@ -37,6 +37,19 @@ def test_expert_fork_leaves_the_world_alone_and_covers_the_horizon():
     assert off0 > 0.1 and off_end < off0
 
 
+def test_a_fork_taken_during_the_experts_lane_change_settles_into_the_lane_the_car_is_in():
+    """The fork's expert keeps to the lane the car is in now: a lane change the world's expert had begun does not
+    carry over, or the label would steer along a quintic aimed at a lane the car is not heading for."""
+    w = world_for(31000)
+    w.step(schema.FRAME_DT_S)
+    w.lane_change_from, w.last_lane_change = 3.5, w.t   # as if the expert had just begun a change from 3.5 m
+    rows = dagger.expert_fork(w)
+    assert w.lane_change_from == 3.5                      # the world itself is left alone
+    lane = w.road.lanes[w.ego_lane]
+    from wayvert.sim.road import frenet
+    assert max(abs(frenet(lane, r[1].x, r[1].y, r[1].yaw)[1]) for r in rows) < 0.5
+
+
 @pytest.fixture(scope="module")
 def round_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("dagger")
