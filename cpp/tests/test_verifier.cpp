@@ -25,6 +25,22 @@ std::vector<float> straight(int points, float speed) {
   return t;
 }
 
+// One lane (3.5 m) to the right at constant speed, 0.1 s spacing: a 4 s minimum-jerk lateral profile, the heading
+// along the path (central differences).
+std::vector<float> lane_change_right(int points, float speed) {
+  std::vector<float> t = straight(points, speed);
+  for (int i = 0; i < points; ++i) {
+    const float u = std::min(1.f, 0.1f * float(i) / 4.f);
+    t[size_t(i) * 5 + 2] = -3.5f * u * u * u * (10.f - 15.f * u + 6.f * u * u);
+  }
+  for (int i = 0; i < points; ++i) {
+    const int a = i > 0 ? i - 1 : 0, b = i + 1 < points ? i + 1 : points - 1;
+    t[size_t(i) * 5 + 3] =
+        std::atan2(t[size_t(b) * 5 + 2] - t[size_t(a) * 5 + 2], t[size_t(b) * 5 + 1] - t[size_t(a) * 5 + 1]);
+  }
+  return t;
+}
+
 wv_verifier* make() {
   wv_verifier* v = nullptr;
   WV_CHECK(wv_verifier_create(nullptr, nullptr, 8, 64, 16, 64, &v) == WV_OK);
@@ -184,16 +200,7 @@ void test_a_lane_change_in_front_of_a_faster_car_from_behind_fails() {
   wv_verifier* v = make();
   const int points = 50;
   std::vector<float> modes = straight(points, 10.f);
-  std::vector<float> change = straight(points, 10.f);
-  for (int i = 0; i < points; ++i) {
-    const float u = std::min(1.f, 0.1f * float(i) / 4.f);
-    change[size_t(i) * 5 + 2] = -3.5f * u * u * u * (10.f - 15.f * u + 6.f * u * u);
-  }
-  for (int i = 0; i < points; ++i) {  // heading along the path (central differences)
-    const int a = i > 0 ? i - 1 : 0, b = i + 1 < points ? i + 1 : points - 1;
-    change[size_t(i) * 5 + 3] = std::atan2(change[size_t(b) * 5 + 2] - change[size_t(a) * 5 + 2],
-                                           change[size_t(b) * 5 + 1] - change[size_t(a) * 5 + 1]);
-  }
+  const std::vector<float> change = lane_change_right(points, 10.f);
   modes.insert(modes.end(), change.begin(), change.end());
   std::vector<float> left, right;
   for (int i = 0; i < 60; ++i) {  // the verifier's capacity: 64 points per boundary
@@ -218,20 +225,11 @@ void test_a_lane_change_in_front_of_a_faster_car_from_behind_fails() {
 // A car 45 m behind in the lane to the right, 3 m/s faster, and road edges known from 20 m behind (what a
 // perception stack reports): the car lies beyond the known road, so it is predicted along its heading, and the
 // same 4 s lane change in front of it leaves about 28 m, more than the lane-change rule's 12.7 m. Clamping it onto
-// the edges' first vertex (as the verifier did) placed it 25 m closer and failed the plan.
+// the edges' second vertex (as the verifier did) placed it 28 m closer and failed the plan.
 void test_a_car_behind_the_known_road_is_not_moved_onto_it() {
   wv_verifier* v = make();
   const int points = 41;
-  std::vector<float> change = straight(points, 10.f);
-  for (int i = 0; i < points; ++i) {
-    const float u = std::min(1.f, 0.1f * float(i) / 4.f);
-    change[size_t(i) * 5 + 2] = -3.5f * u * u * u * (10.f - 15.f * u + 6.f * u * u);
-  }
-  for (int i = 0; i < points; ++i) {
-    const int a = i > 0 ? i - 1 : 0, b = i + 1 < points ? i + 1 : points - 1;
-    change[size_t(i) * 5 + 3] = std::atan2(change[size_t(b) * 5 + 2] - change[size_t(a) * 5 + 2],
-                                           change[size_t(b) * 5 + 1] - change[size_t(a) * 5 + 1]);
-  }
+  const std::vector<float> change = lane_change_right(points, 10.f);
   std::vector<float> left, right;
   for (int i = 0; i < 60; ++i) {
     left.insert(left.end(), {-20.f + 3.f * float(i), 1.75f});

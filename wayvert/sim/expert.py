@@ -21,7 +21,7 @@ MAX_ACCEL, MAX_DECEL, MAX_JERK = 2.0, 4.0, 3.0
 # A lane change follows a minimum-jerk (quintic) lateral profile from the old lane centre to the new one over this
 # many seconds: for a 3.5 m shift the path's peak lateral acceleration is 5.77 * 3.5 / T^2 = 1.0 m/s^2 and its peak
 # lateral jerk 60 * 3.5 / T^3 = 2.3 m/s^3, inside the verifier's 4.89 m/s^2 and 5 m/s^3 with room for pure
-# pursuit's tracking (docs/verifier.md 3). Typical lane changes on motorways take 4-6 s (docs/verifier.md [S34]).
+# pursuit's tracking (docs/verifier.md 6.4). Typical lane changes on motorways take 4-6 s (docs/verifier.md [S34]).
 LANE_CHANGE_S = 4.5
 
 

@@ -1,6 +1,7 @@
 """Other road users: IDM car following along lanes, MOBIL-like safe lane changes, stopped obstacles."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,8 +47,8 @@ class Agent:
     @property
     def yaw_to_road(self) -> float:
         """The angle of the agent's motion to its lane (rad, left positive): a car moving across the road points
-        across it, so the heading an object list reports tells where it is going (docs/episode-format.md)."""
-        return float(np.arctan2(self.d_rate, max(self.v, 0.5))) if self.d_rate else 0.0
+        across it, so the heading an object list reports tells where it is going (docs/verifier.md 6.7)."""
+        return math.atan2(self.d_rate, max(self.v, 0.5))
 
 
 def occupies(agent: Agent, road: Road, lane: int) -> bool:
