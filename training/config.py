@@ -41,6 +41,7 @@ class ModelConfig:
     cameras: int = 3
     height: int = 128
     width: int = 256
+    scenario_branch: bool = False               # student: the scenario head reads its own CNN (models/scenario.py)
 
 
 @dataclass
@@ -52,11 +53,13 @@ class OptimConfig:
     warmup_steps: int = 50
     grad_clip: float = 5.0
     threads: int = 0                            # torch intra-op threads; 0 = leave torch's default
+    train: str = "all"                          # "scenario": only the scenario branch and head learn (needs init)
 
 
 @dataclass
 class LossConfig:
-    """Weights of the loss parts; the same names and defaults as ``wayvert.training.losses.LossWeights``."""
+    """Weights of the loss parts (the same names and defaults as ``wayvert.training.losses.LossWeights``) and
+    ``balance_scenario``."""
     position: float = 1.0
     heading: float = 0.5
     speed: float = 0.5
@@ -65,6 +68,11 @@ class LossConfig:
     curvature: float = 0.5
     lead_distance: float = 0.5
     scenario: float = 0.5
+    balance_scenario: bool = False              # weight scenario classes by inverse frequency in the training set
+
+    def weights(self) -> dict[str, float]:
+        """The loss parts' weights (LossWeights' fields), without the options."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "balance_scenario"}
 
 
 @dataclass
@@ -79,6 +87,7 @@ class DistillConfig:
 class TrainConfig:
     out: str = "runs/default/student"           # checkpoints, logs and the run summary go here
     seed: int = 0
+    init: str = ""                              # a checkpoint whose weights start the model (by parameter name)
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
@@ -143,4 +152,11 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
         raise ConfigError(f"data.aggregate must be a list of folder paths, got {cfg.data.aggregate!r}")
     if cfg.model.kind not in ("student", "teacher"):
         raise ConfigError(f"model.kind must be 'student' or 'teacher', got {cfg.model.kind!r}")
+    if cfg.model.scenario_branch and cfg.model.kind != "student":
+        raise ConfigError("model.scenario_branch is a student option")
+    if cfg.optim.train not in ("all", "scenario"):
+        raise ConfigError(f"optim.train must be 'all' or 'scenario', got {cfg.optim.train!r}")
+    if cfg.optim.train == "scenario" and not (cfg.init and cfg.model.scenario_branch):
+        raise ConfigError("optim.train = 'scenario' trains a scenario branch on a finished student: set "
+                          "model.scenario_branch = true and init = the student's checkpoint")
     return cfg

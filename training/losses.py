@@ -75,13 +75,40 @@ def weighted_total(parts: Mapping[str, torch.Tensor], weights: LossWeights) -> t
     return torch.stack([w[name] * value for name, value in parts.items()]).sum()
 
 
-def imitation_loss(out: Tensors, batch: Tensors, weights: LossWeights = LossWeights()
+def scenario_loss(logits: torch.Tensor, labels: torch.Tensor, known: torch.Tensor,
+                  class_weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Cross-entropy of the scenario head over the samples whose label is known (0 when none is).
+
+    ``class_weights`` [C]: each sample counts class_weights[label] times, normalised by the batch's sum of
+    weights, so a class's share of the loss no longer follows its share of the frames (a class that is 2% of
+    them pulls as hard as one that is 48% when the weights are inverse frequencies)."""
+    labels = torch.where(known, labels, torch.zeros_like(labels))
+    ce = F.cross_entropy(logits, labels, reduction="none")
+    if class_weights is None:
+        return masked_mean(ce, known)
+    w = torch.where(known, class_weights.to(ce.dtype)[labels], torch.zeros_like(ce))
+    return (w * ce).sum() / w.sum().clamp(min=1e-12)
+
+
+def inverse_frequency(counts: torch.Tensor) -> torch.Tensor:
+    """Class weights [C] from label counts [C]: total / (classes present x count), 0 for an absent class; the
+    weights of a balanced set are all 1."""
+    counts = counts.to(torch.float64)
+    present = counts > 0
+    w = torch.where(present, counts.sum() / (present.sum().clamp(min=1) * counts.clamp(min=1)),
+                    torch.zeros_like(counts))
+    return w.to(torch.float32)
+
+
+def imitation_loss(out: Tensors, batch: Tensors, weights: LossWeights = LossWeights(),
+                   scenario_class_weights: torch.Tensor | None = None
                    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Loss of a ModelOutput against the expert's batch (keys: see the module docs of training.data).
 
     Winner-takes-all: per sample, the mode with the smallest average x, y displacement to batch["trajectory"]
     gets the trajectory regression and is the mode classifier's target; the other modes are left free.
     Labels that are masked off (has_lead_distance / has_scenario False) may hold anything, NaN included.
+    ``scenario_class_weights``: see scenario_loss.
     """
     gt = batch["trajectory"]
     with torch.no_grad():
@@ -97,17 +124,16 @@ def imitation_loss(out: Tensors, batch: Tensors, weights: LossWeights = LossWeig
     parts["target_speed"] = aux["target_speed"].mean()
     parts["curvature"] = aux["curvature"].mean()
     parts["lead_distance"] = masked_mean(aux["lead_distance"], has_lead)
-    scenario = torch.where(has_scenario, batch["scenario"], torch.zeros_like(batch["scenario"]))
-    parts["scenario"] = masked_mean(F.cross_entropy(out["scenario_logits"], scenario, reduction="none"),
-                                    has_scenario)
+    parts["scenario"] = scenario_loss(out["scenario_logits"], batch["scenario"], has_scenario,
+                                      scenario_class_weights)
 
     total = weighted_total(parts, weights)
     return total, {**{k: v.detach() for k, v in parts.items()}, "total": total.detach()}
 
 
 def distillation_loss(student_out: Tensors, teacher_out: Tensors, batch: Tensors, alpha: float = 0.5,
-                      temperature: float = 2.0, weights: LossWeights = LossWeights(), soft_scenario: bool = True
-                      ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+                      temperature: float = 2.0, weights: LossWeights = LossWeights(), soft_scenario: bool = True,
+                      scenario_class_weights: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Soft loss to the teacher's outputs plus ``alpha`` x imitation_loss(student_out, batch).
 
     Modes are matched by index: student mode k regresses to teacher mode k, weighted by the teacher's
@@ -129,7 +155,7 @@ def distillation_loss(student_out: Tensors, teacher_out: Tensors, batch: Tensors
         soft["scenario"] = soft_cross_entropy(student_out["scenario_logits"], teacher["scenario_logits"], temperature)
     soft_total = weighted_total(soft, weights)
 
-    hard_total, hard = imitation_loss(student_out, batch, weights)
+    hard_total, hard = imitation_loss(student_out, batch, weights, scenario_class_weights)
     total = soft_total + alpha * hard_total
     parts = {f"soft_{k}": v.detach() for k, v in soft.items()}
     parts.update({f"hard_{k}": v for k, v in hard.items() if k != "total"})

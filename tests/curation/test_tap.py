@@ -14,8 +14,10 @@ from wayvert.graph import engine_ops, producer_input, with_outputs
 @pytest.mark.parametrize("threads", [1, 2])
 def test_the_reference_engine_with_its_features_tapped_keeps_every_output(threads: int) -> None:
     path = wayvert.reference_engine_path()
-    tensor = producer_input(engine_ops(path), "scenario_logits")
+    tensor = producer_input(engine_ops(path), "mode_logits")
     assert tensor == "trunk.2.dequantized"
+    # the shipped engine's scenario head reads its scenario branch, not the trunk (training/models/scenario.py)
+    assert producer_input(engine_ops(path), "scenario_logits") == "scenario_branch.mlp.0.dequantized"
     original = wayvert.Engine.load(path)
     tapped = wayvert.Engine.from_bytes(with_outputs(path, {"features": tensor}).to_bytes())
     assert [o.name for o in tapped.outputs] == [o.name for o in original.outputs] + ["features"]
@@ -26,7 +28,7 @@ def test_the_reference_engine_with_its_features_tapped_keeps_every_output(thread
         want, got = a.run(x), b.run(x)
         for name in want:
             np.testing.assert_array_equal(got[name], want[name])
-        # the tap is the heads' input: the scenario head is a float linear of it
+        # the tap is the driving heads' input: the mode head is a float linear of it
         assert np.isfinite(got["features"]).all() and (got["features"] >= 0).all()   # post-ReLU features
 
 

@@ -60,4 +60,5 @@ def test_loss_config_mirrors_loss_weights():
     from wayvert.training.config import LossConfig
     from wayvert.training.losses import LossWeights
 
-    assert dataclasses.asdict(LossConfig()) == dataclasses.asdict(LossWeights())
+    assert LossConfig().weights() == dataclasses.asdict(LossWeights())
+    assert set(dataclasses.asdict(LossConfig())) - set(LossConfig().weights()) == {"balance_scenario"}

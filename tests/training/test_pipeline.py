@@ -79,6 +79,28 @@ def test_resume_matches_an_uninterrupted_run_bit_for_bit(data, tmp_path):
     assert (split / "rank-0.digest").read_text() == (whole / "rank-0.digest").read_text()
 
 
+def test_scenario_branch_trained_on_a_finished_student_keeps_its_driving_weights(data, tmp_path):
+    student, branch = tmp_path / "student", tmp_path / "branch"
+    assert main(["train", *_train_args(data, student, "--set", "optim.epochs=1")]) == 0
+    assert main(["train", *_train_args(data, branch, "--set", "optim.epochs=1", "--set", "optim.train=scenario",
+                                       "--set", "model.scenario_branch=true", "--set", "loss.balance_scenario=true",
+                                       "--set", f"init={student / 'model.pt'}")]) == 0
+    from wayvert.training.run.checkpoint import load_checkpoint, load_model
+
+    before, after = load_checkpoint(student / "model.pt")["model"], load_checkpoint(branch / "model.pt")["model"]
+    assert set(after) - set(before) and all(k.startswith("scenario_branch.") for k in set(after) - set(before))
+    for name, value in before.items():
+        if not name.startswith("heads.scenario."):
+            assert torch.equal(after[name], value), name
+    assert not torch.equal(after["heads.scenario.weight"], before["heads.scenario.weight"])
+    summary = json.loads((branch / "summary.json").read_text())
+    assert 0 < summary["trained_parameters"] < summary["parameters"]
+    weights = summary["scenario_class_weights"]
+    assert len(weights) == 5 and max(weights) > 0
+    model, _ = load_model(branch / "model.pt")
+    assert model.config["scenario_branch"] is True
+
+
 def test_torchrun_two_processes_gloo_stay_in_sync(data, tmp_path):
     out = tmp_path / "ddp"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}

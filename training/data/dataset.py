@@ -75,6 +75,15 @@ class EpisodeDataset(torch.utils.data.Dataset):
         self.index = np.array(pairs, np.int64).reshape(-1, 2)
         self._cameras: dict[int, dict[str, np.ndarray]] = {}
 
+    def scenario_counts(self) -> np.ndarray:
+        """Samples per scenario class [len(schema.SCENARIOS)], counting only those whose label is known."""
+        counts = np.zeros(len(schema.SCENARIOS), np.int64)
+        for e, k in self.index:
+            tg = self.targets[int(e)]
+            if bool(tg.has_scenario[k]):
+                counts[int(tg.scenario[k])] += 1
+        return counts
+
     def keep_frames(self, frames: Mapping[str, Iterable[int]]) -> None:
         """Keep only the samples ``frames`` lists ({episode path: frame-set indices}, e.g. a ``wayvert curate``
         selection); raises ``SelectionFileError`` for an episode or frame that is not a sample of this dataset."""

@@ -78,7 +78,10 @@ class DrivingHeads(nn.Module):
         bias[:, :, :2] = mode_anchors(self.modes)[:, None, :]
         self.lead_distance.bias.fill_(3.0)   # mid-range (cap / 2): away from ReLU6's flat ends
 
-    def forward(self, features: torch.Tensor, ego: torch.Tensor) -> ModelOutput:
+    def forward(self, features: torch.Tensor, ego: torch.Tensor,
+                scenario_features: torch.Tensor | None = None) -> ModelOutput:
+        """``scenario_features`` (same width as ``features``): what the scenario head reads instead of
+        ``features`` (the student's scenario branch)."""
         b = features.shape[0]
         fields = len(WAYPOINT_FIELDS)
         residual = self.trajectory(features).reshape(b, self.modes, self.n_waypoints, fields) * self.residual_scale
@@ -92,5 +95,5 @@ class DrivingHeads(nn.Module):
             target_speed=target_speed.reshape(b),
             curvature=(self.curvature(features) * CURVATURE_UNIT_PER_M).reshape(b),
             lead_distance=lead.reshape(b),
-            scenario_logits=self.scenario(features),
+            scenario_logits=self.scenario(features if scenario_features is None else scenario_features),
         )

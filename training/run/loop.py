@@ -26,7 +26,7 @@ from tqdm import tqdm
 from wayvert.training.config import ConfigError, TrainConfig
 from wayvert.training.data.dataset import EpisodeDataset
 from wayvert.training.evaluate.open_loop import evaluate_open_loop
-from wayvert.training.losses import LossWeights, distillation_loss, imitation_loss
+from wayvert.training.losses import LossWeights, distillation_loss, imitation_loss, inverse_frequency
 from wayvert.training.models import build_model
 
 from .checkpoint import latest_checkpoint, load_checkpoint, load_model, save_checkpoint
@@ -67,6 +67,28 @@ def open_selection(path: str, cfg: TrainConfig) -> EpisodeDataset:
     ds = open_dataset(sorted(frames), cfg)
     ds.keep_frames(frames)
     return ds
+
+
+def init_from(model: torch.nn.Module, path: str) -> None:
+    """Start ``model`` from a checkpoint's weights, by parameter name. Parameters the checkpoint lacks may only be
+    the scenario branch's (a student that gains one); anything else missing, unexpected or of another shape is a
+    ConfigError naming it."""
+    state = load_checkpoint(path)["model"]
+    own = model.state_dict()
+    unexpected = sorted(set(state) - set(own))
+    missing = sorted(k for k in set(own) - set(state) if not k.startswith("scenario_branch."))
+    shapes = sorted(k for k in set(own) & set(state) if tuple(own[k].shape) != tuple(state[k].shape))
+    if unexpected or missing or shapes:
+        raise ConfigError(f"init = {path!r} does not fit this model: unexpected {unexpected[:5]}, missing "
+                          f"{missing[:5]}, other shapes {shapes[:5]} (model.* must match the checkpoint's)")
+    model.load_state_dict(state, strict=False)
+
+
+def freeze_all_but_scenario(model: torch.nn.Module) -> None:
+    """optim.train = "scenario": only the scenario branch and the scenario head keep requires_grad, so every
+    other output of the model stays exactly what ``init`` gave it."""
+    for name, p in model.named_parameters():
+        p.requires_grad_(name.startswith(("scenario_branch.", "heads.scenario.")))
 
 
 def _lr_lambda(total_steps: int, warmup: int) -> Callable[[int], float]:
@@ -128,8 +150,15 @@ def _train(cfg: TrainConfig, ranks: Ranks, *, distill: bool, resume: bool, progr
     if len(train_ds) == 0:
         raise ConfigError(f"no training samples in {cfg.data.train!r} (data.train): generate or convert episodes first")
 
+    if distill and cfg.optim.train == "scenario":
+        raise ConfigError("optim.train = 'scenario' learns from the labels alone: use `wayvert train`, not distill")
+    extra = {"scenario_branch": cfg.model.scenario_branch} if kind == "student" else {}
     model = build_model(kind, modes=cfg.model.modes, cameras=cfg.model.cameras, height=cfg.model.height,
-                        width=cfg.model.width)
+                        width=cfg.model.width, **extra)
+    if cfg.init:
+        init_from(model, cfg.init)
+    if cfg.optim.train == "scenario":
+        freeze_all_but_scenario(model)
     model_config = dict(model.config)                 # every constructor argument, so checkpoints rebuild it exactly
     teacher_out: dict[str, torch.Tensor] | None = None
     if distill:
@@ -147,7 +176,8 @@ def _train(cfg: TrainConfig, ranks: Ranks, *, distill: bool, resume: bool, progr
                         num_workers=cfg.data.workers, persistent_workers=cfg.data.workers > 0)
     steps_per_epoch = len(loader)
     total_steps = steps_per_epoch * cfg.optim.epochs
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(total_steps, cfg.optim.warmup_steps))
 
     start_epoch, step = 0, 0
@@ -166,7 +196,9 @@ def _train(cfg: TrainConfig, ranks: Ranks, *, distill: bool, resume: bool, progr
     if ranks.world_size > 1:
         net = torch.nn.parallel.DistributedDataParallel(model)
 
-    weights = LossWeights(**cfg.loss.__dict__)
+    weights = LossWeights(**cfg.loss.weights())
+    class_weights = (inverse_frequency(torch.from_numpy(train_ds.base.scenario_counts()))
+                     if cfg.loss.balance_scenario else None)
     log_path = out / "train_log.jsonl"
     t_start = time.perf_counter()
     seen = 0
@@ -186,14 +218,15 @@ def _train(cfg: TrainConfig, ranks: Ranks, *, distill: bool, resume: bool, progr
                 soft = {k: v[batch["index"]] for k, v in teacher_out.items()}
                 loss, parts = distillation_loss(pred, soft, batch, alpha=cfg.distill.alpha,
                                                 temperature=cfg.distill.temperature, weights=weights,
-                                                soft_scenario=cfg.distill.soft_scenario)
+                                                soft_scenario=cfg.distill.soft_scenario,
+                                                scenario_class_weights=class_weights)
             else:
-                loss, parts = imitation_loss(pred, batch, weights)
+                loss, parts = imitation_loss(pred, batch, weights, class_weights)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"loss became {float(loss)} at step {step} (epoch {epoch + 1})")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
+            torch.nn.utils.clip_grad_norm_(trainable, cfg.optim.grad_clip)
             optimizer.step()
             scheduler.step()
             step += 1
@@ -226,7 +259,9 @@ def _train(cfg: TrainConfig, ranks: Ranks, *, distill: bool, resume: bool, progr
     summary = {"kind": kind, "distilled": distill, "epochs": cfg.optim.epochs, "steps": step,
                "world_size": ranks.world_size, "train_samples": len(train_ds),
                "seconds": round(elapsed, 2), "samples_per_s": round(seen * ranks.world_size / max(elapsed, 1e-9), 1),
-               "parameters": sum(p.numel() for p in model.parameters()), "digest": digest, "val": val,
+               "parameters": sum(p.numel() for p in model.parameters()),
+               "trained_parameters": sum(p.numel() for p in trainable), "digest": digest, "val": val,
+               "scenario_class_weights": None if class_weights is None else [round(float(w), 4) for w in class_weights],
                "config": cfg.to_dict()}
     if ranks.main:
         save_checkpoint(out / "model.pt", model=model, kind=kind, model_config=model_config,

@@ -68,7 +68,9 @@ def indexing_engine(path: str | os.PathLike[str]) -> tuple[Engine, str]:
                                      f"output [1, {len(schema.SCENARIOS)}] ({', '.join(schema.SCENARIOS)})")
     if FEATURES_OUTPUT in outs:
         return engine, FEATURES_OUTPUT
-    tensor = producer_input(engine_ops(engine), "scenario_logits")
+    # The trunk's features: what the mode head reads (with a scenario branch, the scenario head reads the branch's
+    # features instead, so it is not the place to tap), else what the scenario head reads.
+    tensor = producer_input(engine_ops(engine), "mode_logits" if "mode_logits" in outs else "scenario_logits")
     tapped = Engine.from_bytes(with_outputs(engine, {FEATURES_OUTPUT: tensor}).to_bytes())
     return tapped, tensor
 

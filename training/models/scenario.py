@@ -1,0 +1,44 @@
+"""The student's scenario branch: its own small CNN for the scenario head (issue 18; docs/results.md, "Scenario head").
+
+The driving trunk is trained to drive; what it keeps of a scene is what the trajectory needs. A side road 60 m
+ahead is one or two pixel rows at the horizon, and a car moving into the lane differs from a settled lead by a
+sliver of its side; a linear probe on the trunk's (and the backbone's) features of the shipped student finds
+neither (balanced accuracy 0.56). The branch sees the cameras at H/16 (twice the rows of the driving backbone's
+map), with the driving trunk's features beside them (what the driving network knows of the lead), and feeds
+the scenario head. It can be trained alone on top of a finished student (``optim.train = "scenario"``), which
+leaves every driving output bit-identical.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .blocks import SeparableResidual, conv_relu
+
+BRANCH_CHANNELS = 32     # channels of the per-camera H/16 map that is flattened
+BRANCH_STRIDE = 16
+
+
+class ScenarioBranch(nn.Module):
+    """image [B*V, 3, H, W] (normalised, cameras folded into the batch), the trunk's features [B, trunk] and the
+    ego/command features [B, E] -> scenario features [B, hidden] (post-ReLU), which the scenario head reads."""
+
+    def __init__(self, cameras: int, height: int, width: int, trunk_features: int, ego_command_features: int,
+                 hidden: int = 256) -> None:
+        super().__init__()
+        self.cameras = cameras
+        self.backbone = nn.Sequential(
+            conv_relu(3, 16, 4, stride=4),       # H/4: patchify stem
+            conv_relu(16, 32, 3, stride=2),      # H/8
+            conv_relu(32, 48, 3, stride=2),      # H/16
+            SeparableResidual(48),
+            conv_relu(48, BRANCH_CHANNELS, 1),
+        )
+        flat = cameras * BRANCH_CHANNELS * (height // BRANCH_STRIDE) * (width // BRANCH_STRIDE)
+        self.mlp = nn.Sequential(nn.Linear(flat + trunk_features + ego_command_features, hidden), nn.ReLU())
+
+    def forward(self, images: torch.Tensor, trunk: torch.Tensor, ego_command: torch.Tensor) -> torch.Tensor:
+        b = trunk.shape[0]
+        maps = self.backbone(images).reshape(b, -1)
+        out: torch.Tensor = self.mlp(torch.cat([maps, trunk, ego_command], dim=1))
+        return out
