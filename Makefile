@@ -257,12 +257,16 @@ $(FLY)/curated_labels.csv: $(FLY)/curated.csv
 	$(WV) curate $(FLY)/pool.index --require examples/curriculum_labels.toml -o $@ --report $(FLY)/coverage-labels.md
 $(FLY)/uniform.csv: $(FLY)/curated.csv
 	$(WV) curate $(FLY)/pool.index --require examples/uniform.toml -o $@ --report $(FLY)/coverage-uniform.md
-$(FLY)/heldout/.done: | $(VENV)/.installed
-	$(WV) generate $(FLY)/heldout --episodes 40 --duration 30 --seed 95000 --bad-dreams-fraction 0 --quiet
-	$(WV) generate $(FLY)/heldout --episodes 10 --duration 30 --seed 95500 --bad-dreams-fraction 0 --lanes 3 \
+# A held-out set of labelled episodes from seed S: 40 ordinary (S..), 10 with cut-ins (S+500..), 10 with junctions (S+600..).
+define heldout_set
+	$(WV) generate $(1) --episodes 40 --duration 30 --seed $(2) --bad-dreams-fraction 0 --quiet
+	$(WV) generate $(1) --episodes 10 --duration 30 --seed $$(($(2) + 500)) --bad-dreams-fraction 0 --lanes 3 \
 	  --cut-in-rate 12 --quiet
-	$(WV) generate $(FLY)/heldout --episodes 10 --duration 50 --seed 95600 --bad-dreams-fraction 0 --junction \
-	  --quiet && touch $@
+	$(WV) generate $(1) --episodes 10 --duration 50 --seed $$(($(2) + 600)) --bad-dreams-fraction 0 --junction --quiet
+	touch $(1)/.done
+endef
+$(FLY)/heldout/.done: | $(VENV)/.installed
+	$(call heldout_set,$(FLY)/heldout,95000)
 $(FLY)/student_%/model.pt: $(FLY)/%.csv $(RUN)/teacher/model.pt
 	$(WV) distill --config training/configs/student_$*.toml --quiet
 $(FLY)/student_scenario/model.pt: $(FLY)/curated_labels.csv $(RUN)/teacher/model.pt
@@ -295,11 +299,7 @@ $(FLY)/student_branch/model.pt: $(FLY)/scenario_pool/.done $(RUN)/student/model.
 	$(WV) train --config training/configs/student_scenario_branch.toml --quiet
 # A second held-out set, the same recipe at seeds 96000.. (generated after the branch was final; docs/results.md).
 $(FLY)/heldout2/.done: | $(VENV)/.installed
-	$(WV) generate $(FLY)/heldout2 --episodes 40 --duration 30 --seed 96000 --bad-dreams-fraction 0 --quiet
-	$(WV) generate $(FLY)/heldout2 --episodes 10 --duration 30 --seed 96500 --bad-dreams-fraction 0 --lanes 3 \
-	  --cut-in-rate 12 --quiet
-	$(WV) generate $(FLY)/heldout2 --episodes 10 --duration 50 --seed 96600 --bad-dreams-fraction 0 --junction \
-	  --quiet && touch $@
+	$(call heldout_set,$(FLY)/heldout2,96000)
 $(FLY)/heldout2.%.index/index.json: $(FLY)/engines/%.wvrt $(FLY)/heldout2/.done
 	$(WV) index $(FLY)/heldout2 --engine $< -o $(@D) --overwrite --quiet
 SCENARIO_INDEXES := $(foreach s,heldout heldout2,$(foreach e,default branch,$(FLY)/$(s).$(e).index/index.json))
