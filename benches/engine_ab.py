@@ -2,32 +2,22 @@
 
     python benches/engine_ab.py OLD.wvrt NEW.wvrt [--threads 1] [--rounds 40]
 
-Both sessions get the same inputs: random int8 images of the engine's image shape, ego and command. Prints each
-engine's median and minimum per call and the ratio NEW / OLD (used for the scenario branch, benches/NOTES.md).
+Each session gets the inputs ``wayvert bench`` uses (wayvert.benchmark.inputs.engine_feeds: frames of the synthetic
+world through the engine's canonical rig), cycled. Prints each engine's median and minimum per call and the ratio
+NEW / OLD (used for the scenario branch, benches/NOTES.md).
 """
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from pathlib import Path
-
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from interleaved import TimedPeer, calls_per_block, interleave  # noqa: E402
 
 import wayvert  # noqa: E402
-
-
-def feeds_for(engine: wayvert.Engine, seed: int = 0) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    out = {}
-    for spec in engine.inputs:
-        if spec.dtype == "int8":
-            out[spec.name] = rng.integers(-128, 128, size=tuple(spec.shape), dtype=np.int8)
-        else:
-            out[spec.name] = rng.standard_normal(tuple(spec.shape)).astype(np.float32)
-    return out
+from wayvert.benchmark.inputs import engine_feeds  # noqa: E402
 
 
 def main() -> int:
@@ -41,8 +31,8 @@ def main() -> int:
     for name, path in (("old", args.old), ("new", args.new)):
         engine = wayvert.Engine.load(path)
         session = engine.session(threads=args.threads)
-        feeds = feeds_for(engine)
-        peers.append(TimedPeer(name, lambda s=session, f=feeds: s.run(f), args.threads, "int8", {"path": path}))
+        feeds = itertools.cycle(engine_feeds(engine).engine)
+        peers.append(TimedPeer(name, lambda s=session, f=feeds: s.run(next(f)), args.threads, "int8", {"path": path}))
     calls = {p.name: calls_per_block(p) for p in peers}
     times = interleave(peers, args.rounds, calls)
     rows = {name: t.summary() for name, t in times.items()}

@@ -133,7 +133,8 @@ def imitation_loss(out: Tensors, batch: Tensors, weights: LossWeights = LossWeig
 
 def distillation_loss(student_out: Tensors, teacher_out: Tensors, batch: Tensors, alpha: float = 0.5,
                       temperature: float = 2.0, weights: LossWeights = LossWeights(), soft_scenario: bool = True,
-                      scenario_class_weights: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+                      scenario_class_weights: torch.Tensor | None = None
+                      ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Soft loss to the teacher's outputs plus ``alpha`` x imitation_loss(student_out, batch).
 
     Modes are matched by index: student mode k regresses to teacher mode k, weighted by the teacher's

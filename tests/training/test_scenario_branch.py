@@ -30,7 +30,8 @@ def _labels(out, seed=0):
     return dict(trajectory=out["trajectories"][:, 0].detach() + 0.1, target_speed=torch.full((b,), 10.0),
                 curvature=torch.zeros(b), lead_distance=torch.full((b,), 30.0),
                 has_lead_distance=torch.ones(b, dtype=torch.bool),
-                scenario=torch.randint(0, len(SCENARIOS), (b,), generator=g), has_scenario=torch.ones(b, dtype=torch.bool))
+                scenario=torch.randint(0, len(SCENARIOS), (b,), generator=g),
+                has_scenario=torch.ones(b, dtype=torch.bool))
 
 
 def _student_and_branch():

@@ -3,8 +3,8 @@
 The driving trunk is trained to drive; what it keeps of a scene is what the trajectory needs. A side road 60 m
 ahead is one or two pixel rows at the horizon, and a car moving into the lane differs from a settled lead by a
 sliver of its side; linear and small MLP probes on the stop-27 student's trunk and backbone features find
-neither (balanced accuracy 0.50-0.58, against its head's 0.54). The branch sees the cameras at H/16 (twice the rows of the driving backbone's
-map), with the driving trunk's features beside them (what the driving network knows of the lead), and feeds
+neither (balanced accuracy 0.50-0.58, against its head's 0.54). The branch sees the cameras at H/16 (twice the
+rows of the driving backbone's map), with the driving trunk's features beside them (what the driving network knows of the lead), and feeds
 the scenario head. It can be trained alone on top of a finished student (``optim.train = "scenario"``), which
 leaves every driving output bit-identical.
 """
