@@ -297,12 +297,27 @@ $(FLY)/scenario_pool/.done: | $(VENV)/.installed
 	touch $@
 $(FLY)/student_branch/model.pt: $(FLY)/scenario_pool/.done $(RUN)/student/model.pt
 	$(WV) train --config training/configs/student_scenario_branch.toml --quiet
+# Stop 29: a second pool, cut-in and junction heavy (seeds 146000-147039), and mirror augmentation.
+$(FLY)/scenario_pool2/.done: | $(VENV)/.installed
+	$(WV) generate $(FLY)/scenario_pool2 --episodes 150 --duration 30 --seed 146000 --bad-dreams-fraction 0.2 --lanes 3 \
+	  --cut-in-rate 20 --quiet
+	$(WV) generate $(FLY)/scenario_pool2 --episodes 40 --duration 50 --seed 147000 --bad-dreams-fraction 0.2 --junction --quiet
+	touch $@
+$(FLY)/student_branch_mirror/model.pt: $(FLY)/scenario_pool/.done $(FLY)/scenario_pool2/.done $(RUN)/student/model.pt
+	$(WV) train --config training/configs/student_scenario_branch_mirror.toml --quiet
 # A second held-out set, the same recipe at seeds 96000.. (generated after the branch was final; docs/results.md).
 $(FLY)/heldout2/.done: | $(VENV)/.installed
 	$(call heldout_set,$(FLY)/heldout2,96000)
 $(FLY)/heldout2.%.index/index.json: $(FLY)/engines/%.wvrt $(FLY)/heldout2/.done
 	$(WV) index $(FLY)/heldout2 --engine $< -o $(@D) --overwrite --quiet
-SCENARIO_INDEXES := $(foreach s,heldout heldout2,$(foreach e,default branch,$(FLY)/$(s).$(e).index/index.json))
+# A third, three times larger (180 episodes, 12,000 frame sets, 330 cut-in frames): seeds 97000.., 98000.., 99000...
+$(FLY)/heldout3/.done: | $(VENV)/.installed
+	$(call heldout_set,$(FLY)/heldout3,97000)
+	$(call heldout_set,$(FLY)/heldout3,98000)
+	$(call heldout_set,$(FLY)/heldout3,99000)
+$(FLY)/heldout3.%.index/index.json: $(FLY)/engines/%.wvrt $(FLY)/heldout3/.done
+	$(WV) index $(FLY)/heldout3 --engine $< -o $(@D) --overwrite --quiet
+SCENARIO_INDEXES := $(foreach s,heldout heldout2 heldout3,$(foreach e,default branch branch_mirror,$(FLY)/$(s).$(e).index/index.json))
 scenario: $(SCENARIO_INDEXES)
 	for i in $(SCENARIO_INDEXES); do $(PY) -c "import sys; from wayvert.index import read_index, scenario_confusion as c; \
 	  m = c(read_index(sys.argv[1])); print(sys.argv[1], 'balanced accuracy %.3f' % m.balanced_accuracy); \

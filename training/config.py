@@ -32,6 +32,7 @@ class DataConfig:
     val: str = "runs/default/data/val"
     bad_dreams: bool = True                     # False: skip episodes recorded from perturbed starts
     workers: int = 0                            # DataLoader worker processes
+    mirror: float = 0.0                         # share of training samples mirrored left <-> right (data/mirror.py)
 
 
 @dataclass
@@ -154,6 +155,8 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
         raise ConfigError(f"model.kind must be 'student' or 'teacher', got {cfg.model.kind!r}")
     if cfg.model.scenario_branch and cfg.model.kind != "student":
         raise ConfigError("model.scenario_branch is a student option")
+    if not (0.0 <= cfg.data.mirror <= 1.0):
+        raise ConfigError(f"data.mirror is the share of samples mirrored, in [0, 1]; got {cfg.data.mirror!r}")
     if cfg.optim.train not in ("all", "scenario"):
         raise ConfigError(f"optim.train must be 'all' or 'scenario', got {cfg.optim.train!r}")
     if cfg.optim.train == "scenario" and not (cfg.init and cfg.model.scenario_branch):

@@ -84,7 +84,7 @@ def test_scenario_branch_trained_on_a_finished_student_keeps_its_driving_weights
     assert main(["train", *_train_args(data, student, "--set", "optim.epochs=1")]) == 0
     assert main(["train", *_train_args(data, branch, "--set", "optim.epochs=1", "--set", "optim.train=scenario",
                                        "--set", "model.scenario_branch=true", "--set", "loss.balance_scenario=true",
-                                       "--set", f"init={student / 'model.pt'}")]) == 0
+                                       "--set", "data.mirror=0.5", "--set", f"init={student / 'model.pt'}")]) == 0
     from wayvert.training.run.checkpoint import load_checkpoint, load_model
 
     before, after = load_checkpoint(student / "model.pt")["model"], load_checkpoint(branch / "model.pt")["model"]
@@ -97,6 +97,7 @@ def test_scenario_branch_trained_on_a_finished_student_keeps_its_driving_weights
     assert 0 < summary["trained_parameters"] < summary["parameters"]
     weights = summary["scenario_class_weights"]
     assert len(weights) == 5 and max(weights) > 0
+    assert 0 < summary["mirrored_samples"] < summary["train_samples"]        # data.mirror = 0.5, one epoch
     model, _ = load_model(branch / "model.pt")
     assert model.config["scenario_branch"] is True
 

@@ -23,8 +23,11 @@ import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
 from tqdm import tqdm
 
+from wayvert import schema
+from wayvert.sensors import shipped_rig
 from wayvert.training.config import ConfigError, TrainConfig
 from wayvert.training.data.dataset import EpisodeDataset
+from wayvert.training.data.mirror import mirror_batch, mirror_permutation
 from wayvert.training.evaluate.open_loop import evaluate_open_loop
 from wayvert.training.losses import LossWeights, distillation_loss, imitation_loss, inverse_frequency
 from wayvert.training.models import build_model
@@ -141,6 +144,9 @@ def _train(cfg: TrainConfig, ranks: Ranks, *, distill: bool, resume: bool, progr
         raise ConfigError("distillation trains a student: set model.kind = 'student'")
     if distill and not cfg.distill.teacher:
         raise ConfigError("distillation needs a teacher checkpoint: --teacher PATH or distill.teacher")
+    if distill and cfg.data.mirror > 0.0:
+        raise ConfigError("data.mirror with distill: the teacher's outputs are cached for the frames as recorded, "
+                          "not mirrored; mirror only in `wayvert train`")
 
     if cfg.data.selection:
         train_ds = _Indexed(open_selection(cfg.data.selection, cfg))
@@ -201,10 +207,13 @@ def _train(cfg: TrainConfig, ranks: Ranks, *, distill: bool, resume: bool, progr
                      if cfg.loss.balance_scenario else None)
     log_path = out / "train_log.jsonl"
     t_start = time.perf_counter()
-    seen = 0
+    seen = mirrored = 0
     val: dict[str, float] = {}
+    perm = mirror_permutation(shipped_rig(schema.CANONICAL_RIG)) if cfg.data.mirror > 0.0 else None
+    mirror_draws = torch.Generator()
     model.train()
     for epoch in range(start_epoch, cfg.optim.epochs):
+        mirror_draws.manual_seed(cfg.seed * 100_019 + epoch)
         if isinstance(sampler, DistributedSampler):
             sampler.set_epoch(epoch)
         else:
@@ -213,6 +222,10 @@ def _train(cfg: TrainConfig, ranks: Ranks, *, distill: bool, resume: bool, progr
         bar = tqdm(loader, desc=f"{'distill' if distill else 'train'} {kind} epoch {epoch + 1}/{cfg.optim.epochs}",
                    disable=not progress, leave=False)
         for batch in bar:
+            if perm is not None:
+                which = torch.rand(len(batch["index"]), generator=mirror_draws) < cfg.data.mirror
+                batch = mirror_batch(batch, perm, which)
+                mirrored += int(which.sum())
             pred = net(*model_inputs(kind, batch))
             if teacher_out is not None:
                 soft = {k: v[batch["index"]] for k, v in teacher_out.items()}
@@ -261,6 +274,7 @@ def _train(cfg: TrainConfig, ranks: Ranks, *, distill: bool, resume: bool, progr
                "seconds": round(elapsed, 2), "samples_per_s": round(seen * ranks.world_size / max(elapsed, 1e-9), 1),
                "parameters": sum(p.numel() for p in model.parameters()),
                "trained_parameters": sum(p.numel() for p in trainable), "digest": digest, "val": val,
+               "mirrored_samples": mirrored,  # data.mirror: training samples this rank saw mirrored, this run
                "scenario_class_weights": None if class_weights is None else [round(float(w), 4) for w in class_weights],
                "config": cfg.to_dict()}
     if ranks.main:
