@@ -284,7 +284,9 @@ $(FLY)/heldout.%.index/index.json: $(FLY)/engines/%.wvrt $(FLY)/heldout/.done
 # The scenario branch (issue 18 item 5; docs/results.md, "Scenario head"): its own labelled pool (ordinary episodes
 # and targeted cut-ins and junctions, seeds 140000-145079, never the held-out 95000..), trained on top of the default
 # run's finished student (optim.train = "scenario": its driving outputs stay bit-identical), calibrated like it and
-# indexed on the held-out frames. `make scenario` prints the confusion table. About 40 minutes on 2 cores.
+# indexed on the held-out frames; then the same with a second pool and mirror augmentation (stop 29). `make scenario`
+# prints the confusion tables (default, branch and branch_mirror engines on three held-out sets). About 100 minutes
+# on 2 cores.
 $(FLY)/scenario_pool/.done: | $(VENV)/.installed
 	$(WV) generate $(FLY)/scenario_pool --episodes 60 --duration 30 --seed 140000 --bad-dreams-fraction 0.2 --quiet
 	$(WV) generate $(FLY)/scenario_pool --episodes 20 --duration 30 --seed 141000 --bad-dreams-fraction 0.2 --lanes 3 \
