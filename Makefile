@@ -321,8 +321,9 @@ $(FLY)/heldout3.%.index/index.json: $(FLY)/engines/%.wvrt $(FLY)/heldout3/.done
 	$(WV) index $(FLY)/heldout3 --engine $< -o $(@D) --overwrite --quiet
 SCENARIO_INDEXES := $(foreach s,heldout heldout2 heldout3,$(foreach e,default branch branch_mirror,$(FLY)/$(s).$(e).index/index.json))
 scenario: $(SCENARIO_INDEXES)
-	for i in $(SCENARIO_INDEXES); do $(PY) -c "import sys; from wayvert.index import read_index, scenario_confusion as c; \
-	  m = c(read_index(sys.argv[1])); print(sys.argv[1], 'balanced accuracy %.3f' % m.balanced_accuracy); \
+	for i in $(SCENARIO_INDEXES); do $(PY) -c "import sys; from wayvert.index import read_index, scenario_confusion as c, \
+	  scenario_interval as ci; x = read_index(sys.argv[1]); m = c(x); \
+	  print(sys.argv[1], 'balanced accuracy %.3f, 95%% interval over episodes [%.3f, %.3f]' % (m.balanced_accuracy, *ci(x))); \
 	  print(m.markdown())" $$(dirname $$i) || exit 1; done
 $(FLY)/engines/default.wvrt: $(RUN)/engines/default.wvrt
 	mkdir -p $(@D)

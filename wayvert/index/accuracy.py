@@ -62,4 +62,47 @@ def scenario_confusion(index: Index) -> Confusion:
     return confusion_of(index["label_scenario"], index["scenario"])
 
 
-__all__ = ["Confusion", "confusion_of", "scenario_confusion"]
+def balanced_accuracy_interval(labels: npt.ArrayLike, predicted: npt.ArrayLike, groups: npt.ArrayLike, *,
+                               level: float = 0.95, draws: int = 1000, seed: int = 0) -> tuple[float, float]:
+    """A percentile bootstrap interval of the balanced accuracy that resamples whole ``groups`` (episodes) with
+    replacement: frames of one episode are not independent (a merge spans several frame sets), so resampling
+    frames would claim a precision the data does not have. Deterministic for a given ``seed``."""
+    if not (0.0 < level < 1.0):
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    if draws < 1:
+        raise ValueError(f"draws must be at least 1, got {draws}")
+    pos = {c: i for i, c in enumerate(schema.SCENARIOS)}
+    lab = np.array([pos.get(t, -1) for t in np.asarray(labels, dtype=object)], np.int64)
+    pred = np.array([pos.get(p, -1) for p in np.asarray(predicted, dtype=object)], np.int64)
+    grp = np.asarray(groups, dtype=object)
+    if not (len(lab) == len(pred) == len(grp)):
+        raise ValueError(f"labels, predicted and groups differ in length ({len(lab)}, {len(pred)}, {len(grp)})")
+    keep = (lab >= 0) & (pred >= 0)
+    lab, pred, grp = lab[keep], pred[keep], grp[keep]
+    if not len(lab):
+        return float("nan"), float("nan")
+    names, code = np.unique(grp, return_inverse=True)
+    k = len(schema.SCENARIOS)
+    # per group: frames per label and right answers per label, so a draw is a weighted sum
+    frames = np.zeros((len(names), k), np.int64)
+    right = np.zeros((len(names), k), np.int64)
+    np.add.at(frames, (code, lab), 1)
+    np.add.at(right, (code, lab), (lab == pred).astype(np.int64))
+    rng = np.random.default_rng(seed)
+    counts = np.stack([np.bincount(rng.integers(0, len(names), len(names)), minlength=len(names))
+                       for _ in range(draws)])                      # [draws, groups]
+    f, r = counts @ frames, counts @ right                         # [draws, k]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        recall = np.where(f > 0, r / np.maximum(f, 1), np.nan)
+    values = np.nanmean(recall, axis=1)
+    tail = 100.0 * (1.0 - level) / 2.0
+    return float(np.percentile(values, tail)), float(np.percentile(values, 100.0 - tail))
+
+
+def scenario_interval(index: Index, *, level: float = 0.95, draws: int = 1000, seed: int = 0) -> tuple[float, float]:
+    """``balanced_accuracy_interval`` of an index's frames, resampling its episodes."""
+    return balanced_accuracy_interval(index["label_scenario"], index["scenario"], index["episode"], level=level,
+                                      draws=draws, seed=seed)
+
+
+__all__ = ["Confusion", "balanced_accuracy_interval", "confusion_of", "scenario_confusion", "scenario_interval"]
