@@ -299,13 +299,21 @@ $(FLY)/scenario_pool/.done: | $(VENV)/.installed
 	touch $@
 $(FLY)/student_branch/model.pt: $(FLY)/scenario_pool/.done $(RUN)/student/model.pt
 	$(WV) train --config training/configs/student_scenario_branch.toml --quiet
-# Stop 29: a second pool, cut-in and junction heavy (seeds 146000-147039), and mirror augmentation.
+# Stop 29: two more pools (cut-in and junction heavy, seeds 146000-147039; 3-lane traffic, cut-ins, junctions,
+# seeds 148000-150029) and mirror augmentation.
 $(FLY)/scenario_pool2/.done: | $(VENV)/.installed
 	$(WV) generate $(FLY)/scenario_pool2 --episodes 150 --duration 30 --seed 146000 --bad-dreams-fraction 0.2 --lanes 3 \
 	  --cut-in-rate 20 --quiet
 	$(WV) generate $(FLY)/scenario_pool2 --episodes 40 --duration 50 --seed 147000 --bad-dreams-fraction 0.2 --junction --quiet
 	touch $@
-$(FLY)/student_branch_mirror/model.pt: $(FLY)/scenario_pool/.done $(FLY)/scenario_pool2/.done $(RUN)/student/model.pt
+$(FLY)/scenario_pool3/.done: | $(VENV)/.installed
+	$(WV) generate $(FLY)/scenario_pool3 --episodes 80 --duration 30 --seed 148000 --bad-dreams-fraction 0.2 --lanes 3 --quiet
+	$(WV) generate $(FLY)/scenario_pool3 --episodes 80 --duration 30 --seed 149000 --bad-dreams-fraction 0.2 --lanes 3 \
+	  --cut-in-rate 20 --quiet
+	$(WV) generate $(FLY)/scenario_pool3 --episodes 30 --duration 50 --seed 150000 --bad-dreams-fraction 0.2 --junction --quiet
+	touch $@
+$(FLY)/student_branch_mirror/model.pt: $(FLY)/scenario_pool/.done $(FLY)/scenario_pool2/.done $(FLY)/scenario_pool3/.done \
+  $(RUN)/student/model.pt
 	$(WV) train --config training/configs/student_scenario_branch_mirror.toml --quiet
 # A second held-out set, the same recipe at seeds 96000.. (generated after the branch was final; docs/results.md).
 $(FLY)/heldout2/.done: | $(VENV)/.installed
