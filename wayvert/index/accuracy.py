@@ -71,29 +71,25 @@ def balanced_accuracy_interval(labels: npt.ArrayLike, predicted: npt.ArrayLike, 
         raise ValueError(f"level must be in (0, 1), got {level}")
     if draws < 1:
         raise ValueError(f"draws must be at least 1, got {draws}")
-    pos = {c: i for i, c in enumerate(schema.SCENARIOS)}
-    lab = np.array([pos.get(t, -1) for t in np.asarray(labels, dtype=object)], np.int64)
-    pred = np.array([pos.get(p, -1) for p in np.asarray(predicted, dtype=object)], np.int64)
-    grp = np.asarray(groups, dtype=object)
+    lab, pred, grp = (np.asarray(a, dtype=object) for a in (labels, predicted, groups))
     if not (len(lab) == len(pred) == len(grp)):
         raise ValueError(f"labels, predicted and groups differ in length ({len(lab)}, {len(pred)}, {len(grp)})")
-    keep = (lab >= 0) & (pred >= 0)
-    lab, pred, grp = lab[keep], pred[keep], grp[keep]
-    if not len(lab):
-        return float("nan"), float("nan")
     names, code = np.unique(grp, return_inverse=True)
-    k = len(schema.SCENARIOS)
-    # per group: frames per label and right answers per label, so a draw is a weighted sum
-    frames = np.zeros((len(names), k), np.int64)
-    right = np.zeros((len(names), k), np.int64)
-    np.add.at(frames, (code, lab), 1)
-    np.add.at(right, (code, lab), (lab == pred).astype(np.int64))
+    # per group: frames per label (confusion rows) and right answers per label (its diagonal); a draw is a weighted
+    # sum of them. confusion_of leaves out unknown labels and classes, as scenario_confusion does.
+    per_group = [confusion_of(lab[code == g], pred[code == g]).matrix for g in range(len(names))]
+    frames = np.stack([m.sum(axis=1) for m in per_group])          # [groups, classes]
+    right = np.stack([np.diag(m) for m in per_group])
+    counted = frames.sum(axis=1) > 0                               # groups with no labelled frame are left out
+    frames, right = frames[counted], right[counted]
+    n = len(frames)
+    if not n:
+        return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
-    counts = np.stack([np.bincount(rng.integers(0, len(names), len(names)), minlength=len(names))
+    counts = np.stack([np.bincount(rng.integers(0, n, n), minlength=n)
                        for _ in range(draws)])                      # [draws, groups]
     f, r = counts @ frames, counts @ right                         # [draws, k]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        recall = np.where(f > 0, r / np.maximum(f, 1), np.nan)
+    recall = np.where(f > 0, r / np.maximum(f, 1), np.nan)
     values = np.nanmean(recall, axis=1)
     tail = 100.0 * (1.0 - level) / 2.0
     return float(np.percentile(values, tail)), float(np.percentile(values, 100.0 - tail))
