@@ -37,3 +37,27 @@ def samples(batches: Iterable[Any]) -> Iterator[dict[str, np.ndarray]]:
         image, ego, command = model_inputs(batch)
         for i in range(image.shape[0]):
             yield {"image": image[i].numpy(), "ego": ego[i:i + 1].numpy(), "command": command[i:i + 1].numpy()}
+
+
+def remembered_samples(model: torch.nn.Module, batches: Iterable[Any]) -> list[NamedSamples]:
+    """The batches as named samples that also hold ``scenario_memory``, what a session of a student whose
+    scenario branch remembers (training/models/scenario.py) holds when it runs the sample: the memory of the
+    frame set before (an ``EpisodeDataset`` batch's history, 0.5 s earlier), zeros without one (the first frame
+    set of an episode, or positional batches that carry no history)."""
+    from wayvert.training.data.dataset import normalize_image
+    width = int(getattr(model, "memory_features", 0))
+    out = []
+    for batch in batches:
+        image, ego, command = model_inputs(batch)
+        memory = torch.zeros(image.shape[0], width)
+        if isinstance(batch, dict) and "history" in batch and batch["history"].shape[1] >= 2:
+            with torch.no_grad():
+                b, v, c, h, w = image.shape
+                memory = model.scenario_branch.remember(  # type: ignore[union-attr, operator]
+                    normalize_image(batch["history"][:, 0]).reshape(b * v, c, h, w), b)
+            memory = memory * batch["has_previous"].reshape(-1, 1).to(memory.dtype)
+        out.append(NamedSamples({"image": image[i].numpy(), "ego": ego[i:i + 1].numpy(),
+                                 "command": command[i:i + 1].numpy(),
+                                 "scenario_memory": memory[i:i + 1].numpy().astype(np.float32)}
+                                for i in range(image.shape[0])))
+    return out

@@ -60,13 +60,16 @@ def run_engine(engine: wayvert.Engine | EngineBuilder, image: Any, ego: Any, com
     """Outputs for a batch: ``image`` [B, V, 3, H, W] float normalised or int8 (the sensor adapter's tensor),
     ``ego`` [B, 2] (m/s, rad/s), ``command`` [B, 4] one-hot -> ``{output: array [B, ...]}`` like the model's.
 
-    A ``wayvert.Engine`` runs in the C++ runtime; an ``EngineBuilder`` in the numpy reference."""
+    A ``wayvert.Engine`` runs in the C++ runtime; an ``EngineBuilder`` in the numpy reference. Samples are
+    independent: an engine with recurrent state starts each one from a new session's state."""
     to_np = lambda a: a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else np.asarray(a)  # noqa: E731
     image, ego, command = to_np(image), to_np(ego), to_np(command)
     session = engine.session() if isinstance(engine, wayvert.Engine) else None
     per_sample: list[dict[str, np.ndarray]] = []
     for i in range(image.shape[0]):
         inputs = engine_inputs(engine, {"image": image[i], "ego": ego[i], "command": command[i]})
+        if session is not None and i:
+            session.reset()
         out = session.run(inputs) if session is not None else reference.run(engine, inputs)  # type: ignore[arg-type]
         per_sample.append({k: np.asarray(v) for k, v in out.items()})
     return {k: np.concatenate([o[k] for o in per_sample], axis=0) for k in per_sample[0]}

@@ -67,7 +67,7 @@ def _split(run: CalibrationRun) -> tuple[Dataset, Dataset, dict[str, Any]]:
     n_ep = int(episodes.max()) + 1
     if n_ep < 2:
         raise EngineRefused(f"{run.data!r} has one episode: give held-out episodes with --val")
-    cut = max(1, int(round(n_ep * (1.0 - HELD_OUT_SHARE))))
+    cut = min(n_ep - 1, max(1, int(round(n_ep * (1.0 - HELD_OUT_SHARE)))))   # both sides hold an episode
     calib = np.nonzero(episodes < cut)[0]
     held = np.nonzero(episodes >= cut)[0]
     return (Subset(data, calib.tolist()), Subset(data, held.tolist()),

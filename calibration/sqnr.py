@@ -61,16 +61,21 @@ def layer_sqnr(graph: Graph, builder: EngineBuilder, names: dict[str, str], batc
     everything = probe(builder)
     for sample in samples(batches):
         ref = forward(sample)
-        got = reference.run(everything, engine_inputs(builder, sample))
+        # recurrent state as the sample says a session holds it (the engine's updates are "<name>.next")
+        state = {n: np.asarray(sample[n], np.float32).reshape(builder.values[n].tensor.shape) for n in graph.states}
+        got = reference.run(everything, engine_inputs(builder, sample), state=state)
         if model is not None:
             with torch.no_grad():
                 out = model(torch.as_tensor(sample["image"])[None], torch.as_tensor(sample["ego"]),
-                            torch.as_tensor(sample["command"]))
+                            torch.as_tensor(sample["command"]),
+                            *(torch.as_tensor(sample[n]) for n in graph.inputs[3:]))
             want = {k: out[k].numpy() for k in graph.outputs}
         else:
             want = {k: ref[v].numpy() for k, v in graph.outputs.items()}
+        engine_key = {k: f"{k}.next" if k in graph.states else k for k in graph.outputs}
         pairs = [(l.name, ref[l.name].numpy(), _real(builder, names[l.name], got[names[l.name]])) for l in layers]
-        pairs += [(k, want[k].reshape(got[k].shape), np.asarray(got[k], np.float64)) for k in graph.outputs]
+        pairs += [(k, want[k].reshape(got[engine_key[k]].shape), np.asarray(got[engine_key[k]], np.float64))
+                  for k in graph.outputs]
         for key, r, q in pairs:
             r = r.astype(np.float64)
             signal[key] += float(np.sum(r * r))

@@ -10,7 +10,7 @@ import torch
 
 from wayvert.build import EngineBuilder
 
-from .batches import model_inputs, samples
+from .batches import model_inputs, remembered_samples, samples
 from .calibrators import DEFAULT_PERCENTILE, QuantParams, calibrate
 from .lower import Graph, emit_engine, lower_exported
 from .sqnr import layer_sqnr
@@ -82,14 +82,25 @@ def lower_student(model: torch.nn.Module, calibration_batches: Sequence[Any], me
     ``image_range`` (see ``image_params``), ``ego`` float32 [1, 2], ``command`` float32 [1, 4]. Outputs: the
     model's keys, float32, batch 1. The report's SQNR is measured on ``evaluation_batches`` (default: the first
     calibration batch). The model is left in eval mode.
+
+    A student whose scenario branch remembers (``memory_features`` > 0) exports a fourth input,
+    ``scenario_memory``, that becomes the engine's recurrent state (float32 [1, memory], zero in a new session);
+    calibration feeds it the memory of each sample's previous frame set (``batches.remembered_samples``).
     """
     model = model.eval()
     batches = list(calibration_batches)
     if not batches:
         raise ValueError("calibration needs at least one batch")
     image, ego, command = model_inputs(batches[0])
+    memory = int(getattr(model, "memory_features", 0))
+    example: tuple[torch.Tensor, ...] = (image[:1], ego[:1], command[:1])
+    if memory:
+        example += (torch.zeros(1, memory),)
+        batches = list(remembered_samples(model, batches))
+        if evaluation_batches is not None:
+            evaluation_batches = remembered_samples(model, evaluation_batches)
     with torch.no_grad():
-        exported = torch.export.export(model, (image[:1], ego[:1], command[:1]))
+        exported = torch.export.export(model, example)
     graph = lower_exported(exported)
     params, stats = calibrate(graph, batches, method, percentile=percentile, fixed=image_params(image_range),
                               progress=progress)

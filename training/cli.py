@@ -34,7 +34,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
                          **({"lanes": args.lanes} if args.lanes else {}),
                          **({"junction": True} if args.junction else {}),
                          **({"cut_in_rate": args.cut_in_rate} if args.cut_in_rate else {}),
-                         **({"start_speed": _speed_range(args.start_speed)} if args.start_speed else {}))
+                         **({"start_speed": _speed_range(args.start_speed)} if args.start_speed else {}),
+                         **({"frame_stride": 1} if args.frame_hz == 10.0 else {}))
     if isinstance(t, dict):
         print(json.dumps(t))
     return 0
@@ -169,6 +170,9 @@ def add_commands(sub: Any) -> None:
     g.add_argument("--start-speed", metavar="LO,HI",
                    help="the ego starts at a speed drawn per episode in [LO, HI] x its desired speed (default: 0.9): "
                         "data in which the expert speeds back up, against a network that copies its current speed")
+    g.add_argument("--frame-hz", type=float, default=2.0, choices=(2.0, 10.0),
+                   help="camera frame sets per second (default 2, what training uses; 10: every 0.1 s tick, camera rate "
+                        "for a closed-loop-like replay, five times the rendering)")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g.set_defaults(func=_cmd_generate)
 

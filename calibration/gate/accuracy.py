@@ -40,7 +40,10 @@ def open_loop_compare(engine: wayvert.Engine, model: torch.nn.Module, ds: Datase
                       disable=not progress, leave=False):
         inputs = model_inputs("student", batch)
         ref, got = model(*inputs), em(*inputs)
-        for k, r in ref.items():
+        # the engine's outputs (a remembering student's model also returns its memory, which is engine state);
+        # samples are independent: both start from zero memory
+        for k in got:
+            r = ref[k]
             signal[k] = signal.get(k, 0.0) + float((r.double() ** 2).sum())
             noise[k] = noise.get(k, 0.0) + float(((r.double() - got[k].double()) ** 2).sum())
         gt = batch["trajectory"].float()

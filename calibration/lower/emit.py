@@ -7,6 +7,8 @@
 * a value read by a consumer of the other dtype gets one quantize (at its calibrated parameters) or dequantize
   op, shared by all such consumers; an int8 concat requantizes parts whose parameters differ from its own.
 * outputs are float32 and named by their key: int8 values end in a dequantize.
+* recurrent state (``Graph.states``): the input becomes a float32 state value of its own name, and the output of
+  the same key its update ``<name>.next`` (float32, a dequantize of an int8 value), not an engine output.
 """
 from __future__ import annotations
 
@@ -89,6 +91,10 @@ class _Emitter:
     def layer(self, l: Layer) -> Tensor:
         b = self.b
         if l.op == "input":
+            if l.name in self.graph.states:
+                if l.dtype != "float32":
+                    raise LoweringError(f"recurrent state {l.name!r} must be a float32 input, not {l.dtype}")
+                return b.state(l.name, "float32", l.shape)
             if l.dtype == "uint8":
                 return b.input(l.name, "uint8", l.shape, 1.0, 0)
             if l.dtype == "int8":
@@ -198,6 +204,11 @@ class _Emitter:
         named: set[str] = set()
         for key, name in self.graph.outputs.items():
             t = self.t[name]
+            if key in self.graph.states:
+                nxt = (ops.dequantize(self.b, t, name=f"{key}.next") if t.dtype == "int8"
+                       else ops.reshape(self.b, t, t.shape, name=f"{key}.next"))
+                self.b.update_state(self.t[key], nxt)
+                continue
             if t.dtype == "int8":
                 y = ops.dequantize(self.b, t, name=key)
             elif t.name == key and key not in named:
@@ -218,6 +229,8 @@ def emit_engine(graph: Graph, params: Mapping[str, QuantParams], model_name: str
               and graph[name].op != "input"}
     taken = set(graph.layers) | set(graph.outputs)
     for key in graph.outputs:
+        if key in graph.states:
+            continue   # the state keeps the input's name; its update is "<key>.next"
         # A layer named like an output that is not that float output (an int8 output's own layer, or another layer
         # of that name) gets another engine name: the output's name goes to the value the engine outputs.
         if key in graph.layers and rename.get(key) != key:

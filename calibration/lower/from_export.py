@@ -492,6 +492,12 @@ class _Reader:
         if problems:
             raise LoweringError(f"{len(problems)} op(s) of the exported model cannot be lowered:", problems)
         self.graph.outputs = self._output_keys(outputs)
+        self.graph.states = [k for k in self.graph.outputs if k in self.graph.inputs and k != IMAGE_INPUT]
+        for k in self.graph.states:
+            in_shape, out_shape = self.graph[k].shape, self.graph[self.graph.outputs[k]].shape
+            if tuple(in_shape) != tuple(out_shape):
+                raise LoweringError(f"output {k!r} is the next value of input {k!r} (recurrent state) but is "
+                                    f"{list(out_shape)}, the input {list(in_shape)}")
         return self.graph
 
     def _output_keys(self, outputs: list[Any]) -> dict[str, str]:
@@ -509,5 +515,8 @@ def graph_from_export(ep: ExportedProgram, camera_input: str | None = IMAGE_INPU
     """One layer per ATen op of ``ep`` (raises LoweringError listing every op that cannot lower).
 
     ``camera_input``: the student's camera tensor (``[1, V, 3, H, W]`` at export, an int8 ``[V, 3, H, W]``
-    engine input); None for a model whose inputs are all engine inputs of their own shape and dtype."""
+    engine input); None for a model whose inputs are all engine inputs of their own shape and dtype.
+
+    A model output keyed by an input's name is recurrent state (``Graph.states``): the engine keeps that input
+    from one run to the next, set to the output's value, and starts it at zero."""
     return _Reader(ep, camera_input).read()

@@ -71,12 +71,17 @@ def clamp_name(clamp: tuple[float, float]) -> str:
 
 
 class Graph:
-    """Layers in execution order; ``inputs`` are the engine inputs, ``outputs`` maps output key -> value."""
+    """Layers in execution order; ``inputs`` are the engine inputs, ``outputs`` maps output key -> value.
+
+    ``states`` names the inputs that are recurrent state (docs/engine-format.md section 3.8): a model output
+    whose key is an input's name is that input's value for the next run (read_export sets it). Such an input
+    becomes a state value of the engine, and the output its update, not an engine output."""
 
     def __init__(self) -> None:
         self.layers: dict[str, Layer] = {}
         self.inputs: list[str] = []
         self.outputs: dict[str, str] = {}
+        self.states: list[str] = []         # inputs that are recurrent state; outputs[name] is each one's next value
         self.notes: list[str] = []   # what the passes did, in words (for the lowering report)
         self.renamed: dict[str, str] = {}   # a value the passes removed -> the value that now stands for it
 

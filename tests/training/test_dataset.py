@@ -44,7 +44,7 @@ def test_samples_have_the_documented_shapes_and_dtypes(root):
             "trajectory": (torch.float32, (schema.N_WAYPOINTS, 4)), "target_speed": (torch.float32, ()),
             "curvature": (torch.float32, ()), "lead_distance": (torch.float32, ()), "scenario": (torch.int64, ()),
             "has_lead_distance": (torch.bool, ()), "has_scenario": (torch.bool, ()), "episode": (torch.int64, ()),
-            "frame": (torch.int64, ())}
+            "frame": (torch.int64, ()), "has_previous": (torch.bool, ())}
     assert set(s) == set(want)
     for k, (dtype, shape) in want.items():
         assert s[k].dtype == dtype and tuple(s[k].shape) == shape, k
@@ -62,6 +62,8 @@ def test_history_is_oldest_first_and_repeats_the_first_frame_at_the_start(root):
     assert torch.equal(s0["history"][0], s0["history"][2]) and torch.equal(s0["history"][2], s0["image"])
     assert torch.equal(s2["history"][-1], s2["image"])
     assert torch.equal(s2["history"][1], ds[1]["image"]) and torch.equal(s2["history"][0], s0["image"])
+    # whether an earlier frame set exists (a remembering scenario branch sees zeros without one)
+    assert [bool(ds[i]["has_previous"]) for i in range(3)] == [False, True, True]
 
 
 def test_history_indices_follow_time_not_rows():

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -101,6 +102,27 @@ def test_scenario_branch_trained_on_a_finished_student_keeps_its_driving_weights
     model, _ = load_model(branch / "model.pt")
     assert model.config["scenario_branch"] is True
 
+    # ... then given memory of the previous frame set (model.scenario_memory): it grows from the branch, keeps every
+    # driving weight, and `wayvert calibrate` writes an engine whose memory is recurrent state
+    memory = tmp_path / "memory"
+    assert main(["train", *_train_args(data, memory, "--set", "optim.epochs=1", "--set", "optim.train=scenario",
+                                       "--set", "model.scenario_branch=true", "--set", "model.scenario_memory=8",
+                                       "--set", f"init={branch / 'model.pt'}")]) == 0
+    grown = load_checkpoint(memory / "model.pt")["model"]
+    for name, value in before.items():
+        if not name.startswith("heads.scenario."):
+            assert torch.equal(grown[name], value), name
+    assert grown["scenario_branch.mlp.0.weight"].shape[1] == after["scenario_branch.mlp.0.weight"].shape[1] + 16
+    engine_path = tmp_path / "memory.wvrt"
+    assert main(["calibrate", str(memory / "model.pt"), "--data", str(data / "train"), "--val", str(data / "val"),
+                 "-o", str(engine_path),
+                 "--calibration-frames", "8", "--profile", "orin-class-75w", "--tolerance", "10", "--quiet"]) == 0
+    import wayvert
+    engine = wayvert.Engine.load(engine_path)
+    assert engine.meta["state"] == [{"name": "scenario_memory", "dtype": "float32", "shape": [1, 8]}]
+    assert engine.meta["model_config"]["scenario_memory"] == 8
+    assert [s.name for s in engine.inputs] == ["image", "ego", "command"]
+
 
 def test_torchrun_two_processes_gloo_stay_in_sync(data, tmp_path):
     out = tmp_path / "ddp"
@@ -126,3 +148,26 @@ def test_cli_errors_are_clear_and_have_documented_exit_codes(data, tmp_path, cap
     capsys.readouterr()
     assert main(["eval", "--data", str(data / "val"), "--model", str(tmp_path / "missing.pt"), "--quiet"]) == EXIT_INPUT
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_calibration_without_val_holds_out_an_episode_even_of_two(data):
+    # Bug (found at stop 30): with two episodes and no --val, 20% rounded to nothing held out and the accuracy gate
+    # failed with KeyError 'ade'. The split now keeps at least one episode on each side.
+    from wayvert.calibration.pipeline import CalibrationRun, _split
+
+    pool, held, described = _split(CalibrationRun(checkpoint="unused", data=str(data / "train"), output="unused"))
+    assert len(pool) > 0 and len(held) > 0 and len(pool) + len(held) == len(pool.dataset)
+    assert described["held_out"].endswith("(episodes 2-2)")
+
+
+def test_generate_at_camera_rate(tmp_path):
+    """`wayvert generate --frame-hz 10`: a frame set every 0.1 s tick (the default 2 Hz: every fifth)."""
+    from wayvert.episodes import open_episode
+
+    assert main(["generate", str(tmp_path / "fast"), "--episodes", "1", "--duration", "1", "--seed", "5",
+                 "--bad-dreams-fraction", "0", "--frame-hz", "10", "--workers", "1", "--quiet"]) == 0
+    ep = open_episode(next((tmp_path / "fast").iterdir()))
+    t = np.asarray(ep.frames.t_s, np.float64)
+    assert len(t) == 10 and np.allclose(np.diff(t), 0.1)
+    with pytest.raises(SystemExit):
+        main(["generate", str(tmp_path / "bad"), "--frame-hz", "5"])

@@ -148,4 +148,6 @@ class EpisodeDataset(torch.utils.data.Dataset):
             "has_scenario": torch.tensor(bool(tg.has_scenario[k])),
             "episode": torch.tensor(e, dtype=torch.int64),
             "frame": torch.tensor(frame, dtype=torch.int64),
+            # whether the frame set before this one exists (the oldest history frame is an earlier one)
+            "has_previous": torch.tensor(bool(idx[0] < frame)),
         }

@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from wayvert import schema
 from wayvert.training.metrics import ade_fde, trajectory_metrics, MISS_THRESHOLD_M
-from wayvert.training.run.inputs import model_inputs
+from wayvert.training.run.inputs import memory_inputs, model_inputs
 
 
 def constant_velocity(ego: torch.Tensor) -> torch.Tensor:
@@ -37,7 +37,7 @@ def evaluate_open_loop(ds: Dataset, batch_size: int = 64, model: torch.nn.Module
             ade, fde = ade_fde(constant_velocity(batch["ego"]), gt)
             m = {"ade": ade, "fde": fde, "miss": (fde > MISS_THRESHOLD_M) * 1.0}
         else:
-            out = model(*model_inputs(kind, batch))
+            out = model(*model_inputs(kind, batch), **memory_inputs(model, batch))
             m = trajectory_metrics(out["trajectories"], out["mode_logits"], gt)
             has = batch["has_scenario"].bool()
             scen_ok += int((out["scenario_logits"].argmax(1)[has] == batch["scenario"][has]).sum())

@@ -19,8 +19,8 @@ CURVATURE_UNIT_PER_M = 0.01     # curvature = 0.01 1/m x raw (a 100 m radius per
 LEAD_DISTANCE_UNIT_M = LEAD_DISTANCE_CAP_M / 6.0   # lead = unit x relu6(raw), so raw in [0, 6] spans [0, cap]
 
 
-class ModelOutput(TypedDict):
-    """What Student and Teacher return (ego frame: x forward, y left; metres, radians, m/s)."""
+class DrivingOutputs(TypedDict):
+    """The outputs every driving network has (ego frame: x forward, y left; metres, radians, m/s)."""
     trajectories: torch.Tensor      # [B, K, T, 4] x, y, heading, speed at t = 0.2 .. 4.0 s
     mode_logits: torch.Tensor       # [B, K] unnormalised scores; softmax gives mode probabilities
     target_speed: torch.Tensor      # [B] m/s
@@ -29,7 +29,13 @@ class ModelOutput(TypedDict):
     scenario_logits: torch.Tensor   # [B, len(SCENARIOS)]
 
 
-OUTPUT_KEYS = tuple(ModelOutput.__annotations__)
+class ModelOutput(DrivingOutputs, total=False):
+    """What Student and Teacher return: the driving outputs and, for a student whose scenario branch remembers,
+    the memory it leaves for the next frame set (becomes recurrent state in the engine, not an output)."""
+    scenario_memory: torch.Tensor   # [B, memory]
+
+
+OUTPUT_KEYS = tuple(DrivingOutputs.__annotations__)
 
 
 def mode_anchors(modes: int) -> torch.Tensor:

@@ -7,6 +7,12 @@ neither (balanced accuracy 0.50-0.58, against its head's 0.54). The branch sees 
 rows of the driving backbone's map), with the driving trunk's features beside them (what the driving network knows of the lead), and feeds
 the scenario head. It can be trained alone on top of a finished student (``optim.train = "scenario"``), which
 leaves every driving output bit-identical.
+
+``memory`` > 0 gives the branch one frame set of memory: a ReLU projection of its map (``memory`` features) is
+remembered from the previous run and read beside the current one, so a car moving across lanes (0.5 m between
+two 2 Hz frame sets, about 3 rendered pixels at 20 m) differs from a parked one. In the engine the remembered
+features are recurrent state (docs/engine-format.md section 3.8): the session keeps them, ``Session.reset()`` and
+a new session start them at zero, which is also what training feeds a sample without an earlier frame.
 """
 from __future__ import annotations
 
@@ -24,8 +30,11 @@ class ScenarioBranch(nn.Module):
     ego/command features [B, E] -> scenario features [B, hidden] (post-ReLU), which the scenario head reads."""
 
     def __init__(self, cameras: int, height: int, width: int, trunk_features: int, ego_command_features: int,
-                 hidden: int = 256) -> None:
+                 hidden: int = 256, memory: int = 0) -> None:
         super().__init__()
+        if memory < 0:
+            raise ValueError(f"memory must be >= 0, got {memory}")
+        self.memory_features = int(memory)
         self.backbone = nn.Sequential(
             conv_relu(3, 16, 4, stride=4),       # H/4: patchify stem
             conv_relu(16, 32, 3, stride=2),      # H/8
@@ -34,10 +43,27 @@ class ScenarioBranch(nn.Module):
             conv_relu(48, BRANCH_CHANNELS, 1),
         )
         flat = cameras * BRANCH_CHANNELS * (height // BRANCH_STRIDE) * (width // BRANCH_STRIDE)
-        self.mlp = nn.Sequential(nn.Linear(flat + trunk_features + ego_command_features, hidden), nn.ReLU())
+        # The remembered features are appended last: a branch trained without memory grows into one by zero columns.
+        self.memory = nn.Sequential(nn.Linear(flat, memory), nn.ReLU()) if memory else None
+        self.mlp = nn.Sequential(nn.Linear(flat + trunk_features + ego_command_features + 2 * memory, hidden), nn.ReLU())
 
-    def forward(self, images: torch.Tensor, trunk: torch.Tensor, ego_command: torch.Tensor) -> torch.Tensor:
+    def remember(self, images: torch.Tensor, batch: int) -> torch.Tensor:
+        """The features a frame set leaves in memory, [B, memory] (images [B*V, 3, H, W] as in ``forward``)."""
+        if self.memory is None:
+            raise ValueError("this scenario branch has no memory")
+        out: torch.Tensor = self.memory(self.backbone(images).reshape(batch, -1))
+        return out
+
+    def forward(self, images: torch.Tensor, trunk: torch.Tensor, ego_command: torch.Tensor,
+                previous: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(scenario features [B, hidden], this frame set's memory [B, memory] or None without memory).
+        ``previous``: the memory of the frame set before (None: none, as at the start of a session)."""
         b = trunk.shape[0]
         maps = self.backbone(images).reshape(b, -1)
-        out: torch.Tensor = self.mlp(torch.cat([maps, trunk, ego_command], dim=1))
-        return out
+        parts = [maps, trunk, ego_command]
+        now = None
+        if self.memory is not None:
+            now = self.memory(maps)
+            parts += [now, torch.zeros_like(now) if previous is None else previous]
+        out: torch.Tensor = self.mlp(torch.cat(parts, dim=1))
+        return out, now

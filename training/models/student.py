@@ -33,14 +33,19 @@ class Student(DrivingModel):
     -> ModelOutput. Cameras share the backbone; their flattened maps, ego and command feed a 2-layer MLP.
 
     ``scenario_branch``: the scenario head reads a ScenarioBranch (scenario.py) instead of the trunk; every
-    other output is computed as without it."""
+    other output is computed as without it. ``scenario_memory`` (> 0, with the branch): the branch remembers that
+    many features of the previous frame set: ``forward`` takes them as ``scenario_memory`` (None: zeros, a new
+    session) and returns this frame set's under the same key, which the int8 lowering turns into recurrent state.
+    Training passes ``previous_image`` (and ``has_previous``) instead: the memory is computed from that frame set."""
 
     kind = "student"
 
     def __init__(self, cameras: int = 3, height: int = 128, width: int = 256, modes: int = 6,
-                 hidden: int = 256, scenario_branch: bool = False) -> None:
+                 hidden: int = 256, scenario_branch: bool = False, scenario_memory: int = 0) -> None:
         super().__init__(dict(cameras=cameras, height=height, width=width, modes=modes, hidden=hidden,
-                              scenario_branch=scenario_branch))
+                              scenario_branch=scenario_branch, scenario_memory=scenario_memory))
+        if scenario_memory and not scenario_branch:
+            raise ValueError("scenario_memory needs scenario_branch = True")
         check_image_size(height, width)
         self.backbone = StudentBackbone()
         self.ego_command = EgoCommandFeatures()
@@ -48,16 +53,31 @@ class Student(DrivingModel):
         self.trunk = nn.Sequential(nn.Linear(flat + EGO_COMMAND_FEATURES, hidden), nn.ReLU(),
                                    nn.Linear(hidden, hidden), nn.ReLU())
         self.heads = DrivingHeads(hidden, modes)
-        self.scenario_branch = (ScenarioBranch(cameras, height, width, hidden, EGO_COMMAND_FEATURES, hidden)
-                                if scenario_branch else None)
+        self.scenario_branch = (ScenarioBranch(cameras, height, width, hidden, EGO_COMMAND_FEATURES, hidden,
+                                               memory=scenario_memory) if scenario_branch else None)
 
-    def forward(self, image: torch.Tensor, ego: torch.Tensor, command: torch.Tensor) -> ModelOutput:
+    @property
+    def memory_features(self) -> int:
+        """Features the scenario branch remembers between frame sets (0: none)."""
+        return 0 if self.scenario_branch is None else self.scenario_branch.memory_features
+
+    def forward(self, image: torch.Tensor, ego: torch.Tensor, command: torch.Tensor,
+                scenario_memory: torch.Tensor | None = None, *, previous_image: torch.Tensor | None = None,
+                has_previous: torch.Tensor | None = None) -> ModelOutput:
         b, v, c, h, w = image.shape
         maps = self.backbone(image.reshape(b * v, c, h, w))
         ego_command = self.ego_command(ego, command)
         trunk = self.trunk(torch.cat([maps.reshape(b, -1), ego_command], dim=1))
-        scenario = None
+        scenario = memory = None
         if self.scenario_branch is not None:
-            scenario = self.scenario_branch(image.reshape(b * v, c, h, w), trunk, ego_command)
+            if previous_image is not None and self.memory_features:
+                if scenario_memory is not None:
+                    raise ValueError("give scenario_memory or previous_image, not both")
+                scenario_memory = self.scenario_branch.remember(previous_image.reshape(b * v, c, h, w), b)
+                if has_previous is not None:   # a sample without an earlier frame set sees a new session's zeros
+                    scenario_memory = scenario_memory * has_previous.reshape(b, 1).to(scenario_memory.dtype)
+            scenario, memory = self.scenario_branch(image.reshape(b * v, c, h, w), trunk, ego_command, scenario_memory)
         out: ModelOutput = self.heads(trunk, ego, scenario_features=scenario)
+        if memory is not None:
+            out["scenario_memory"] = memory
         return out

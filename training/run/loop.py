@@ -33,7 +33,7 @@ from wayvert.training.losses import LossWeights, distillation_loss, imitation_lo
 from wayvert.training.models import build_model
 
 from .checkpoint import latest_checkpoint, load_checkpoint, load_model, save_checkpoint
-from .inputs import model_inputs
+from .inputs import memory_inputs, model_inputs
 from .distributed import Ranks, barrier, init_distributed, mean_over_ranks, shutdown_distributed
 
 KEEP_EPOCH_CHECKPOINTS = 2
@@ -75,9 +75,16 @@ def open_selection(path: str, cfg: TrainConfig) -> EpisodeDataset:
 def init_from(model: torch.nn.Module, path: str) -> None:
     """Start ``model`` from a checkpoint's weights, by parameter name. Parameters the checkpoint lacks may only be
     the scenario branch's (a student that gains one); anything else missing, unexpected or of another shape is a
-    ConfigError naming it."""
-    state = load_checkpoint(path)["model"]
+    ConfigError naming it. A branch that gains memory (model.scenario_memory) keeps its MLP: the columns that read
+    the remembered features start at zero, so the model starts as the checkpoint's."""
+    state = dict(load_checkpoint(path)["model"])
     own = model.state_dict()
+    grown = "scenario_branch.mlp.0.weight"
+    if grown in state and grown in own and state[grown].shape[0] == own[grown].shape[0] \
+            and state[grown].shape[1] < own[grown].shape[1] and getattr(model, "memory_features", 0):
+        extra = own[grown].shape[1] - state[grown].shape[1]
+        if extra == 2 * model.memory_features:   # type: ignore[operator]
+            state[grown] = torch.cat([state[grown], state[grown].new_zeros(state[grown].shape[0], extra)], dim=1)
     unexpected = sorted(set(state) - set(own))
     missing = sorted(k for k in set(own) - set(state) if not k.startswith("scenario_branch."))
     shapes = sorted(k for k in set(own) & set(state) if tuple(own[k].shape) != tuple(state[k].shape))
@@ -158,7 +165,8 @@ def _train(cfg: TrainConfig, ranks: Ranks, *, distill: bool, resume: bool, progr
 
     if distill and cfg.optim.train == "scenario":
         raise ConfigError("optim.train = 'scenario' learns from the labels alone: use `wayvert train`, not distill")
-    extra = {"scenario_branch": cfg.model.scenario_branch} if kind == "student" else {}
+    extra = ({"scenario_branch": cfg.model.scenario_branch, "scenario_memory": cfg.model.scenario_memory}
+             if kind == "student" else {})
     model = build_model(kind, modes=cfg.model.modes, cameras=cfg.model.cameras, height=cfg.model.height,
                         width=cfg.model.width, **extra)
     if cfg.init:
@@ -226,7 +234,7 @@ def _train(cfg: TrainConfig, ranks: Ranks, *, distill: bool, resume: bool, progr
                 which = torch.rand(len(batch["index"]), generator=mirror_draws) < cfg.data.mirror
                 batch = mirror_batch(batch, perm, which)
                 mirrored += int(which.sum())
-            pred = net(*model_inputs(kind, batch))
+            pred = net(*model_inputs(kind, batch), **memory_inputs(model, batch))
             if teacher_out is not None:
                 soft = {k: v[batch["index"]] for k, v in teacher_out.items()}
                 loss, parts = distillation_loss(pred, soft, batch, alpha=cfg.distill.alpha,

@@ -16,8 +16,10 @@ re-exported copy. What each int8 op stores is inverted exactly (docs/engine-form
   (:func:`wayvert.reference.float_op`); an int8 ``unary`` is the function its ``function`` code names (its table
   is that function between the two quantizations), and an int8 ``unary`` or ``mul`` clamps to its int8 range.
 
-Int8 conv2d / linear / add with a lookup-table activation (SiLU, GELU) and engines with recurrent state are refused
-with an ``InvalidArgumentError``: the table's activation is not recorded in the file. ``FloatNet.run`` is the numpy
+Recurrent state (docs/engine-format.md section 3.8) is what a new session holds: a constant at real zero, so the
+twin is the engine's first run after ``Session.reset()`` (the state's update is computed, as the engine does, but
+nothing reads it). Int8 conv2d / linear / add with a lookup-table activation (SiLU, GELU) are refused with an
+``InvalidArgumentError``: the table's activation is not recorded in the file. ``FloatNet.run`` is the numpy
 reference the PyTorch and ONNX translations are tested against.
 """
 from __future__ import annotations
@@ -238,8 +240,9 @@ def float_network(engine: Any) -> FloatNet:
         for t in first:
             if t is None:
                 continue
-            if t.kind == "state":
-                raise InvalidArgumentError(f"'{t.name}' is recurrent state: engines with state have no float twin here")
+            if t.kind == "state":   # a new session's state: real zero (zero bytes, or the zero point in every element)
+                constants[t.name] = np.zeros(t.shape, np.float32)
+                continue
             if t.kind == "constant":
                 c = consts[t.name].astype(np.float64)
                 constants[t.name] = ((c - t.zero_point) * t.scale if t.dtype == "int8" else c).astype(np.float32)
