@@ -145,3 +145,22 @@ def test_a_state_output_of_another_shape_is_refused():
     ep = torch.export.export(_BadState(), (torch.zeros(1, 4), torch.zeros(1, 2)))
     with pytest.raises(LoweringError, match="recurrent state"):
         lower_exported(ep, camera_input=None, policy="int8")
+
+
+def test_an_engine_with_state_rebuilt_with_a_tapped_output_keeps_its_state(remembering, tmp_path):
+    # `wayvert index` reads the trunk's features through with_outputs; it refused engines with state before
+    from wayvert.graph import engine_state_pairs, with_outputs
+
+    _, builder, _, engine = remembering
+    path = tmp_path / "memory.wvrt"
+    builder.write(path)
+    assert engine_state_pairs(path) == [("scenario_memory", "scenario_memory.next")] == engine_state_pairs(builder)
+    tapped = wayvert.Engine.from_bytes(with_outputs(path, {"features": "scenario_memory.next"}).to_bytes())
+    assert tapped.meta["state"] == engine.meta["state"]
+    batch = _episode_batch(4, seed=16)
+    a, b = engine.session(), tapped.session()
+    for i in range(4):
+        x, y = a.run(_inputs(engine, batch, i)), b.run(_inputs(engine, batch, i))
+        for key in x:
+            np.testing.assert_array_equal(x[key], y[key], err_msg=f"frame {i} {key}")
+        assert y["features"].shape == (1, MEMORY)

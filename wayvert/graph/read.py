@@ -131,6 +131,16 @@ def read_graph(data: bytes, source: str = "engine") -> list[OpInfo]:
     return out
 
 
+def read_state_pairs(data: bytes, source: str = "engine") -> list[tuple[str, str]]:
+    """``(state, update)`` value names of a serialised engine's recurrent state, in state-list order (the index
+    pool entries after the graph inputs and outputs, docs/engine-format.md section 3.7)."""
+    g, value_recs = _graph_values(data, source)
+    nv, nop, nin, nout, nattr, nidx, _, nstate = fmt.GRAPH_HEADER.unpack_from(g, 0)
+    index_at = fmt.GRAPH_HEADER.size + fmt.VALUE.size * nv + fmt.OP.size * nop + fmt.ATTR_INT_REC.size * nattr
+    pairs = np.frombuffer(g, dtype="<u4", count=2 * nstate, offset=index_at + 4 * (nin + nout)).reshape(-1, 2)
+    return [(value_recs[int(a)][0].name, value_recs[int(b)][0].name) for a, b in pairs]
+
+
 def _engine_file(engine: Any) -> str | None:
     """The validated .wvrt path of ``engine`` (None for an EngineBuilder)."""
     if isinstance(engine, EngineBuilder):
@@ -163,6 +173,16 @@ def engine_ops(engine: Any) -> list[OpInfo]:
         return _from_builder(engine)
     with open(path, "rb") as f:
         return read_graph(f.read(), path)
+
+
+def engine_state_pairs(engine: Any) -> list[tuple[str, str]]:
+    """``(state, update)`` value names of ``engine``'s recurrent state (an ``EngineBuilder``, a loaded engine or a
+    ``.wvrt`` path); empty for an engine without state."""
+    path = _engine_file(engine)
+    if path is None:
+        return list(engine.states)
+    with open(path, "rb") as f:
+        return read_state_pairs(f.read(), path)
 
 
 def engine_meta(engine: Any) -> dict[str, Any]:

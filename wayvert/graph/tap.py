@@ -12,7 +12,7 @@ from typing import Any, Mapping
 from wayvert.build import EngineBuilder, Tensor
 from wayvert.errors import InvalidArgumentError
 
-from .read import OpInfo, engine_constants, engine_meta, engine_ops
+from .read import OpInfo, engine_constants, engine_meta, engine_ops, engine_state_pairs
 
 _REGENERATED_META = ("format", "inputs", "outputs", "ops", "state")
 
@@ -31,13 +31,12 @@ def producer_input(ops: list[OpInfo], output: str) -> str:
 def with_outputs(engine: Any, taps: Mapping[str, str]) -> EngineBuilder:
     """``engine`` (an EngineBuilder, a loaded ``wayvert.Engine`` or a ``.wvrt`` path) rebuilt with one more output
     per ``{new output name: existing tensor name}``, after its own outputs. The new outputs have the tensor's dtype,
-    shape and quantization. Raises ``InvalidArgumentError`` for an unknown tensor, a name already used, or an
-    engine with recurrent state (its update pairs are not in the graph records)."""
+    shape and quantization; recurrent state keeps its updates (read from the index pool). Raises
+    ``InvalidArgumentError`` for an unknown tensor or a name already used."""
     ops = engine_ops(engine)
     constants = engine_constants(engine)
     meta = engine_meta(engine)
-    if meta.get("state"):
-        raise InvalidArgumentError("an engine with recurrent state cannot be rebuilt with more outputs")
+    pairs = engine_state_pairs(engine)
     values = {v.name: v for op in ops for v in (*op.inputs, *op.outputs) if v is not None}
     for new, old in taps.items():
         if old not in values:
@@ -48,6 +47,8 @@ def with_outputs(engine: Any, taps: Mapping[str, str]) -> EngineBuilder:
     b.meta = {k: v for k, v in meta.items() if k not in _REGENERATED_META}
     for spec in meta["inputs"]:
         b.input(spec["name"], spec["dtype"], spec["shape"], spec.get("scale", 0.0), spec.get("zero_point", 0))
+    for spec in meta.get("state", []):
+        b.state(spec["name"], spec["dtype"], spec["shape"], spec.get("scale", 0.0), spec.get("zero_point", 0))
     made: dict[str, Tensor] = {name: b.values[name].tensor for name in b.values}
 
     def value(name: str) -> Tensor:
@@ -68,6 +69,8 @@ def with_outputs(engine: Any, taps: Mapping[str, str]) -> EngineBuilder:
         for t in b.op(op.op_type, ins, outs, op.attrs):
             made[t.name] = t
     b.output(*(made[spec["name"]] for spec in meta["outputs"]))
+    for state, update in pairs:
+        b.update_state(made[state], made[update])
     for new, old in taps.items():
         src = made[old]
         (copy,) = b.op("reshape", [src], [Tensor(new, src.dtype, src.shape, src.scale, src.zero_point)])
