@@ -40,24 +40,22 @@ def samples(batches: Iterable[Any]) -> Iterator[dict[str, np.ndarray]]:
 
 
 def remembered_samples(model: torch.nn.Module, batches: Iterable[Any]) -> list[NamedSamples]:
-    """The batches as named samples that also hold ``scenario_memory``, what a session of a student whose
-    scenario branch remembers (training/models/scenario.py) holds when it runs the sample: the memory of the
-    frame set before (an ``EpisodeDataset`` batch's history, 0.5 s earlier), zeros without one (the first frame
-    set of an episode, or positional batches that carry no history)."""
+    """The batches as named samples that also hold the model's recurrent state inputs (``Student.state_inputs``:
+    the scenario memory, or the previous frame set) as a session holds them when it runs the sample: computed from
+    an ``EpisodeDataset`` batch's previous frame set (its history, 0.5 s earlier), zeros without one (the first
+    frame set of an episode, or positional batches that carry no history)."""
     from wayvert.training.data.dataset import normalize_image
-    width = int(getattr(model, "memory_features", 0))
     out = []
     for batch in batches:
         image, ego, command = model_inputs(batch)
-        memory = torch.zeros(image.shape[0], width)
         if isinstance(batch, dict) and "history" in batch and batch["history"].shape[1] >= 2:
-            with torch.no_grad():
-                b, v, c, h, w = image.shape
-                memory = model.scenario_branch.remember(  # type: ignore[union-attr, operator]
-                    normalize_image(batch["history"][:, 0]).reshape(b * v, c, h, w), b)
-            memory = memory * batch["has_previous"].reshape(-1, 1).to(memory.dtype)
+            previous, has = normalize_image(batch["history"][:, 0]), batch["has_previous"]
+        else:
+            previous, has = torch.zeros_like(image), torch.zeros(image.shape[0], dtype=torch.bool)
+        with torch.no_grad():
+            state = model.state_inputs(previous, has)  # type: ignore[operator]
         out.append(NamedSamples({"image": image[i].numpy(), "ego": ego[i:i + 1].numpy(),
                                  "command": command[i:i + 1].numpy(),
-                                 "scenario_memory": memory[i:i + 1].numpy().astype(np.float32)}
+                                 **{k: v[i:i + 1].numpy().astype(np.float32) for k, v in state.items()}}
                                 for i in range(image.shape[0])))
     return out

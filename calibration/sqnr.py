@@ -50,6 +50,13 @@ def _real(builder: EngineBuilder, name: str, value: np.ndarray) -> np.ndarray:
     return np.asarray(value, dtype=np.float64)
 
 
+def _stored(builder: EngineBuilder, name: str, real: Any) -> np.ndarray:
+    """A state value as the engine stores it: float32, or int8 quantized at the state's parameters."""
+    t = builder.values[name].tensor
+    x = np.asarray(real, np.float32).reshape(t.shape)
+    return quant.quantize(x, t.scale, t.zero_point) if t.dtype == "int8" else x
+
+
 def layer_sqnr(graph: Graph, builder: EngineBuilder, names: dict[str, str], batches: Iterable[Any],
                model: torch.nn.Module | None = None) -> list[dict[str, Any]]:
     """``[{name, op, dtype, sqnr_db}]``: one row per lowered layer (engine value name, fused op), then one per
@@ -62,19 +69,19 @@ def layer_sqnr(graph: Graph, builder: EngineBuilder, names: dict[str, str], batc
     for sample in samples(batches):
         ref = forward(sample)
         # recurrent state as the sample says a session holds it (the engine's updates are "<name>.next")
-        state = {n: np.asarray(sample[n], np.float32).reshape(builder.values[n].tensor.shape) for n in graph.states}
+        state = {n: _stored(builder, n, sample[n]) for n in graph.states}
         got = reference.run(everything, engine_inputs(builder, sample), state=state)
         if model is not None:
             with torch.no_grad():
                 out = model(torch.as_tensor(sample["image"])[None], torch.as_tensor(sample["ego"]),
                             torch.as_tensor(sample["command"]),
-                            *(torch.as_tensor(sample[n]) for n in graph.inputs[3:]))
+                            **{n: torch.as_tensor(sample[n]) for n in graph.states})
             want = {k: out[k].numpy() for k in graph.outputs}
         else:
             want = {k: ref[v].numpy() for k, v in graph.outputs.items()}
         engine_key = {k: f"{k}.next" if k in graph.states else k for k in graph.outputs}
         pairs = [(l.name, ref[l.name].numpy(), _real(builder, names[l.name], got[names[l.name]])) for l in layers]
-        pairs += [(k, want[k].reshape(got[engine_key[k]].shape), np.asarray(got[engine_key[k]], np.float64))
+        pairs += [(k, want[k].reshape(got[engine_key[k]].shape), _real(builder, engine_key[k], got[engine_key[k]]))
                   for k in graph.outputs]
         for key, r, q in pairs:
             r = r.astype(np.float64)

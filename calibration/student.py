@@ -83,24 +83,26 @@ def lower_student(model: torch.nn.Module, calibration_batches: Sequence[Any], me
     model's keys, float32, batch 1. The report's SQNR is measured on ``evaluation_batches`` (default: the first
     calibration batch). The model is left in eval mode.
 
-    A student whose scenario branch remembers (``memory_features`` > 0) exports a fourth input,
-    ``scenario_memory``, that becomes the engine's recurrent state (float32 [1, memory], zero in a new session);
-    calibration feeds it the memory of each sample's previous frame set (``batches.remembered_samples``).
+    A student whose scenario branch remembers (``Student.remembers``) exports its state inputs too
+    (``scenario_memory``, or ``previous_image``), which become the engine's recurrent state (zero in a new session);
+    calibration feeds them what a session would hold: the state of each sample's previous frame set
+    (``batches.remembered_samples``). Int8 state is stored at its next value's parameters (the previous frame set:
+    the camera tensor's).
     """
     model = model.eval()
     batches = list(calibration_batches)
     if not batches:
         raise ValueError("calibration needs at least one batch")
     image, ego, command = model_inputs(batches[0])
-    memory = int(getattr(model, "memory_features", 0))
-    example: tuple[torch.Tensor, ...] = (image[:1], ego[:1], command[:1])
-    if memory:
-        example += (torch.zeros(1, memory),)
+    state: dict[str, torch.Tensor] = {}
+    if getattr(model, "remembers", False):
+        with torch.no_grad():
+            state = {k: torch.zeros_like(v[:1]) for k, v in model.state_inputs(torch.zeros_like(image[:1])).items()}
         batches = list(remembered_samples(model, batches))
         if evaluation_batches is not None:
             evaluation_batches = remembered_samples(model, evaluation_batches)
     with torch.no_grad():
-        exported = torch.export.export(model, example)
+        exported = torch.export.export(model, (image[:1], ego[:1], command[:1]), state)
     graph = lower_exported(exported)
     params, stats = calibrate(graph, batches, method, percentile=percentile, fixed=image_params(image_range),
                               progress=progress)

@@ -44,6 +44,7 @@ class ModelConfig:
     width: int = 256
     scenario_branch: bool = False               # student: the scenario head reads its own CNN (models/scenario.py)
     scenario_memory: int = 0                    # with the branch: features remembered from the previous frame set
+    scenario_previous_frame: bool = False       # with the branch: its stem also reads the previous frame set
 
 
 @dataclass
@@ -158,8 +159,10 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
         raise ConfigError("model.scenario_branch is a student option")
     if not 0 <= cfg.model.scenario_memory <= 1024:
         raise ConfigError(f"model.scenario_memory must be 0..1024 features, got {cfg.model.scenario_memory}")
-    if cfg.model.scenario_memory and not cfg.model.scenario_branch:
-        raise ConfigError("model.scenario_memory needs model.scenario_branch = true")
+    if (cfg.model.scenario_memory or cfg.model.scenario_previous_frame) and not cfg.model.scenario_branch:
+        raise ConfigError("model.scenario_memory and model.scenario_previous_frame need model.scenario_branch = true")
+    if cfg.model.scenario_memory and cfg.model.scenario_previous_frame:
+        raise ConfigError("model.scenario_memory and model.scenario_previous_frame: choose one")
     if not (0.0 <= cfg.data.mirror <= 1.0):
         raise ConfigError(f"data.mirror is the share of samples mirrored, in [0, 1]; got {cfg.data.mirror!r}")
     if cfg.optim.train not in ("all", "scenario"):

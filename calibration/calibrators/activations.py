@@ -83,11 +83,15 @@ def calibrate(graph: Graph, batches: Sequence[Any], method: str = "entropy", *,
               progress: bool = False) -> tuple[dict[str, QuantParams], dict[str, dict[str, float]]]:
     """(int8 parameters of every value in ``quantized_values``, per-value statistics: amax and threshold).
 
-    ``fixed`` values (e.g. the camera input's known range) are not calibrated. ``batches`` is iterated twice.
+    ``fixed`` values (e.g. the camera input's known range) are not calibrated. ``batches`` is iterated twice. An
+    int8 concat whose parts all have the same parameters takes them (nothing to requantize, nothing clipped: the
+    camera tensor beside the previous frame set kept as state). Int8 recurrent state takes the parameters of its
+    next value (``Graph.states``): the session copies the bytes.
     """
     fixed = dict(fixed or {})
     pick = threshold_fn(method, percentile)
-    names = [n for n in quantized_values(graph) if n not in fixed]
+    states = set(graph.states)   # recurrent state takes its next value's parameters (below), never its own
+    names = [n for n in quantized_values(graph) if n not in fixed and n not in states]
     hists = collect_histograms(graph, names, batches, progress)
     params: dict[str, QuantParams] = dict(fixed)
     stats: dict[str, dict[str, float]] = {}
@@ -96,4 +100,25 @@ def calibrate(graph: Graph, batches: Sequence[Any], method: str = "entropy", *,
         t = pick(hists[n], unsigned)
         params[n] = QuantParams.from_threshold(t, unsigned)
         stats[n] = {"amax": hists[n].amax, "threshold": float(t), "unsigned": float(unsigned)}
+    for state in graph.states:
+        if graph[state].dtype == "int8" and state not in fixed:
+            at = _source_params(graph, params, graph.outputs[state])
+            if at is None:
+                raise ValueError(f"recurrent state {state!r} is int8 but its next value has no int8 parameters")
+            params[state] = at
+    for layer in graph:
+        if layer.op == "concat" and layer.dtype == "int8" and layer.name not in fixed:
+            shared = {_source_params(graph, params, n) for n in layer.inputs}
+            if len(shared) == 1 and None not in shared:
+                params[layer.name] = shared.pop()   # type: ignore[assignment]
     return params, stats
+
+
+def _source_params(graph: Graph, params: Mapping[str, QuantParams], name: str) -> QuantParams | None:
+    """The parameters value ``name`` is stored at (through views and same-parameter ops); None if not int8."""
+    while name not in params and name in graph.layers and \
+            (graph[name].op in VIEW_OPS or graph[name].op in SAME_PARAMS_OPS) and graph[name].inputs:
+        name = graph[name].inputs[0]
+    if name not in graph.layers or graph[name].dtype != "int8":
+        return None
+    return params.get(name)

@@ -7,8 +7,9 @@
 * a value read by a consumer of the other dtype gets one quantize (at its calibrated parameters) or dequantize
   op, shared by all such consumers; an int8 concat requantizes parts whose parameters differ from its own.
 * outputs are float32 and named by their key: int8 values end in a dequantize.
-* recurrent state (``Graph.states``): the input becomes a float32 state value of its own name, and the output of
-  the same key its update ``<name>.next`` (float32, a dequantize of an int8 value), not an engine output.
+* recurrent state (``Graph.states``): the input becomes a state value of its own name, and the output of the same
+  key its update ``<name>.next``, not an engine output: int8 at the state's parameters when the next value is
+  int8 (the camera tensor kept as the previous frame set), else float32 (a dequantize of an int8 value).
 """
 from __future__ import annotations
 
@@ -92,8 +93,11 @@ class _Emitter:
         b = self.b
         if l.op == "input":
             if l.name in self.graph.states:
+                if l.dtype == "int8":
+                    p = self.p(l.name)
+                    return b.state(l.name, "int8", l.shape, p.scale, p.zero_point)
                 if l.dtype != "float32":
-                    raise LoweringError(f"recurrent state {l.name!r} must be a float32 input, not {l.dtype}")
+                    raise LoweringError(f"recurrent state {l.name!r} must be int8 or float32, not {l.dtype}")
                 return b.state(l.name, "float32", l.shape)
             if l.dtype == "uint8":
                 return b.input(l.name, "uint8", l.shape, 1.0, 0)
@@ -205,9 +209,15 @@ class _Emitter:
         for key, name in self.graph.outputs.items():
             t = self.t[name]
             if key in self.graph.states:
-                nxt = (ops.dequantize(self.b, t, name=f"{key}.next") if t.dtype == "int8"
-                       else ops.reshape(self.b, t, t.shape, name=f"{key}.next"))
-                self.b.update_state(self.t[key], nxt)
+                state = self.t[key]
+                if state.dtype == "int8":   # the value at the state's parameters, copied into an activation
+                    v = self.read(name, "int8", QuantParams(state.scale, state.zero_point))
+                    nxt = ops.reshape(self.b, v, state.shape, name=f"{key}.next")
+                elif t.dtype == "int8":
+                    nxt = ops.dequantize(self.b, t, name=f"{key}.next")
+                else:
+                    nxt = ops.reshape(self.b, t, state.shape, name=f"{key}.next")
+                self.b.update_state(state, nxt)
                 continue
             if t.dtype == "int8":
                 y = ops.dequantize(self.b, t, name=key)

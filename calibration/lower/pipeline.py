@@ -49,6 +49,14 @@ def keep_float_layers(graph: Graph, patterns: Sequence[str]) -> frozenset[str]:
     return frozenset(chosen)
 
 
+def _set_dtype_through_views(graph: Graph, name: str, dtype: str) -> None:
+    """Give value ``name`` and the views of it (which compute in their input's dtype) ``dtype``."""
+    graph[name].dtype = dtype
+    for c in graph.consumers(name):
+        if c.op in ("reshape", "permute"):
+            _set_dtype_through_views(graph, c.name, dtype)
+
+
 def lower_graph(graph: Graph, *, policy: str = "student", keep_float: Sequence[str] = ()) -> Graph:
     """Run the passes on a graph read from an export (from_export.py) or an ONNX model (from_onnx.py).
     ``keep_float``: patterns of layers to keep in float32 (see ``keep_float_layers``)."""
@@ -64,6 +72,8 @@ def lower_graph(graph: Graph, *, policy: str = "student", keep_float: Sequence[s
     assign_dtypes(graph, policy, keep_float_layers(graph, keep_float))
     _fixed_point(graph, [fuse_residual_adds, fuse_activations, fold_constants, simplify_views])
     float_constants_to_layers(graph)
+    for state in graph.states:   # recurrent state is stored like its next value (int8: the image kept as state)
+        _set_dtype_through_views(graph, state, "int8" if graph[graph.outputs[state]].dtype == "int8" else "float32")
     if policy == "int8":
         constant_operands(graph)
     graph.remove_dead()

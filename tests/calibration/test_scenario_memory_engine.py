@@ -57,7 +57,10 @@ def test_memory_becomes_state_not_an_input_or_output(remembering):
     assert builder.states == [("scenario_memory", "scenario_memory.next")]
     assert [s.name for s in engine.inputs] == ["image", "ego", "command"]
     assert "scenario_memory" not in [s.name for s in engine.outputs]
-    assert engine.meta["state"] == [{"name": "scenario_memory", "dtype": "float32", "shape": [1, MEMORY]}]
+    (state,) = engine.meta["state"]    # int8, at the parameters of the value it is copied from
+    assert (state["name"], state["dtype"], state["shape"]) == ("scenario_memory", "int8", [1, MEMORY])
+    update = builder.values["scenario_memory.next"].tensor
+    assert (state["scale"], state["zero_point"]) == (update.scale, update.zero_point) and update.zero_point == -128
     assert report.graph.states == ["scenario_memory"]
 
 
@@ -156,7 +159,8 @@ def test_an_engine_with_state_rebuilt_with_a_tapped_output_keeps_its_state(remem
     builder.write(path)
     assert engine_state_pairs(path) == [("scenario_memory", "scenario_memory.next")] == engine_state_pairs(builder)
     tapped = wayvert.Engine.from_bytes(with_outputs(path, {"features": "scenario_memory.next"}).to_bytes())
-    assert tapped.meta["state"] == engine.meta["state"]
+    (a,), (b,) = tapped.meta["state"], engine.meta["state"]   # the scale as the file stores it: float32
+    assert {**a, "scale": np.float32(a["scale"])} == {**b, "scale": np.float32(b["scale"])}
     batch = _episode_batch(4, seed=16)
     a, b = engine.session(), tapped.session()
     for i in range(4):
@@ -164,3 +168,51 @@ def test_an_engine_with_state_rebuilt_with_a_tapped_output_keeps_its_state(remem
         for key in x:
             np.testing.assert_array_equal(x[key], y[key], err_msg=f"frame {i} {key}")
         assert y["features"].shape == (1, MEMORY)
+
+
+@pytest.fixture(scope="module")
+def previous_frame(student):
+    torch.manual_seed(6)
+    model = Student(cameras=CAMERAS, height=HEIGHT, width=WIDTH, hidden=64, scenario_branch=True,
+                    scenario_previous_frame=True).eval()
+    model.load_state_dict(student.state_dict(), strict=False)
+    builder, report = lower_student(model, [_episode_batch(8, 3), _episode_batch(8, 4)], "minmax")
+    return model, builder, report, wayvert.Engine.from_bytes(builder.to_bytes())
+
+
+def test_the_previous_frame_set_is_int8_state_at_the_camera_parameters(previous_frame):
+    _, builder, _, engine = previous_frame
+    image = engine.inputs[0]
+    (state,) = engine.meta["state"]
+    assert (state["name"], state["dtype"], state["shape"]) == ("previous_image", "int8", [1, CAMERAS, 3, HEIGHT, WIDTH])
+    assert (np.float32(state["scale"]), state["zero_point"]) == (np.float32(image.scale), image.zero_point)
+    # the stem's concat reads the camera tensor and the state as they are: no requantize of either
+    (concat,) = [op for op in builder.ops if op.op_type == "concat" and "image" in op.inputs]
+    assert all(builder.values[n].tensor.scale == builder.values["image"].tensor.scale for n in concat.inputs)
+    assert not any(op.op_type == "quantize" and op.inputs[0] in ("image", "previous_image") for op in builder.ops)
+
+
+def test_a_session_keeps_the_last_image_like_the_model_run_frame_by_frame(previous_frame):
+    model, builder, _, engine = previous_frame
+    batch = _episode_batch(4, seed=17)
+    session, state = engine.session(), reference.initial_state(builder)
+    previous, got, want = None, [], []
+    for i in range(4):
+        inputs = _inputs(engine, batch, i)
+        out = session.run(inputs)
+        ref = reference.run(builder, inputs, state=state)
+        np.testing.assert_array_equal(state["previous_image"].reshape(inputs["image"].shape), inputs["image"])
+        for key in out:
+            np.testing.assert_allclose(out[key], ref[key], rtol=1e-5, atol=1e-5, err_msg=f"frame {i} {key}")
+        got.append(out["scenario_logits"].copy())
+        with torch.no_grad():
+            m = model(normalize_image(batch["image"][i:i + 1]), batch["ego"][i:i + 1], batch["command"][i:i + 1],
+                      previous_image=previous)
+        previous = m["previous_image"]
+        want.append(m["scenario_logits"].numpy())
+    w, g = np.concatenate(want).astype(np.float64), np.concatenate(got).astype(np.float64)
+    assert sqnr_db(float(np.sum(w ** 2)), float(np.sum((w - g) ** 2))) > 20.0
+    session.reset()
+    fresh = engine.session().run(_inputs(engine, batch, 2))
+    again = session.run(_inputs(engine, batch, 2))
+    np.testing.assert_array_equal(fresh["scenario_logits"], again["scenario_logits"])

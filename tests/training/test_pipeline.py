@@ -119,7 +119,7 @@ def test_scenario_branch_trained_on_a_finished_student_keeps_its_driving_weights
                  "--calibration-frames", "8", "--profile", "orin-class-75w", "--tolerance", "10", "--quiet"]) == 0
     import wayvert
     engine = wayvert.Engine.load(engine_path)
-    assert engine.meta["state"] == [{"name": "scenario_memory", "dtype": "float32", "shape": [1, 8]}]
+    assert [(s["name"], s["dtype"], s["shape"]) for s in engine.meta["state"]] == [("scenario_memory", "int8", [1, 8])]
     assert engine.meta["model_config"]["scenario_memory"] == 8
     assert [s.name for s in engine.inputs] == ["image", "ego", "command"]
 

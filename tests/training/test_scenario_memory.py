@@ -87,10 +87,39 @@ def test_scenario_memory_needs_the_branch():
 
 
 @pytest.mark.parametrize("overrides, message", [
-    (["model.scenario_memory=8"], "needs model.scenario_branch"),
+    (["model.scenario_memory=8"], "need model.scenario_branch"),
+    (["model.scenario_previous_frame=true"], "need model.scenario_branch"),
+    (["model.scenario_branch=true", "model.scenario_memory=8", "model.scenario_previous_frame=true"], "choose one"),
     (["model.scenario_branch=true", "model.scenario_memory=-1"], "0..1024"),
     (["model.scenario_branch=true", "model.scenario_memory=5000"], "0..1024"),
 ])
 def test_config_refuses_memory_it_cannot_build(overrides, message):
     with pytest.raises(ConfigError, match=message):
         load_config(None, overrides)
+
+
+def test_a_branch_grows_into_one_that_reads_the_previous_frame_set(tmp_path):
+    torch.manual_seed(0)
+    branched = Student(height=H, width=W, scenario_branch=True).eval()
+    path = tmp_path / "branched.pt"
+    save_checkpoint(path, model=branched, kind="student", model_config=branched.config, train_config={},
+                    epoch=1, step=1)
+    grown = Student(height=H, width=W, scenario_branch=True, scenario_previous_frame=True).eval()
+    init_from(grown, str(path))
+    stem = grown.scenario_branch.backbone[0][0].weight
+    assert stem.shape[1] == 6 and bool((stem[:, 3:] == 0).all())
+    x = _inputs(seed=3)
+    previous = torch.randn(3, 3, 3, H, W)
+    a, b = branched(*x), grown(*x, previous_image=previous, has_previous=torch.ones(3, dtype=torch.bool))
+    for key in a:
+        assert torch.allclose(a[key], b[key], rtol=0, atol=1e-6), key
+    assert b["previous_image"] is x[0]                      # what the engine keeps for the next run
+    with torch.no_grad():
+        stem[:, 3:].normal_(0.0, 0.1)
+    c = grown(*x, previous_image=previous, has_previous=torch.tensor([True, False, True]))
+    fresh = grown(*x)
+    assert torch.equal(c["scenario_logits"][1], fresh["scenario_logits"][1])    # no earlier frame set: zeros
+    assert not torch.equal(c["scenario_logits"][0], fresh["scenario_logits"][0])
+    for key in DRIVING:
+        assert torch.equal(c[key], fresh[key]), key
+    assert grown.remembers and grown.state_inputs(previous)["previous_image"] is previous

@@ -31,8 +31,9 @@ class DrivingOutputs(TypedDict):
 
 class ModelOutput(DrivingOutputs, total=False):
     """What Student and Teacher return: the driving outputs and, for a student whose scenario branch remembers,
-    the memory it leaves for the next frame set (becomes recurrent state in the engine, not an output)."""
+    what it leaves for the next frame set (becomes recurrent state in the engine, not an output)."""
     scenario_memory: torch.Tensor   # [B, memory]
+    previous_image: torch.Tensor    # [B, V, 3, H, W]: the input image, kept as the next run's previous frame set
 
 
 OUTPUT_KEYS = tuple(DrivingOutputs.__annotations__)

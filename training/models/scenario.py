@@ -8,7 +8,12 @@ rows of the driving backbone's map), with the driving trunk's features beside th
 the scenario head. It can be trained alone on top of a finished student (``optim.train = "scenario"``), which
 leaves every driving output bit-identical.
 
-``memory`` > 0 gives the branch one frame set of memory: a ReLU projection of its map (``memory`` features) is
+``previous_frame`` gives the branch the frame set before as three more input channels of its first layer (early
+fusion: the stem can take differences of pixels, so a car moving sideways between two frame sets shows as an edge
+that moved). In the engine the previous frame set is recurrent state (int8, the camera tensor's parameters): the
+session keeps the last image it ran, zero (the mean colour) in a new session or after ``Session.reset()``.
+
+``memory`` > 0 instead gives the branch one frame set of late memory: a ReLU projection of its map (``memory`` features) is
 remembered from the previous run and read beside the current one, so a car moving across lanes (0.5 m between
 two 2 Hz frame sets, about 3 rendered pixels at 20 m) differs from a parked one. In the engine the remembered
 features are recurrent state (docs/engine-format.md section 3.8): the session keeps them, ``Session.reset()`` and
@@ -30,13 +35,18 @@ class ScenarioBranch(nn.Module):
     ego/command features [B, E] -> scenario features [B, hidden] (post-ReLU), which the scenario head reads."""
 
     def __init__(self, cameras: int, height: int, width: int, trunk_features: int, ego_command_features: int,
-                 hidden: int = 256, memory: int = 0) -> None:
+                 hidden: int = 256, memory: int = 0, previous_frame: bool = False) -> None:
         super().__init__()
         if memory < 0:
             raise ValueError(f"memory must be >= 0, got {memory}")
+        if memory and previous_frame:
+            raise ValueError("a scenario branch remembers features (memory) or the previous frame set, not both")
         self.memory_features = int(memory)
+        self.previous_frame = bool(previous_frame)
+        # With the previous frame set its 3 channels follow the current frame set's: a branch trained without it
+        # grows into one by zero weights.
         self.backbone = nn.Sequential(
-            conv_relu(3, 16, 4, stride=4),       # H/4: patchify stem
+            conv_relu(6 if previous_frame else 3, 16, 4, stride=4),       # H/4: patchify stem
             conv_relu(16, 32, 3, stride=2),      # H/8
             conv_relu(32, 48, 3, stride=2),      # H/16
             SeparableResidual(48),
@@ -57,8 +67,12 @@ class ScenarioBranch(nn.Module):
     def forward(self, images: torch.Tensor, trunk: torch.Tensor, ego_command: torch.Tensor,
                 previous: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(scenario features [B, hidden], this frame set's memory [B, memory] or None without memory).
-        ``previous``: the memory of the frame set before (None: none, as at the start of a session)."""
+        ``previous``: the memory of the frame set before, or with ``previous_frame`` the frame set before
+        [B*V, 3, H, W] (normalised); None: none, as at the start of a session (zeros)."""
         b = trunk.shape[0]
+        if self.previous_frame:
+            images = torch.cat([images, torch.zeros_like(images) if previous is None else previous], dim=1)
+            previous = None
         maps = self.backbone(images).reshape(b, -1)
         parts = [maps, trunk, ego_command]
         now = None

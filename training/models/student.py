@@ -36,16 +36,21 @@ class Student(DrivingModel):
     other output is computed as without it. ``scenario_memory`` (> 0, with the branch): the branch remembers that
     many features of the previous frame set: ``forward`` takes them as ``scenario_memory`` (None: zeros, a new
     session) and returns this frame set's under the same key, which the int8 lowering turns into recurrent state.
-    Training passes ``previous_image`` (and ``has_previous``) instead: the memory is computed from that frame set."""
+    Training passes ``previous_image`` (and ``has_previous``) instead: the memory is computed from that frame set.
+    ``scenario_previous_frame`` (with the branch): the branch reads the frame set before (``previous_image``,
+    normalised; None: zeros) beside the current one, and ``forward`` returns ``image`` as ``previous_image``, so
+    the lowering keeps the last image as recurrent state. ``state_inputs`` gives a previous frame set's state."""
 
     kind = "student"
 
     def __init__(self, cameras: int = 3, height: int = 128, width: int = 256, modes: int = 6,
-                 hidden: int = 256, scenario_branch: bool = False, scenario_memory: int = 0) -> None:
+                 hidden: int = 256, scenario_branch: bool = False, scenario_memory: int = 0,
+                 scenario_previous_frame: bool = False) -> None:
         super().__init__(dict(cameras=cameras, height=height, width=width, modes=modes, hidden=hidden,
-                              scenario_branch=scenario_branch, scenario_memory=scenario_memory))
-        if scenario_memory and not scenario_branch:
-            raise ValueError("scenario_memory needs scenario_branch = True")
+                              scenario_branch=scenario_branch, scenario_memory=scenario_memory,
+                              scenario_previous_frame=scenario_previous_frame))
+        if (scenario_memory or scenario_previous_frame) and not scenario_branch:
+            raise ValueError("scenario_memory and scenario_previous_frame need scenario_branch = True")
         check_image_size(height, width)
         self.backbone = StudentBackbone()
         self.ego_command = EgoCommandFeatures()
@@ -54,15 +59,36 @@ class Student(DrivingModel):
                                    nn.Linear(hidden, hidden), nn.ReLU())
         self.heads = DrivingHeads(hidden, modes)
         self.scenario_branch = (ScenarioBranch(cameras, height, width, hidden, EGO_COMMAND_FEATURES, hidden,
-                                               memory=scenario_memory) if scenario_branch else None)
+                                               memory=scenario_memory, previous_frame=scenario_previous_frame)
+                                if scenario_branch else None)
 
     @property
     def memory_features(self) -> int:
         """Features the scenario branch remembers between frame sets (0: none)."""
         return 0 if self.scenario_branch is None else self.scenario_branch.memory_features
 
+    @property
+    def remembers(self) -> bool:
+        """Whether the model carries something from one frame set to the next (recurrent state in the engine)."""
+        return bool(self.memory_features) or bool(self.scenario_branch is not None
+                                                  and self.scenario_branch.previous_frame)
+
+    def state_inputs(self, previous_image: torch.Tensor, has_previous: torch.Tensor | None = None
+                     ) -> dict[str, torch.Tensor]:
+        """What a session holds when it runs a frame set whose predecessor is ``previous_image`` [B, V, 3, H, W]
+        (normalised), by the forward argument (= engine state) name; zeros where ``has_previous`` is false."""
+        if not self.remembers:
+            return {}
+        b, v, c, h, w = previous_image.shape
+        mask = None if has_previous is None else has_previous.reshape(b, *([1] * (previous_image.dim() - 1)))
+        if self.memory_features:
+            assert self.scenario_branch is not None
+            memory = self.scenario_branch.remember(previous_image.reshape(b * v, c, h, w), b)
+            return {"scenario_memory": memory if mask is None else memory * mask.reshape(b, 1).to(memory.dtype)}
+        return {"previous_image": previous_image if mask is None else previous_image * mask.to(previous_image.dtype)}
+
     def forward(self, image: torch.Tensor, ego: torch.Tensor, command: torch.Tensor,
-                scenario_memory: torch.Tensor | None = None, *, previous_image: torch.Tensor | None = None,
+                scenario_memory: torch.Tensor | None = None, previous_image: torch.Tensor | None = None, *,
                 has_previous: torch.Tensor | None = None) -> ModelOutput:
         b, v, c, h, w = image.shape
         maps = self.backbone(image.reshape(b * v, c, h, w))
@@ -70,14 +96,20 @@ class Student(DrivingModel):
         trunk = self.trunk(torch.cat([maps.reshape(b, -1), ego_command], dim=1))
         scenario = memory = None
         if self.scenario_branch is not None:
-            if previous_image is not None and self.memory_features:
-                if scenario_memory is not None:
-                    raise ValueError("give scenario_memory or previous_image, not both")
-                scenario_memory = self.scenario_branch.remember(previous_image.reshape(b * v, c, h, w), b)
-                if has_previous is not None:   # a sample without an earlier frame set sees a new session's zeros
-                    scenario_memory = scenario_memory * has_previous.reshape(b, 1).to(scenario_memory.dtype)
-            scenario, memory = self.scenario_branch(image.reshape(b * v, c, h, w), trunk, ego_command, scenario_memory)
+            previous = None
+            if self.memory_features:
+                if previous_image is not None:
+                    if scenario_memory is not None:
+                        raise ValueError("give scenario_memory or previous_image, not both")
+                    scenario_memory = self.state_inputs(previous_image, has_previous)["scenario_memory"]
+                previous = scenario_memory
+            elif self.scenario_branch.previous_frame and previous_image is not None:
+                # a sample without an earlier frame set sees a new session's zeros
+                previous = self.state_inputs(previous_image, has_previous)["previous_image"].reshape(b * v, c, h, w)
+            scenario, memory = self.scenario_branch(image.reshape(b * v, c, h, w), trunk, ego_command, previous)
         out: ModelOutput = self.heads(trunk, ego, scenario_features=scenario)
         if memory is not None:
             out["scenario_memory"] = memory
+        if self.scenario_branch is not None and self.scenario_branch.previous_frame:
+            out["previous_image"] = image
         return out

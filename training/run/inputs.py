@@ -16,10 +16,11 @@ def model_inputs(kind: str, batch: dict[str, torch.Tensor]) -> tuple[torch.Tenso
 
 
 def memory_inputs(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, Any]:
-    """Keyword inputs of a student whose scenario branch remembers (models/scenario.py): the frame set before
-    (the history's oldest, 0.5 s earlier at 2 Hz) and whether it exists; nothing for any other model."""
+    """Keyword inputs of a student whose scenario branch remembers (models/scenario.py: features or the previous
+    frame set): the frame set before (the history's oldest, 0.5 s earlier at 2 Hz) and whether it exists; nothing
+    for any other model."""
     inner = getattr(model, "module", model)   # DistributedDataParallel
-    if not getattr(inner, "memory_features", 0):
+    if not getattr(inner, "remembers", False):
         return {}
     if batch["history"].shape[1] < 2:
         raise ValueError("a student with scenario memory trains on two-frame histories (the dataset's history >= 2)")

@@ -75,16 +75,22 @@ def open_selection(path: str, cfg: TrainConfig) -> EpisodeDataset:
 def init_from(model: torch.nn.Module, path: str) -> None:
     """Start ``model`` from a checkpoint's weights, by parameter name. Parameters the checkpoint lacks may only be
     the scenario branch's (a student that gains one); anything else missing, unexpected or of another shape is a
-    ConfigError naming it. A branch that gains memory (model.scenario_memory) keeps its MLP: the columns that read
-    the remembered features start at zero, so the model starts as the checkpoint's."""
+    ConfigError naming it. A branch that gains memory (model.scenario_memory) or the previous frame set
+    (model.scenario_previous_frame) keeps its weights: the layer reading the new inputs (the MLP's last columns,
+    the stem's last three channels) gets zero weights for them, so the model starts as the checkpoint's."""
     state = dict(load_checkpoint(path)["model"])
     own = model.state_dict()
-    grown = "scenario_branch.mlp.0.weight"
-    if grown in state and grown in own and state[grown].shape[0] == own[grown].shape[0] \
-            and state[grown].shape[1] < own[grown].shape[1] and getattr(model, "memory_features", 0):
-        extra = own[grown].shape[1] - state[grown].shape[1]
-        if extra == 2 * model.memory_features:   # type: ignore[operator]
-            state[grown] = torch.cat([state[grown], state[grown].new_zeros(state[grown].shape[0], extra)], dim=1)
+    grown = []
+    if getattr(model, "memory_features", 0):
+        grown.append("scenario_branch.mlp.0.weight")
+    if getattr(getattr(model, "scenario_branch", None), "previous_frame", False):
+        grown.append("scenario_branch.backbone.0.0.weight")
+    for k in grown:
+        old, new = state.get(k), own.get(k)
+        if old is not None and new is not None and old.dim() == new.dim() and old.shape[1] < new.shape[1] \
+                and old.shape[0] == new.shape[0] and old.shape[2:] == new.shape[2:]:
+            pad = old.new_zeros(old.shape[0], new.shape[1] - old.shape[1], *old.shape[2:])
+            state[k] = torch.cat([old, pad], dim=1)
     unexpected = sorted(set(state) - set(own))
     missing = sorted(k for k in set(own) - set(state) if not k.startswith("scenario_branch."))
     shapes = sorted(k for k in set(own) & set(state) if tuple(own[k].shape) != tuple(state[k].shape))
@@ -165,8 +171,8 @@ def _train(cfg: TrainConfig, ranks: Ranks, *, distill: bool, resume: bool, progr
 
     if distill and cfg.optim.train == "scenario":
         raise ConfigError("optim.train = 'scenario' learns from the labels alone: use `wayvert train`, not distill")
-    extra = ({"scenario_branch": cfg.model.scenario_branch, "scenario_memory": cfg.model.scenario_memory}
-             if kind == "student" else {})
+    extra = ({"scenario_branch": cfg.model.scenario_branch, "scenario_memory": cfg.model.scenario_memory,
+              "scenario_previous_frame": cfg.model.scenario_previous_frame} if kind == "student" else {})
     model = build_model(kind, modes=cfg.model.modes, cameras=cfg.model.cameras, height=cfg.model.height,
                         width=cfg.model.width, **extra)
     if cfg.init:

@@ -48,7 +48,9 @@ def with_outputs(engine: Any, taps: Mapping[str, str]) -> EngineBuilder:
     for spec in meta["inputs"]:
         b.input(spec["name"], spec["dtype"], spec["shape"], spec.get("scale", 0.0), spec.get("zero_point", 0))
     for spec in meta.get("state", []):
-        b.state(spec["name"], spec["dtype"], spec["shape"], spec.get("scale", 0.0), spec.get("zero_point", 0))
+        v = values.get(spec["name"])   # the value record's float32 scale, which the update's record also holds
+        b.state(spec["name"], spec["dtype"], spec["shape"], v.scale if v is not None else spec.get("scale", 0.0),
+                spec.get("zero_point", 0))
     made: dict[str, Tensor] = {name: b.values[name].tensor for name in b.values}
 
     def value(name: str) -> Tensor:
