@@ -285,7 +285,8 @@ $(FLY)/heldout.%.index/index.json: $(FLY)/engines/%.wvrt $(FLY)/heldout/.done
 # and targeted cut-ins and junctions, seeds 140000-145079, never the held-out 95000..), trained on top of the default
 # run's finished student (optim.train = "scenario": its driving outputs stay bit-identical), calibrated like it and
 # indexed on the held-out frames; then the same with a second pool and mirror augmentation (stop 29). `make scenario`
-# prints the confusion tables (default, branch, branch_mirror and branch_memory engines on three held-out sets).
+# prints the confusion tables (default, branch, branch_mirror and branch_previous engines on three held-out sets, and
+# branch_previous at 10 Hz).
 # About 150 minutes on 2 cores.
 $(FLY)/scenario_pool/.done: | $(VENV)/.installed
 	$(WV) generate $(FLY)/scenario_pool --episodes 60 --duration 30 --seed 140000 --bad-dreams-fraction 0.2 --quiet
@@ -315,9 +316,10 @@ $(FLY)/scenario_pool3/.done: | $(VENV)/.installed
 $(FLY)/student_branch_mirror/model.pt: $(FLY)/scenario_pool/.done $(FLY)/scenario_pool2/.done $(FLY)/scenario_pool3/.done \
   $(RUN)/student/model.pt
 	$(WV) train --config training/configs/student_scenario_branch_mirror.toml --quiet
-# Stop 30: the mirrored branch given one frame set of memory (model.scenario_memory; recurrent state in the engine).
-$(FLY)/student_branch_memory/model.pt: $(FLY)/student_branch_mirror/model.pt
-	$(WV) train --config training/configs/student_scenario_memory.toml --quiet
+# Stop 30: the mirrored branch also reading the previous frame set (model.scenario_previous_frame; the engine keeps
+# it as recurrent state).
+$(FLY)/student_branch_previous/model.pt: $(FLY)/student_branch_mirror/model.pt
+	$(WV) train --config training/configs/student_scenario_previous_frame.toml --quiet
 # A second held-out set, the same recipe at seeds 96000.. (generated after the branch was final; docs/results.md).
 $(FLY)/heldout2/.done: | $(VENV)/.installed
 	$(call heldout_set,$(FLY)/heldout2,96000)
@@ -341,7 +343,8 @@ $(FLY)/heldout10hz/.done: | $(VENV)/.installed
 	touch $@
 $(FLY)/heldout10hz.%.index/index.json: $(FLY)/engines/%.wvrt $(FLY)/heldout10hz/.done
 	$(WV) index $(FLY)/heldout10hz --engine $< -o $(@D) --overwrite --quiet
-SCENARIO_INDEXES := $(foreach s,heldout heldout2 heldout3,$(foreach e,default branch branch_mirror branch_memory,$(FLY)/$(s).$(e).index/index.json))
+SCENARIO_INDEXES := $(foreach s,heldout heldout2 heldout3,$(foreach e,default branch branch_mirror branch_previous,$(FLY)/$(s).$(e).index/index.json)) \
+  $(FLY)/heldout10hz.branch_previous.index/index.json
 scenario: $(SCENARIO_INDEXES)
 	for i in $(SCENARIO_INDEXES); do $(PY) -c "import sys; from wayvert.index import read_index, scenario_confusion as c, \
 	  scenario_interval as ci; x = read_index(sys.argv[1]); m = c(x); \

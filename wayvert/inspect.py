@@ -24,6 +24,7 @@ def engine_summary(engine: Engine) -> dict[str, Any]:
         "meta": engine.meta,
         "inputs": [spec(s) for s in engine.inputs],
         "outputs": [spec(s) for s in engine.outputs],
+        "state": [dict(s) for s in engine.meta.get("state", [])],   # recurrent state each session keeps
         "plan": engine.op_types,
         "ops": op_table(engine),
         "fast_path": fast_path_summary(engine),
@@ -121,6 +122,9 @@ def describe_engine(path: str, as_json: bool = False) -> str:
     lines += [f"  {i['name']:<16} {i['dtype']:<8} {i['shape']}" + (f" scale={i['scale']:.6g} zero={i['zero_point']}" if "scale" in i else "") for i in s["inputs"]]
     lines.append("outputs")
     lines += [f"  {o['name']:<16} {o['dtype']:<8} {o['shape']}" + (f" scale={o['scale']:.6g} zero={o['zero_point']}" if "scale" in o else "") for o in s["outputs"]]
+    if s["state"]:
+        lines.append("state    (kept by each session from one run to the next; zero in a new session or after reset)")
+        lines += [f"  {t['name']:<16} {t['dtype']:<8} {t['shape']}" + (f" scale={t['scale']:.6g} zero={t['zero_point']}" if "scale" in t else "") for t in s["state"]]
     counts = Counter(s["plan"])
     lines.append(f"plan     {len(s['plan'])} ops: " + ", ".join(f"{k} x{v}" for k, v in sorted(counts.items())))
     lines.append("ops      (MFLOP: 2 per MAC + elementwise; KiB: every tensor read or written once, float32 at 4 B)")

@@ -179,3 +179,27 @@ def test_float_twin_of_the_new_int8_ops_tracks_the_engine(tmp_path):
     assert got.shape == f.shape == (1, 2, 14, 12)
     assert np.max(np.abs(got - f)) <= 4 * (2 / 255)   # a few output steps: each int8 op rounds once
     assert 10 * np.log10((f**2).sum() / ((f - got) ** 2).sum()) > 30.0
+
+
+def test_inspect_and_the_float_twin_of_an_engine_with_recurrent_state(tmp_path):
+    # a running sum: y = x + s, and s takes y after each run
+    b = EngineBuilder("running_sum", "1")
+    x = b.input("x", "float32", (1, 4))
+    s = b.state("s", "float32", (1, 4))
+    y = ops.add(b, x, s, name="y")
+    b.output(y)
+    nxt = ops.reshape(b, y, (1, 4), name="s.next")
+    b.update_state(s, nxt)
+    path = tmp_path / "sum.wvrt"
+    b.write(path)
+    from wayvert.inspect import describe_engine
+
+    text = describe_engine(str(path))
+    assert "state    (kept by each session" in text and "  s                float32  [1, 4]" in text
+    assert engine_summary(wayvert.Engine.load(path))["state"] == [{"name": "s", "dtype": "float32", "shape": [1, 4]}]
+    session = wayvert.Engine.load(path).session()
+    ones = np.ones((1, 4), np.float32)
+    assert session.run({"x": ones})["y"].tolist() == [[1.0] * 4]
+    assert session.run({"x": ones})["y"].tolist() == [[2.0] * 4]
+    # the float twin is a new session's first run: the state reads as zero
+    assert float_network(path).run({"x": ones})["y"].tolist() == [[1.0] * 4]
