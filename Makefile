@@ -8,7 +8,7 @@ JOBS ?= $(shell nproc)
 # Anything that changes the native build or the package forces a reinstall.
 SOURCES := pyproject.toml CMakeLists.txt $(shell find cpp wayvert cmake -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' -o -name '*.cu' -o -name '*.inc' -o -name '*.py' -o -name '*.in' \) 2>/dev/null)
 
-.PHONY: flywheel scenario demo test cpp-test asan-test tsan-test aarch64-test fuzz fuzz-smoke fuzz-build soak py-test bench results engine select clean
+.PHONY: flywheel scenario scenario-filter reference-filter demo test cpp-test asan-test tsan-test aarch64-test fuzz fuzz-smoke fuzz-build soak py-test bench results engine select clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -350,6 +350,23 @@ scenario: $(SCENARIO_INDEXES)
 	  scenario_interval as ci; x = read_index(sys.argv[1]); m = c(x); \
 	  print(sys.argv[1], 'balanced accuracy %.3f, 95%% interval over episodes [%.3f, %.3f]' % (m.balanced_accuracy, *ci(x))); \
 	  print(m.markdown())" $$(dirname $$i) || exit 1; done
+# The scenario over time (stop 31; docs/curation.md, wayvert/index/over_time.py): a linear filter over a window of
+# an engine's outputs, +-4 frame sets (2 s each side), fitted on a fourth labelled set (the held-out recipe at seeds 92000.. and
+# 93000..: 120 episodes, 8,000 frame sets; nothing is trained or chosen on it) and measured on the three held-out
+# sets. `make scenario-filter` does it for the branch_mirror engine (a few minutes after `make scenario`);
+# `make reference-filter` fits the filter shipped beside the reference engine (wayvert/data/).
+$(FLY)/filterfit/.done: | $(VENV)/.installed
+	$(call heldout_set,$(FLY)/filterfit,92000)
+	$(call heldout_set,$(FLY)/filterfit,93000)
+$(FLY)/filterfit.%.index/index.json: $(FLY)/engines/%.wvrt $(FLY)/filterfit/.done
+	$(WV) index $(FLY)/filterfit --engine $< -o $(@D) --overwrite --quiet
+$(FLY)/%.scenario-filter.json: $(FLY)/filterfit.%.index/index.json
+	$(WV) scenario-filter fit $(FLY)/filterfit.$*.index --before 4 --after 4 -o $@
+scenario-filter: $(FLY)/branch_mirror.scenario-filter.json $(foreach s,heldout heldout2 heldout3,$(FLY)/$(s).branch_mirror.index/index.json)
+	for s in heldout heldout2 heldout3; do $(WV) scenario-filter eval $(FLY)/$$s.branch_mirror.index --filter $< || exit 1; done
+reference-filter: $(FLY)/filterfit/.done
+	$(WV) index $(FLY)/filterfit --engine wayvert/data/reference.wvrt -o $(FLY)/filterfit.reference.index --overwrite --quiet
+	$(WV) scenario-filter fit $(FLY)/filterfit.reference.index --before 4 --after 4 -o wayvert/data/reference.scenario-filter.json
 $(FLY)/engines/default.wvrt: $(RUN)/engines/default.wvrt
 	mkdir -p $(@D)
 	cp $< $@

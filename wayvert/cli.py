@@ -105,10 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     from wayvert.curate.cli import add_command as add_curate_command
     from wayvert.index.cli import add_command as add_index_command
+    from wayvert.index.cli import add_filter_command
 
     add_run_command(sub)
     add_bench_command(sub)
     add_index_command(sub)
+    add_filter_command(sub)
     add_curate_command(sub)
     # Commands of installed packages: the toolchain's (generate, train, distill, eval, calibrate; no PyTorch at
     # import, running them needs the train extra) and any user's own.

@@ -55,6 +55,11 @@ def _cmd_curate(args: argparse.Namespace) -> int:
     index = read_index(args.index)
     if len(index) == 0:
         raise InvalidArgumentError(f"{args.index}: the index has no frames")
+    if args.scenario_filter:
+        from wayvert.index.over_time import load_filter
+
+        # the engine's classes as the filter over time says them (by = "scenario" selects by these)
+        index.columns["scenario"] = load_filter(args.scenario_filter).classes(index)
     sel = select_frames(index, cur)
     write_selection(args.out, index, sel, cur.by)
     rep = report(index, sel, args.require, cur.by)
@@ -82,4 +87,6 @@ def add_command(sub: Any) -> None:
     p.add_argument("--strict", action="store_true", help=f"exit {EXIT_UNCOVERED} when a requirement is not met")
     p.add_argument("--query", metavar="EPISODE:FRAME", help="print the frames nearest to this one (trunk embedding)")
     p.add_argument("--k", type=_positive_int, default=10, help="with --query: how many (default 10)")
+    p.add_argument("--scenario-filter", metavar="FILTER.json", help="with --require: classify each frame by this "
+                   "filter over time (`wayvert scenario-filter fit`) instead of the engine's one-frame class")
     p.set_defaults(func=_cmd_curate)

@@ -35,9 +35,10 @@ class Confusion:
         total = int(self.matrix.sum())
         return float(np.trace(self.matrix) / total) if total else float("nan")
 
-    def markdown(self) -> str:
+    def markdown(self, by: str = "engine") -> str:
+        """The table, labels in rows and ``by``'s classes (the engine's, or a filter's) in columns."""
         names = schema.SCENARIOS
-        lines = ["| label \\ engine | " + " | ".join(names) + " | frames | recall |",
+        lines = [f"| label \\ {by} | " + " | ".join(names) + " | frames | recall |",
                  "|---" * (len(names) + 3) + "|"]
         rec = self.recall
         for i, c in enumerate(names):

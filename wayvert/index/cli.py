@@ -49,3 +49,85 @@ def add_command(sub: Any) -> None:
     p.add_argument("--overwrite", action="store_true", help="start the index folder afresh")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_index)
+
+
+FILTER_EPILOG = """the scenario over time (docs/curation.md): a linear filter over a window of the engine's own outputs in
+  an index (scenario log-probabilities, lead distance, target speed, curvature, ego speed of the frame sets
+  --before..--after around each one), fitted on labelled episodes indexed by the same engine. It sees motion that
+  one frame set cannot (a car merging against one leaving the lane). --after 0 is causal.
+
+examples:
+  wayvert scenario-filter fit runs/fit.index -o runs/scenario-filter.json --before 4 --after 4
+  wayvert scenario-filter eval runs/heldout.index --filter runs/scenario-filter.json
+  wayvert curate runs/pool.index --require examples/curriculum.toml -o sel.csv --scenario-filter runs/scenario-filter.json
+
+exit codes: 0 ok, 2 bad arguments (no labelled frames to fit on), 4 unreadable index or filter, or a filter
+  fitted on another engine's outputs.
+"""
+
+
+def _cmd_filter_fit(args: argparse.Namespace) -> int:
+    from .accuracy import Confusion, confusion_of
+    from .over_time import fit_filter
+    from .table import read_index
+
+    indexes = [read_index(p) for p in args.index]
+    f = fit_filter(indexes, before=args.before, after=args.after, l2=args.l2)
+    f.save(args.out)
+    fitted = [confusion_of(ix["label_scenario"], f.classes(ix)) for ix in indexes]
+    frames = sum(int(c.matrix.sum()) for c in fitted)
+    total = sum((c.matrix for c in fitted[1:]), fitted[0].matrix)
+    print(f"fitted on {frames} labelled frame sets of {len(indexes)} index(es), window -{args.before}..+{args.after}: "
+          f"balanced accuracy on those frames {Confusion(total).balanced_accuracy:.3f} (not a held-out figure) "
+          f"-> {args.out}")
+    return 0
+
+
+def _cmd_filter_eval(args: argparse.Namespace) -> int:
+    from .accuracy import balanced_accuracy_interval, confusion_of, scenario_confusion
+    from .over_time import load_filter
+    from .table import read_index
+
+    f = load_filter(args.filter)
+    ix = read_index(args.index)
+    pred = f.classes(ix)
+    before, after = scenario_confusion(ix), confusion_of(ix["label_scenario"], pred)
+    if not after.matrix.sum():
+        print(f"{args.index}: no labelled frame sets to measure on")
+        return 0
+    lo0, hi0 = balanced_accuracy_interval(ix["label_scenario"], ix["scenario"], ix["episode"])
+    lo, hi = balanced_accuracy_interval(ix["label_scenario"], pred, ix["episode"])
+    print(f"{int(after.matrix.sum())} labelled frame sets; balanced accuracy (95% interval over episodes):")
+    print(f"  engine, one frame set:      {before.balanced_accuracy:.3f} [{lo0:.3f}, {hi0:.3f}]")
+    print(f"  filter -{f.before}..+{f.after} frame sets: {after.balanced_accuracy:.3f} [{lo:.3f}, {hi:.3f}]")
+    print(after.markdown(by="filter"), end="")
+    return 0
+
+
+def add_filter_command(sub: Any) -> None:
+    p = sub.add_parser("scenario-filter", help="fit or measure a filter over a window of an index's frames that "
+                       "classifies each frame's scenario from its neighbours too",
+                       description="The scenario over time: fit a filter on labelled indexes, or measure one.",
+                       epilog=FILTER_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    verbs = p.add_subparsers(dest="verb", required=True)
+    fit = verbs.add_parser("fit", help="fit a filter on labelled indexes written by one engine")
+    fit.add_argument("index", nargs="+", metavar="INDEX", help="index folders of labelled episodes")
+    fit.add_argument("-o", "--out", required=True, metavar="FILTER.json", help="the filter file to write")
+    fit.add_argument("--before", type=_non_negative_int, default=4, help="frame sets before (default 4)")
+    fit.add_argument("--after", type=_non_negative_int, default=4, help="frame sets after (default 4; 0: causal)")
+    fit.add_argument("--l2", type=float, default=1e-2, help="L2 penalty on the weights (default 0.01)")
+    fit.set_defaults(func=_cmd_filter_fit)
+    ev = verbs.add_parser("eval", help="the filter's confusion table and balanced accuracy on a labelled index")
+    ev.add_argument("index", metavar="INDEX", help="an index folder of labelled episodes")
+    ev.add_argument("--filter", required=True, metavar="FILTER.json", help="a filter written by `fit`")
+    ev.set_defaults(func=_cmd_filter_eval)
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative")
+    return v

@@ -1,0 +1,174 @@
+"""The scenario over time (wayvert/index/over_time.py): windows stay inside their episode, the fit uses the window
+in the right direction, filters round-trip and refuse what is not theirs, and the CLI fits, measures and curates."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wayvert import schema
+from wayvert.cli import main
+from wayvert.index import Index, confusion_of, read_index
+from wayvert.index.over_time import (FRAME_COLUMNS, ScenarioFilterError, fit_filter, frame_features, load_filter,
+                                     window_features)
+
+C = len(schema.SCENARIOS)
+
+
+def _index(labels_per_episode: list[list[int]], probs_per_episode: list[np.ndarray], sha: str = "engine-a") -> Index:
+    cols: dict[str, list] = {"episode": [], "frame": [], "label_scenario": [], **{f"p_{c}": [] for c in schema.SCENARIOS},
+                             **{k: [] for k in FRAME_COLUMNS}}
+    for e, (labels, probs) in enumerate(zip(labels_per_episode, probs_per_episode)):
+        for t, (lab, p) in enumerate(zip(labels, probs)):
+            cols["episode"].append(f"ep{e:03d}")
+            cols["frame"].append(t)
+            cols["label_scenario"].append(schema.SCENARIOS[lab] if lab >= 0 else None)
+            for k, c in enumerate(schema.SCENARIOS):
+                cols[f"p_{c}"].append(float(p[k]))
+            cols["lead_distance_m"].append(float("nan") if t % 3 == 0 else 20.0 + t)
+            cols["target_speed_mps"].append(10.0)
+            cols["curvature_per_m"].append(0.001 * t)
+            cols["speed_mps"].append(9.0)
+    columns = {k: np.array(v, dtype=object) if k in ("episode", "label_scenario") else np.array(v)
+               for k, v in cols.items()}
+    columns["frame"] = columns["frame"].astype(np.int32)
+    n = len(columns["frame"])
+    manifest = {"scenarios": list(schema.SCENARIOS), "engine": {"sha256": sha, "path": "x.wvrt"}}
+    return Index(columns, np.zeros((n, 0), np.float32), manifest)
+
+
+def _lagged_world(seed: int, episodes: int = 40, sha: str = "engine-a") -> Index:
+    """Runs of scenarios 2-6 frame sets long; the 'engine' reports each label one frame set LATE (its
+    probabilities at t point at the label of t - 1), so the label of t is read off the probabilities at t + 1."""
+    rng = np.random.default_rng(seed)
+    labels, probs = [], []
+    for _ in range(episodes):
+        lab: list[int] = []
+        while len(lab) < 30:
+            lab += [int(rng.integers(0, C))] * int(rng.integers(2, 7))
+        lab = lab[:30]
+        seen = [lab[0]] + lab[:-1]
+        p = np.full((30, C), 0.05) + rng.uniform(0, 0.05, (30, C))
+        p[np.arange(30), seen] = 0.8
+        labels.append(lab)
+        probs.append(p / p.sum(axis=1, keepdims=True))
+    return _index(labels, probs, sha)
+
+
+def _balanced(ix: Index, f) -> float:
+    return confusion_of(ix["label_scenario"], f.classes(ix)).balanced_accuracy
+
+
+@settings(max_examples=30, deadline=None)
+@given(lengths=st.lists(st.integers(1, 7), min_size=1, max_size=5), before=st.integers(0, 3), after=st.integers(0, 3))
+def test_a_window_holds_its_neighbours_clamped_inside_the_episode(lengths, before, after):
+    rng = np.random.default_rng(sum(lengths))
+    probs = [rng.dirichlet(np.ones(C), size=n) for n in lengths]
+    ix = _index([[0] * n for n in lengths], probs)
+    f = frame_features(ix)
+    w = window_features(ix, before, after)
+    k = f.shape[1]
+    assert w.shape == (len(f), (before + 1 + after) * k)
+    start = 0
+    for n in lengths:
+        for t in range(n):
+            for j, off in enumerate(range(-before, after + 1)):
+                src = start + min(max(t + off, 0), n - 1)          # never a row of another episode
+                np.testing.assert_array_equal(w[start + t, j * k:(j + 1) * k], f[src])
+        start += n
+
+
+def test_the_fit_reads_the_frame_after_when_the_engine_lags():
+    train, test = _lagged_world(1), _lagged_world(2)
+    ahead = fit_filter([train], before=0, after=1)
+    behind = fit_filter([train], before=1, after=0)
+    alone = fit_filter([train], before=0, after=0)
+    assert _balanced(test, ahead) > 0.97
+    assert _balanced(test, behind) < 0.9 and _balanced(test, alone) < 0.9
+    # and it is deterministic
+    again = fit_filter([train], before=0, after=1)
+    np.testing.assert_array_equal(again.weights, ahead.weights)
+
+
+def test_a_filter_round_trips_and_refuses_another_engine(tmp_path: Path):
+    train = _lagged_world(3, episodes=10)
+    f = fit_filter([train], before=1, after=1)
+    f.save(tmp_path / "f.json")
+    g = load_filter(tmp_path / "f.json")
+    np.testing.assert_array_equal(g.probabilities(train), f.probabilities(train))
+    with pytest.raises(ScenarioFilterError, match="another|engine"):
+        g.probabilities(_lagged_world(4, episodes=2, sha="engine-b"))
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d.update(format="other"), "format"),
+    (lambda d: d.update(version=99), "version"),
+    (lambda d: d.update(weights=d["weights"][:-1]), "shapes"),
+    (lambda d: d.update(scale=[0.0] * len(d["scale"])), "scale"),
+    (lambda d: d.pop("bias"), "missing"),
+    (lambda d: d.update(frame_columns={"speed_mps": 1.0}), "frame columns"),
+])
+def test_a_malformed_filter_file_is_a_typed_error(tmp_path: Path, change, message):
+    f = fit_filter([_lagged_world(5, episodes=6)], before=0, after=1)
+    f.save(tmp_path / "f.json")
+    d = json.loads((tmp_path / "f.json").read_text())
+    change(d)
+    (tmp_path / "bad.json").write_text(json.dumps(d))
+    with pytest.raises(ScenarioFilterError, match=message):
+        load_filter(tmp_path / "bad.json")
+    (tmp_path / "junk.json").write_text("{not json")
+    with pytest.raises(ScenarioFilterError, match="unreadable"):
+        load_filter(tmp_path / "junk.json")
+
+
+def test_the_fit_needs_two_labelled_classes_and_one_engine():
+    one = _index([[1] * 5], [np.full((5, C), 1.0 / C)])
+    with pytest.raises(ValueError, match="two"):
+        fit_filter([one])
+    with pytest.raises(ValueError, match="different engines"):
+        fit_filter([_lagged_world(6, episodes=2), _lagged_world(7, episodes=2, sha="engine-b")])
+    with pytest.raises(ValueError, match="l2"):
+        fit_filter([_lagged_world(6, episodes=2)], l2=0.0)
+
+
+def test_cli_fits_measures_and_curates_with_a_filter(index_dir: Path, tmp_path: Path, capsys):
+    ix = read_index(index_dir)
+    labelled = {v for v in ix["label_scenario"] if v in schema.SCENARIOS}
+    if len(labelled) < 2:
+        pytest.skip(f"the small store's frames carry {labelled}: nothing to fit")
+    out = tmp_path / "filter.json"
+    assert main(["scenario-filter", "fit", str(index_dir), "-o", str(out), "--before", "1", "--after", "1"]) == 0
+    assert out.exists() and "fitted on" in capsys.readouterr().out
+    assert main(["scenario-filter", "eval", str(index_dir), "--filter", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "filter -1..+1" in text and "| label \\ filter |" in text
+    cur = tmp_path / "cur.toml"
+    cur.write_text("[selection]\nframes = 6\nmin_distance = 0.0\n")
+    sel = tmp_path / "sel.csv"
+    assert main(["curate", str(index_dir), "--require", str(cur), "-o", str(sel), "--scenario-filter", str(out)]) == 0
+    rows = sel.read_text().splitlines()
+    assert len(rows) == 1 + 6
+    want = set(load_filter(out).classes(ix))
+    assert {r.split(",")[3] for r in rows[1:]} <= want
+    # a filter file that is not one: exit 4 (input error), nothing written
+    (tmp_path / "bad.json").write_text("{}")
+    assert main(["scenario-filter", "eval", str(index_dir), "--filter", str(tmp_path / "bad.json")]) == 4
+
+
+def test_the_shipped_filter_belongs_to_the_shipped_engine(index_dir: Path):
+    """wayvert/data/reference.scenario-filter.json was fitted on wayvert/data/reference.wvrt's outputs: a new
+    reference engine without `make reference-filter` fails here, not in a user's curation."""
+    from wayvert.digest import file_sha256
+    from wayvert.index.over_time import reference_filter_path
+    import wayvert
+
+    f = load_filter(reference_filter_path())
+    assert f.engine["sha256"] == file_sha256(wayvert.reference_engine_path())
+    ix = read_index(index_dir)                          # indexed by the reference engine
+    p = f.probabilities(ix)
+    assert p.shape == (len(ix), C) and np.all(np.isfinite(p))
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-5)

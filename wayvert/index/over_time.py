@@ -1,0 +1,252 @@
+"""The scenario over time (docs/curation.md, "The scenario over time"): a linear filter over a window of the
+engine's own per-frame outputs in an index, fitted on labelled episodes, that says each frame's scenario from its
+neighbours as well as itself.
+
+One frame set cannot show motion: a car merging into the ego lane and one leaving it look alike, 0.5 s apart
+they do not. An index is offline, so the window may reach ``after`` frame sets past the frame it classifies (a
+causal filter for on-line use has ``after = 0``). Its inputs are columns the index already holds: the scenario
+log-probabilities, lead distance, target speed, curvature and ego speed of each frame set in the window (the
+episode's first or last frame set repeated at its ends). The fit is a class-balanced multinomial logistic
+regression with an L2 penalty, solved by Newton's method in float64: numpy only, deterministic, a few seconds for
+tens of thousands of frames. A filter is a small JSON file; it belongs to the engine whose outputs it was fitted
+on, and refuses an index written by another.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from wayvert import schema
+from wayvert.errors import InputError, InvalidArgumentError
+
+from .table import Index
+
+FORMAT_NAME = "wayvert-scenario-filter"
+FORMAT_VERSION = 1
+#: Per-frame inputs besides the scenario log-probabilities, with the divisor that brings each near unit scale
+#: before standardisation (standardisation alone would do; the divisors keep the stored means readable).
+FRAME_COLUMNS: dict[str, float] = {"lead_distance_m": 50.0, "target_speed_mps": 30.0, "curvature_per_m": 0.02,
+                                   "speed_mps": 30.0}
+_LOG_FLOOR = 1e-6
+
+
+class ScenarioFilterError(InputError):
+    """A filter file is malformed, of another version, or belongs to another engine than the index's."""
+
+
+def frame_features(index: Index) -> npt.NDArray[np.float64]:
+    """[N, F] per frame set: log p of each scenario, then FRAME_COLUMNS scaled; NaN (no lead) becomes 0 with the
+    distance clipped to 0-100 m first."""
+    p = np.clip(index.probabilities().astype(np.float64), _LOG_FLOOR, 1.0)
+    cols = [np.log(p)]
+    for name, div in FRAME_COLUMNS.items():
+        v = np.asarray(index[name], np.float64)
+        if name == "lead_distance_m":
+            v = np.clip(v, 0.0, 100.0)
+        cols.append(np.nan_to_num(v / div, nan=0.0, posinf=0.0, neginf=0.0)[:, None])
+    return np.concatenate(cols, axis=1)
+
+
+def episode_runs(index: Index) -> list[npt.NDArray[np.int64]]:
+    """Row numbers of each episode in frame order (rows are stored episode by episode, frames in order; sorted
+    here anyway, so an index assembled another way still windows correctly)."""
+    episodes = np.asarray(index["episode"], dtype=object)
+    frames = np.asarray(index["frame"], np.int64)
+    runs = []
+    for name in dict.fromkeys(episodes.tolist()):
+        rows = np.flatnonzero(episodes == name)
+        runs.append(rows[np.argsort(frames[rows], kind="stable")])
+    return runs
+
+
+def window_features(index: Index, before: int, after: int) -> npt.NDArray[np.float64]:
+    """[N, (before + 1 + after) * F]: each frame set's features, then those of the frame sets around it in its
+    episode, offsets -before..after (clamped at the episode's ends)."""
+    if before < 0 or after < 0:
+        raise InvalidArgumentError(f"before and after must be >= 0, got {before} and {after}")
+    f = frame_features(index)
+    out = np.zeros((len(f), (before + 1 + after) * f.shape[1]), np.float64)
+    for rows in episode_runs(index):
+        n = len(rows)
+        for j, k in enumerate(range(-before, after + 1)):
+            src = rows[np.clip(np.arange(n) + k, 0, n - 1)]
+            out[rows, j * f.shape[1]:(j + 1) * f.shape[1]] = f[src]
+    return out
+
+
+def _softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class ScenarioFilter:
+    """``probabilities(index)``: softmax(standardised window features @ weights + bias) over ``scenarios``."""
+
+    before: int
+    after: int
+    scenarios: tuple[str, ...]
+    mean: npt.NDArray[np.float64]        # [D] standardisation of the window features
+    scale: npt.NDArray[np.float64]       # [D]
+    weights: npt.NDArray[np.float64]     # [D, C]
+    bias: npt.NDArray[np.float64]        # [C]
+    engine: dict[str, Any]               # the index manifest's engine record it was fitted on
+
+    def check(self, index: Index) -> None:
+        if tuple(index.manifest["scenarios"]) != self.scenarios:
+            raise ScenarioFilterError(f"the index's scenarios {index.manifest['scenarios']} are not the filter's "
+                                      f"{list(self.scenarios)}")
+        mine, theirs = self.engine.get("sha256"), index.manifest["engine"].get("sha256")
+        if mine != theirs:
+            raise ScenarioFilterError(f"the filter was fitted on the outputs of engine {mine}, the index was written "
+                                      f"by {theirs}: fit a filter for this engine (wayvert scenario-filter fit)")
+
+    def probabilities(self, index: Index) -> npt.NDArray[np.float32]:
+        """[N, C] the filtered scenario probabilities of every frame set of ``index``."""
+        self.check(index)
+        x = (window_features(index, self.before, self.after) - self.mean) / self.scale
+        return _softmax(x @ self.weights + self.bias).astype(np.float32)
+
+    def classes(self, index: Index) -> npt.NDArray[np.object_]:
+        """The most probable filtered scenario of every frame set."""
+        return np.array(self.scenarios, dtype=object)[np.argmax(self.probabilities(index), axis=1)]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": FORMAT_NAME, "version": FORMAT_VERSION, "before": self.before, "after": self.after,
+                "scenarios": list(self.scenarios), "frame_columns": FRAME_COLUMNS, "engine": self.engine,
+                "mean": self.mean.tolist(), "scale": self.scale.tolist(), "weights": self.weights.tolist(),
+                "bias": self.bias.tolist()}
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        p = Path(path)
+        tmp = p.with_name(p.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_json()) + "\n", encoding="utf-8")
+        os.replace(tmp, p)
+
+
+def reference_filter_path() -> str:
+    """The filter fitted on the reference engine's outputs (``wayvert/data/reference.scenario-filter.json``;
+    ``make reference-filter`` fits it again after the engine changes)."""
+    return os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "reference.scenario-filter.json")
+
+
+def load_filter(path: str | os.PathLike[str]) -> ScenarioFilter:
+    """Read a filter written by ``ScenarioFilter.save``; a ``ScenarioFilterError`` names what is wrong."""
+    try:
+        d = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioFilterError(f"{path}: no such filter file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ScenarioFilterError(f"{path}: unreadable: {e}") from None
+    if not isinstance(d, dict) or d.get("format") != FORMAT_NAME:
+        raise ScenarioFilterError(f"{path}: format is not {FORMAT_NAME!r}")
+    if d.get("version") != FORMAT_VERSION:
+        raise ScenarioFilterError(f"{path}: version {d.get('version')!r}; this wayvert reads {FORMAT_VERSION}")
+    if d.get("frame_columns") != FRAME_COLUMNS:
+        raise ScenarioFilterError(f"{path}: frame columns {d.get('frame_columns')!r} are not this wayvert's")
+    try:
+        before, after = int(d["before"]), int(d["after"])
+        scenarios = tuple(str(s) for s in d["scenarios"])
+        mean, scale = (np.asarray(d[k], np.float64) for k in ("mean", "scale"))
+        weights, bias = np.asarray(d["weights"], np.float64), np.asarray(d["bias"], np.float64)
+        engine = dict(d["engine"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise ScenarioFilterError(f"{path}: field missing or of the wrong type: {e}") from None
+    dim = (before + 1 + after) * (len(scenarios) + len(FRAME_COLUMNS))
+    c = len(scenarios)
+    if before < 0 or after < 0 or mean.shape != (dim,) or scale.shape != (dim,) or weights.shape != (dim, c) \
+            or bias.shape != (c,):
+        raise ScenarioFilterError(f"{path}: shapes do not match a window of {before}+1+{after} frame sets of "
+                                  f"{len(scenarios)} scenarios (mean {mean.shape}, weights {weights.shape})")
+    if not (np.all(np.isfinite(weights)) and np.all(np.isfinite(bias)) and np.all(np.isfinite(mean))
+            and np.all(scale > 0)):
+        raise ScenarioFilterError(f"{path}: non-finite weights or a scale that is not positive")
+    return ScenarioFilter(before, after, scenarios, mean, scale, weights, bias, engine)
+
+
+def fit_filter(indexes: list[Index], *, before: int = 4, after: int = 4, l2: float = 1e-2,
+               max_steps: int = 50) -> ScenarioFilter:
+    """Fit a filter on the labelled frame sets of ``indexes`` (all written by one engine). Each class weighs
+    the same in total (balanced accuracy is what it is judged by); ``l2`` penalises the squared weights, per
+    labelled frame. Newton's method with a halving step: deterministic for the same frames."""
+    if not indexes:
+        raise InvalidArgumentError("fit_filter needs at least one index")
+    if not math.isfinite(l2) or l2 <= 0:
+        raise InvalidArgumentError(f"l2 must be a positive number, got {l2}")
+    scen = tuple(indexes[0].manifest["scenarios"])
+    digest = indexes[0].manifest["engine"].get("sha256")
+    for ix in indexes[1:]:
+        if tuple(ix.manifest["scenarios"]) != scen or ix.manifest["engine"].get("sha256") != digest:
+            raise InvalidArgumentError("the indexes to fit on were written by different engines; fit one filter "
+                                       "per engine")
+    xs, ys = [], []
+    pos = {c: i for i, c in enumerate(scen)}
+    for ix in indexes:
+        x = window_features(ix, before, after)
+        lab = np.asarray(ix["label_scenario"], dtype=object)
+        keep = np.array([lab_i in pos for lab_i in lab], bool)
+        xs.append(x[keep])
+        ys.append(np.array([pos[v] for v in lab[keep]], np.int64))
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    present = np.unique(y)
+    if len(present) < 2:
+        raise InvalidArgumentError(f"the indexes hold labelled frames of {len(present)} scenario(s); a filter "
+                                   "needs at least two (index labelled episodes: wayvert generate records labels)")
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    xa = np.concatenate([(x - mean) / scale, np.ones((len(x), 1))], axis=1)       # [N, D + 1], bias last
+    n, d = xa.shape
+    c = len(scen)
+    counts = np.bincount(y, minlength=c).astype(np.float64)
+    w_sample = (1.0 / (len(present) * counts[y]))                                  # sums to 1, each class 1/K
+    onehot = np.eye(c)[y]
+    penalty = np.full(d, l2)
+    penalty[-1] = 0.0                                                             # the bias is not penalised
+
+    def loss_of(theta: npt.NDArray[np.float64]) -> float:
+        z = xa @ theta
+        z = z - z.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return float(-(w_sample * (onehot * logp).sum(axis=1)).sum() + 0.5 * (penalty[:, None] * theta ** 2).sum())
+
+    theta = np.zeros((d, c))
+    loss = loss_of(theta)
+    for _ in range(max_steps):
+        p = _softmax(xa @ theta)
+        grad = xa.T @ (w_sample[:, None] * (p - onehot)) + penalty[:, None] * theta              # [d, c]
+        # Hessian over (class, feature): sum_i w_i (diag(p_i) - p_i p_i^T) (x) x_i x_i^T, plus the penalty
+        wx = xa * w_sample[:, None]
+        h = np.zeros((c, d, c, d))
+        for a in range(c):
+            for b in range(a, c):
+                coef = p[:, a] * ((a == b) - p[:, b])
+                block = (wx * coef[:, None]).T @ xa
+                h[a, :, b, :] = block
+                h[b, :, a, :] = block.T
+        hm = h.reshape(c * d, c * d) + np.diag(np.tile(penalty, c)) + 1e-9 * np.eye(c * d)
+        step = np.linalg.solve(hm, grad.T.reshape(-1)).reshape(c, d).T
+        t = 1.0
+        while True:
+            cand = theta - t * step
+            new = loss_of(cand)
+            if new <= loss or t < 1e-4:
+                break
+            t *= 0.5
+        done = loss - new < 1e-10
+        theta, loss = cand, new
+        if done:
+            break
+    return ScenarioFilter(before, after, scen, mean, scale, theta[:-1], theta[-1], dict(indexes[0].manifest["engine"]))
+
+
+__all__ = ["FRAME_COLUMNS", "ScenarioFilter", "ScenarioFilterError", "fit_filter", "frame_features", "load_filter",
+           "reference_filter_path", "window_features"]
