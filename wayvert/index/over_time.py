@@ -84,7 +84,8 @@ def window_features(index: Index, before: int, after: int) -> npt.NDArray[np.flo
 def _softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    out: npt.NDArray[np.float64] = e / e.sum(axis=1, keepdims=True)
+    return out
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,9 @@ class ScenarioFilter:
 
     def classes(self, index: Index) -> npt.NDArray[np.object_]:
         """The most probable filtered scenario of every frame set."""
-        return np.array(self.scenarios, dtype=object)[np.argmax(self.probabilities(index), axis=1)]
+        names: npt.NDArray[np.object_] = np.array(self.scenarios, dtype=object)
+        picked: npt.NDArray[np.object_] = names[np.argmax(self.probabilities(index), axis=1)]
+        return picked
 
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT_NAME, "version": FORMAT_VERSION, "before": self.before, "after": self.after,
