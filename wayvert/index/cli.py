@@ -105,6 +105,9 @@ def _cmd_filter_eval(args: argparse.Namespace) -> int:
 
 
 def add_filter_command(sub: Any) -> None:
+    from wayvert.replay.cli import whole_number_at_least
+
+    _non_negative_int = whole_number_at_least(0)
     p = sub.add_parser("scenario-filter", help="fit or measure a filter over a window of an index's frames that "
                        "classifies each frame's scenario from its neighbours too",
                        description="The scenario over time: fit a filter on labelled indexes, or measure one.",
@@ -122,12 +125,3 @@ def add_filter_command(sub: Any) -> None:
     ev.add_argument("--filter", required=True, metavar="FILTER.json", help="a filter written by `fit`")
     ev.set_defaults(func=_cmd_filter_eval)
 
-
-def _non_negative_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is negative")
-    return v

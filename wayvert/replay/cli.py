@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import IO, Any
+from typing import IO, Any, Callable
 
 EPILOG = """what it does, per frame set, in time order:
   the episode's cameras -> sensor adapter (episode rig -> the engine's canonical rig) -> engine (one session
@@ -28,14 +28,20 @@ exit codes: 0 ok, 2 bad arguments, 3 engine malformed, unreadable or not replaya
 """
 
 
-def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
-    return n
+def whole_number_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type`` for a whole number >= ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if n < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {n}")
+        return n
+    return parse
+
+
+_positive_int = whole_number_at_least(1)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
