@@ -88,8 +88,10 @@ class Student(DrivingModel):
         return {"previous_image": previous_image if mask is None else previous_image * mask.to(previous_image.dtype)}
 
     def forward(self, image: torch.Tensor, ego: torch.Tensor, command: torch.Tensor,
-                scenario_memory: torch.Tensor | None = None, previous_image: torch.Tensor | None = None, *,
+                scenario_memory: torch.Tensor | None = None, previous_image: torch.Tensor | None = None,
                 has_previous: torch.Tensor | None = None) -> ModelOutput:
+        # has_previous is positional too: torch.onnx's TorchScript exporter fills every optional parameter of the
+        # signature positionally (with None), and a keyword-only one fails it (tests/calibration/test_onnx_peer.py)
         b, v, c, h, w = image.shape
         maps = self.backbone(image.reshape(b * v, c, h, w))
         ego_command = self.ego_command(ego, command)
