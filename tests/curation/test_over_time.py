@@ -1,5 +1,6 @@
 """The scenario over time (wayvert/index/over_time.py): windows stay inside their episode, the fit uses the window
-in the right direction, filters round-trip and refuse what is not theirs, and the CLI fits, measures and curates."""
+in the right direction and the route command when it tells, filters round-trip (version-1 files too) and refuse what
+is not theirs, and the CLI fits, measures and curates."""
 from __future__ import annotations
 
 import json
@@ -13,18 +14,20 @@ from hypothesis import strategies as st
 from wayvert import schema
 from wayvert.cli import main
 from wayvert.index import Index, confusion_of, read_index
-from wayvert.index.over_time import (FRAME_COLUMNS, ScenarioFilterError, fit_filter, frame_features, load_filter,
-                                     window_features)
+from wayvert.index.over_time import (COMMAND_INPUTS, FRAME_COLUMNS, ScenarioFilterError, fit_filter, frame_features,
+                                     load_filter, window_features)
 
 C = len(schema.SCENARIOS)
 
 
-def _index(labels_per_episode: list[list[int]], probs_per_episode: list[np.ndarray], sha: str = "engine-a") -> Index:
-    cols: dict[str, list] = {"episode": [], "frame": [], "label_scenario": [], **{f"p_{c}": [] for c in schema.SCENARIOS},
-                             **{k: [] for k in FRAME_COLUMNS}}
+def _index(labels_per_episode: list[list[int]], probs_per_episode: list[np.ndarray], sha: str = "engine-a",
+           commands: list[list[str]] | None = None) -> Index:
+    cols: dict[str, list] = {"episode": [], "frame": [], "label_scenario": [], "command": [],
+                             **{f"p_{c}": [] for c in schema.SCENARIOS}, **{k: [] for k in FRAME_COLUMNS}}
     for e, (labels, probs) in enumerate(zip(labels_per_episode, probs_per_episode)):
         for t, (lab, p) in enumerate(zip(labels, probs)):
             cols["episode"].append(f"ep{e:03d}")
+            cols["command"].append(commands[e][t] if commands else "follow")
             cols["frame"].append(t)
             cols["label_scenario"].append(schema.SCENARIOS[lab] if lab >= 0 else None)
             for k, c in enumerate(schema.SCENARIOS):
@@ -33,7 +36,7 @@ def _index(labels_per_episode: list[list[int]], probs_per_episode: list[np.ndarr
             cols["target_speed_mps"].append(10.0)
             cols["curvature_per_m"].append(0.001 * t)
             cols["speed_mps"].append(9.0)
-    columns = {k: np.array(v, dtype=object) if k in ("episode", "label_scenario") else np.array(v)
+    columns = {k: np.array(v, dtype=object) if k in ("episode", "label_scenario", "command") else np.array(v)
                for k, v in cols.items()}
     columns["frame"] = columns["frame"].astype(np.int32)
     n = len(columns["frame"])
@@ -57,6 +60,29 @@ def _lagged_world(seed: int, episodes: int = 40, sha: str = "engine-a") -> Index
         labels.append(lab)
         probs.append(p / p.sum(axis=1, keepdims=True))
     return _index(labels, probs, sha)
+
+
+def _navigated_world(seed: int, episodes: int = 30) -> Index:
+    """Junction and free road look the same to the 'engine' (equal probabilities); navigation says "straight"
+    exactly on the junction's frame sets, as it does within 60 m of an X junction."""
+    rng = np.random.default_rng(seed)
+    labels, probs, commands = [], [], []
+    junction, free, following = (schema.SCENARIOS.index(c) for c in ("junction", "free_road", "following"))
+    for _ in range(episodes):
+        lab: list[int] = []
+        while len(lab) < 30:
+            lab += [int(rng.choice([junction, free, following]))] * int(rng.integers(2, 7))
+        lab = lab[:30]
+        p = np.full((30, C), 0.05) + rng.uniform(0, 0.05, (30, C))
+        for t, k in enumerate(lab):
+            if k == following:
+                p[t, following] = 0.8
+            else:
+                p[t, junction] = p[t, free] = 0.4
+        labels.append(lab)
+        probs.append(p / p.sum(axis=1, keepdims=True))
+        commands.append(["straight" if k == junction else "follow" for k in lab])
+    return _index(labels, probs, commands=commands)
 
 
 def _balanced(ix: Index, f) -> float:
@@ -94,6 +120,32 @@ def test_the_fit_reads_the_frame_after_when_the_engine_lags():
     np.testing.assert_array_equal(again.weights, ahead.weights)
 
 
+def test_the_fit_reads_the_route_command_when_it_tells_the_class():
+    train, test = _navigated_world(11), _navigated_world(12)
+    told = fit_filter([train], before=1, after=1)
+    blind = fit_filter([train], before=1, after=1, commands=())
+    assert told.commands == COMMAND_INPUTS and blind.commands == ()
+    assert told.weights.shape[0] == 3 * (C + len(FRAME_COLUMNS) + len(COMMAND_INPUTS))
+    assert _balanced(test, told) > 0.97
+    assert _balanced(test, blind) < 0.9
+    with pytest.raises(ValueError, match="route commands"):
+        fit_filter([train], commands=("sideways",))
+    with pytest.raises(ValueError, match="route commands"):
+        fit_filter([train], commands=("straight", "straight"))
+
+
+def test_a_version_1_filter_still_reads_without_commands(tmp_path: Path):
+    train = _lagged_world(8, episodes=10)
+    f = fit_filter([train], before=1, after=1, commands=())
+    d = f.to_json()
+    d["version"] = 1
+    del d["commands"]                                   # what stop 31's files hold
+    (tmp_path / "v1.json").write_text(json.dumps(d))
+    g = load_filter(tmp_path / "v1.json")
+    assert g.commands == ()
+    np.testing.assert_array_equal(g.probabilities(train), f.probabilities(train))
+
+
 def test_a_filter_round_trips_and_refuses_another_engine(tmp_path: Path):
     train = _lagged_world(3, episodes=10)
     f = fit_filter([train], before=1, after=1)
@@ -111,6 +163,9 @@ def test_a_filter_round_trips_and_refuses_another_engine(tmp_path: Path):
     (lambda d: d.update(scale=[0.0] * len(d["scale"])), "scale"),
     (lambda d: d.pop("bias"), "missing"),
     (lambda d: d.update(frame_columns={"speed_mps": 1.0}), "frame columns"),
+    (lambda d: d.update(commands=["sideways", "right", "straight"]), "commands"),
+    (lambda d: d.update(commands=["left"]), "shapes"),
+    (lambda d: d.pop("commands"), "missing"),
 ])
 def test_a_malformed_filter_file_is_a_typed_error(tmp_path: Path, change, message):
     f = fit_filter([_lagged_world(5, episodes=6)], before=0, after=1)
@@ -143,6 +198,10 @@ def test_cli_fits_measures_and_curates_with_a_filter(index_dir: Path, tmp_path: 
     out = tmp_path / "filter.json"
     assert main(["scenario-filter", "fit", str(index_dir), "-o", str(out), "--before", "1", "--after", "1"]) == 0
     assert out.exists() and "fitted on" in capsys.readouterr().out
+    assert load_filter(out).commands == COMMAND_INPUTS
+    blind = tmp_path / "blind.json"
+    assert main(["scenario-filter", "fit", str(index_dir), "-o", str(blind), "--after", "0", "--without-command"]) == 0
+    assert "outputs only" in capsys.readouterr().out and load_filter(blind).commands == ()
     assert main(["scenario-filter", "eval", str(index_dir), "--filter", str(out)]) == 0
     text = capsys.readouterr().out
     assert "filter -1..+1" in text and "| label \\ filter |" in text

@@ -68,16 +68,19 @@ exit codes: 0 ok, 2 bad arguments (no labelled frames to fit on), 4 unreadable i
 
 def _cmd_filter_fit(args: argparse.Namespace) -> int:
     from .accuracy import Confusion, confusion_of
-    from .over_time import fit_filter
+    from .over_time import COMMAND_INPUTS, fit_filter
     from .table import read_index
 
     indexes = [read_index(p) for p in args.index]
-    f = fit_filter(indexes, before=args.before, after=args.after, l2=args.l2)
+    f = fit_filter(indexes, before=args.before, after=args.after, l2=args.l2,
+                   commands=() if args.without_command else COMMAND_INPUTS)
     f.save(args.out)
     fitted = [confusion_of(ix["label_scenario"], f.classes(ix)) for ix in indexes]
     frames = sum(int(c.matrix.sum()) for c in fitted)
     total = sum((c.matrix for c in fitted[1:]), fitted[0].matrix)
-    print(f"fitted on {frames} labelled frame sets of {len(indexes)} index(es), window -{args.before}..+{args.after}: "
+    inputs = "outputs and route command" if f.commands else "outputs only"
+    print(f"fitted on {frames} labelled frame sets of {len(indexes)} index(es), window -{args.before}..+{args.after}, "
+          f"the engine's {inputs}: "
           f"balanced accuracy on those frames {Confusion(total).balanced_accuracy:.3f} (not a held-out figure) "
           f"-> {args.out}")
     return 0
@@ -119,6 +122,8 @@ def add_filter_command(sub: Any) -> None:
     fit.add_argument("--before", type=_non_negative_int, default=4, help="frame sets before (default 4)")
     fit.add_argument("--after", type=_non_negative_int, default=4, help="frame sets after (default 4; 0: causal)")
     fit.add_argument("--l2", type=float, default=1e-2, help="L2 penalty on the weights (default 0.01)")
+    fit.add_argument("--without-command", action="store_true",
+                     help="read the engine's outputs only, not the route command it was given (a version-1 filter)")
     fit.set_defaults(func=_cmd_filter_fit)
     ev = verbs.add_parser("eval", help="the filter's confusion table and balanced accuracy on a labelled index")
     ev.add_argument("index", metavar="INDEX", help="an index folder of labelled episodes")

@@ -5,8 +5,10 @@ neighbours as well as itself.
 One frame set cannot show motion: a car merging into the ego lane and one leaving it look alike, 0.5 s apart
 they do not. An index is offline, so the window may reach ``after`` frame sets past the frame it classifies (a
 causal filter for on-line use has ``after = 0``). Its inputs are columns the index already holds: the scenario
-log-probabilities, lead distance, target speed, curvature and ego speed of each frame set in the window (the
-episode's first or last frame set repeated at its ends). The fit is a class-balanced multinomial logistic
+log-probabilities, lead distance, target speed, curvature and ego speed of each frame set in the window, and (from
+format version 2) the route command the engine was given, one indicator per command but "follow" (the episode's
+first or last frame set repeated at its ends). The command is an input of the engine, not a label: navigation gives
+"straight" within 60 m of an X junction, which a camera 60 m out sees as a few pixels. The fit is a class-balanced multinomial logistic
 regression with an L2 penalty, solved by Newton's method in float64: numpy only, deterministic, a few seconds for
 tens of thousands of frames. A filter is a small JSON file; it belongs to the engine whose outputs it was fitted
 on, and refuses an index written by another.
@@ -29,11 +31,15 @@ from wayvert.errors import InputError, InvalidArgumentError
 from .table import Index
 
 FORMAT_NAME = "wayvert-scenario-filter"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Versions ``load_filter`` reads: 1 had no command inputs.
+READABLE_VERSIONS = (1, 2)
 #: Per-frame inputs besides the scenario log-probabilities, with the divisor that brings each near unit scale
 #: before standardisation (standardisation alone would do; the divisors keep the stored means readable).
 FRAME_COLUMNS: dict[str, float] = {"lead_distance_m": 50.0, "target_speed_mps": 30.0, "curvature_per_m": 0.02,
                                    "speed_mps": 30.0}
+#: The route commands a filter fitted by this wayvert reads, one indicator each ("follow" is the baseline).
+COMMAND_INPUTS: tuple[str, ...] = tuple(c for c in schema.COMMANDS if c != "follow")
 _LOG_FLOOR = 1e-6
 
 
@@ -41,9 +47,10 @@ class ScenarioFilterError(InputError):
     """A filter file is malformed, of another version, or belongs to another engine than the index's."""
 
 
-def frame_features(index: Index) -> npt.NDArray[np.float64]:
-    """[N, F] per frame set: log p of each scenario, then FRAME_COLUMNS scaled; NaN (no lead) becomes 0 with the
-    distance clipped to 0-100 m first."""
+def frame_features(index: Index, commands: tuple[str, ...] = ()) -> npt.NDArray[np.float64]:
+    """[N, F] per frame set: log p of each scenario, then FRAME_COLUMNS scaled (NaN, an engine without a lead
+    head, becomes 0, the distance clipped to 0-100 m first), then 1.0 where the route command is each of
+    ``commands``."""
     p = np.clip(index.probabilities().astype(np.float64), _LOG_FLOOR, 1.0)
     cols = [np.log(p)]
     for name, div in FRAME_COLUMNS.items():
@@ -51,6 +58,9 @@ def frame_features(index: Index) -> npt.NDArray[np.float64]:
         if name == "lead_distance_m":
             v = np.clip(v, 0.0, 100.0)
         cols.append(np.nan_to_num(v / div, nan=0.0, posinf=0.0, neginf=0.0)[:, None])
+    if commands:
+        given = np.asarray(index["command"], dtype=object)
+        cols.append(np.stack([(given == c).astype(np.float64) for c in commands], axis=1))
     return np.concatenate(cols, axis=1)
 
 
@@ -66,12 +76,12 @@ def episode_runs(index: Index) -> list[npt.NDArray[np.int64]]:
     return runs
 
 
-def window_features(index: Index, before: int, after: int) -> npt.NDArray[np.float64]:
+def window_features(index: Index, before: int, after: int, commands: tuple[str, ...] = ()) -> npt.NDArray[np.float64]:
     """[N, (before + 1 + after) * F]: each frame set's features, then those of the frame sets around it in its
     episode, offsets -before..after (clamped at the episode's ends)."""
     if before < 0 or after < 0:
         raise InvalidArgumentError(f"before and after must be >= 0, got {before} and {after}")
-    f = frame_features(index)
+    f = frame_features(index, commands)
     out = np.zeros((len(f), (before + 1 + after) * f.shape[1]), np.float64)
     for rows in episode_runs(index):
         n = len(rows)
@@ -100,6 +110,7 @@ class ScenarioFilter:
     weights: npt.NDArray[np.float64]     # [D, C]
     bias: npt.NDArray[np.float64]        # [C]
     engine: dict[str, Any]               # the index manifest's engine record it was fitted on
+    commands: tuple[str, ...] = ()       # route commands read as inputs (none in a version-1 file)
 
     def check(self, index: Index) -> None:
         if tuple(index.manifest["scenarios"]) != self.scenarios:
@@ -113,7 +124,7 @@ class ScenarioFilter:
     def probabilities(self, index: Index) -> npt.NDArray[np.float32]:
         """[N, C] the filtered scenario probabilities of every frame set of ``index``."""
         self.check(index)
-        x = (window_features(index, self.before, self.after) - self.mean) / self.scale
+        x = (window_features(index, self.before, self.after, self.commands) - self.mean) / self.scale
         return _softmax(x @ self.weights + self.bias).astype(np.float32)
 
     def classes(self, index: Index) -> npt.NDArray[np.object_]:
@@ -124,7 +135,8 @@ class ScenarioFilter:
 
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT_NAME, "version": FORMAT_VERSION, "before": self.before, "after": self.after,
-                "scenarios": list(self.scenarios), "frame_columns": FRAME_COLUMNS, "engine": self.engine,
+                "scenarios": list(self.scenarios), "frame_columns": FRAME_COLUMNS, "commands": list(self.commands),
+                "engine": self.engine,
                 "mean": self.mean.tolist(), "scale": self.scale.tolist(), "weights": self.weights.tolist(),
                 "bias": self.bias.tolist()}
 
@@ -151,8 +163,9 @@ def load_filter(path: str | os.PathLike[str]) -> ScenarioFilter:
         raise ScenarioFilterError(f"{path}: unreadable: {e}") from None
     if not isinstance(d, dict) or d.get("format") != FORMAT_NAME:
         raise ScenarioFilterError(f"{path}: format is not {FORMAT_NAME!r}")
-    if d.get("version") != FORMAT_VERSION:
-        raise ScenarioFilterError(f"{path}: version {d.get('version')!r}; this wayvert reads {FORMAT_VERSION}")
+    if d.get("version") not in READABLE_VERSIONS:
+        raise ScenarioFilterError(f"{path}: version {d.get('version')!r}; this wayvert reads versions "
+                                  f"{', '.join(map(str, READABLE_VERSIONS))}")
     if d.get("frame_columns") != FRAME_COLUMNS:
         raise ScenarioFilterError(f"{path}: frame columns {d.get('frame_columns')!r} are not this wayvert's")
     try:
@@ -161,9 +174,14 @@ def load_filter(path: str | os.PathLike[str]) -> ScenarioFilter:
         mean, scale = (np.asarray(d[k], np.float64) for k in ("mean", "scale"))
         weights, bias = np.asarray(d["weights"], np.float64), np.asarray(d["bias"], np.float64)
         engine = dict(d["engine"])
+        commands = tuple(str(c) for c in d["commands"]) if d["version"] >= 2 else ()
     except (KeyError, TypeError, ValueError) as e:
         raise ScenarioFilterError(f"{path}: field missing or of the wrong type: {e}") from None
-    dim = (before + 1 + after) * (len(scenarios) + len(FRAME_COLUMNS))
+    unknown = [c for c in commands if c not in schema.COMMANDS]
+    if unknown or len(set(commands)) != len(commands):
+        raise ScenarioFilterError(f"{path}: commands {list(commands)} are not distinct route commands of "
+                                  f"{list(schema.COMMANDS)}")
+    dim = (before + 1 + after) * (len(scenarios) + len(FRAME_COLUMNS) + len(commands))
     c = len(scenarios)
     if before < 0 or after < 0 or mean.shape != (dim,) or scale.shape != (dim,) or weights.shape != (dim, c) \
             or bias.shape != (c,):
@@ -172,18 +190,22 @@ def load_filter(path: str | os.PathLike[str]) -> ScenarioFilter:
     if not (np.all(np.isfinite(weights)) and np.all(np.isfinite(bias)) and np.all(np.isfinite(mean))
             and np.all(scale > 0)):
         raise ScenarioFilterError(f"{path}: non-finite weights or a scale that is not positive")
-    return ScenarioFilter(before, after, scenarios, mean, scale, weights, bias, engine)
+    return ScenarioFilter(before, after, scenarios, mean, scale, weights, bias, engine, commands)
 
 
 def fit_filter(indexes: list[Index], *, before: int = 4, after: int = 4, l2: float = 1e-2,
-               max_steps: int = 50) -> ScenarioFilter:
-    """Fit a filter on the labelled frame sets of ``indexes`` (all written by one engine). Each class weighs
-    the same in total (balanced accuracy is what it is judged by); ``l2`` penalises the squared weights, per
-    labelled frame. Newton's method with a halving step: deterministic for the same frames."""
+               commands: tuple[str, ...] = COMMAND_INPUTS, max_steps: int = 50) -> ScenarioFilter:
+    """Fit a filter on the labelled frame sets of ``indexes`` (all written by one engine), reading the route
+    ``commands`` as inputs beside the engine's outputs (``()``: the outputs alone). Each class weighs the same in
+    total (balanced accuracy is what it is judged by; the sample weights sum to 1); ``l2`` penalises the squared
+    weights against that mean loss. Newton's method with a halving step: deterministic for the same frames."""
     if not indexes:
         raise InvalidArgumentError("fit_filter needs at least one index")
     if not math.isfinite(l2) or l2 <= 0:
         raise InvalidArgumentError(f"l2 must be a positive number, got {l2}")
+    if any(c not in schema.COMMANDS for c in commands) or len(set(commands)) != len(commands):
+        raise InvalidArgumentError(f"commands {list(commands)} are not distinct route commands of "
+                                   f"{list(schema.COMMANDS)}")
     scen = tuple(indexes[0].manifest["scenarios"])
     digest = indexes[0].manifest["engine"].get("sha256")
     for ix in indexes[1:]:
@@ -193,7 +215,7 @@ def fit_filter(indexes: list[Index], *, before: int = 4, after: int = 4, l2: flo
     xs, ys = [], []
     pos = {c: i for i, c in enumerate(scen)}
     for ix in indexes:
-        x = window_features(ix, before, after)
+        x = window_features(ix, before, after, commands)
         lab = np.asarray(ix["label_scenario"], dtype=object)
         keep = np.array([lab_i in pos for lab_i in lab], bool)
         xs.append(x[keep])
@@ -248,8 +270,9 @@ def fit_filter(indexes: list[Index], *, before: int = 4, after: int = 4, l2: flo
         theta, loss = cand, new
         if done:
             break
-    return ScenarioFilter(before, after, scen, mean, scale, theta[:-1], theta[-1], dict(indexes[0].manifest["engine"]))
+    return ScenarioFilter(before, after, scen, mean, scale, theta[:-1], theta[-1], dict(indexes[0].manifest["engine"]),
+                          tuple(commands))
 
 
-__all__ = ["FRAME_COLUMNS", "ScenarioFilter", "ScenarioFilterError", "fit_filter", "frame_features", "load_filter",
+__all__ = ["COMMAND_INPUTS", "FRAME_COLUMNS", "ScenarioFilter", "ScenarioFilterError", "fit_filter", "frame_features", "load_filter",
            "reference_filter_path", "window_features"]
