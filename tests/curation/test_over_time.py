@@ -15,27 +15,32 @@ from wayvert import schema
 from wayvert.cli import main
 from wayvert.index import Index, confusion_of, read_index
 from wayvert.index.over_time import (COMMAND_INPUTS, FRAME_COLUMNS, ScenarioFilterError, fit_filter, frame_features,
-                                     load_filter, window_features)
+                                     load_filter, window_features, window_rows)
+from wayvert.index.table import IndexFileError
 
 C = len(schema.SCENARIOS)
 
 
 def _index(labels_per_episode: list[list[int]], probs_per_episode: list[np.ndarray], sha: str = "engine-a",
-           commands: list[list[str]] | None = None) -> Index:
-    cols: dict[str, list] = {"episode": [], "frame": [], "label_scenario": [], "command": [],
+           commands: list[list[str]] | None = None, repeat: int = 1) -> Index:
+    """Frame sets 0.5 s apart; ``repeat`` > 1 records each of them ``repeat`` times, 0.5 / repeat s apart (the
+    same world at a higher frame rate, nothing moving between the 2 Hz instants)."""
+    cols: dict[str, list] = {"episode": [], "frame": [], "t_s": [], "label_scenario": [], "command": [],
                              **{f"p_{c}": [] for c in schema.SCENARIOS}, **{k: [] for k in FRAME_COLUMNS}}
     for e, (labels, probs) in enumerate(zip(labels_per_episode, probs_per_episode)):
         for t, (lab, p) in enumerate(zip(labels, probs)):
-            cols["episode"].append(f"ep{e:03d}")
-            cols["command"].append(commands[e][t] if commands else "follow")
-            cols["frame"].append(t)
-            cols["label_scenario"].append(schema.SCENARIOS[lab] if lab >= 0 else None)
-            for k, c in enumerate(schema.SCENARIOS):
-                cols[f"p_{c}"].append(float(p[k]))
-            cols["lead_distance_m"].append(float("nan") if t % 3 == 0 else 20.0 + t)
-            cols["target_speed_mps"].append(10.0)
-            cols["curvature_per_m"].append(0.001 * t)
-            cols["speed_mps"].append(9.0)
+            for r in range(repeat):
+                cols["episode"].append(f"ep{e:03d}")
+                cols["command"].append(commands[e][t] if commands else "follow")
+                cols["t_s"].append((t * repeat + r) * 0.5 / repeat)
+                cols["frame"].append(t * repeat + r)
+                cols["label_scenario"].append(schema.SCENARIOS[lab] if lab >= 0 else None)
+                for k, c in enumerate(schema.SCENARIOS):
+                    cols[f"p_{c}"].append(float(p[k]))
+                cols["lead_distance_m"].append(float("nan") if t % 3 == 0 else 20.0 + t)
+                cols["target_speed_mps"].append(10.0)
+                cols["curvature_per_m"].append(0.001 * t)
+                cols["speed_mps"].append(9.0)
     columns = {k: np.array(v, dtype=object) if k in ("episode", "label_scenario", "command") else np.array(v)
                for k, v in cols.items()}
     columns["frame"] = columns["frame"].astype(np.int32)
@@ -44,7 +49,7 @@ def _index(labels_per_episode: list[list[int]], probs_per_episode: list[np.ndarr
     return Index(columns, np.zeros((n, 0), np.float32), manifest)
 
 
-def _lagged_world(seed: int, episodes: int = 40, sha: str = "engine-a") -> Index:
+def _lagged_world(seed: int, episodes: int = 40, sha: str = "engine-a", repeat: int = 1) -> Index:
     """Runs of scenarios 2-6 frame sets long; the 'engine' reports each label one frame set LATE (its
     probabilities at t point at the label of t - 1), so the label of t is read off the probabilities at t + 1."""
     rng = np.random.default_rng(seed)
@@ -59,7 +64,7 @@ def _lagged_world(seed: int, episodes: int = 40, sha: str = "engine-a") -> Index
         p[np.arange(30), seen] = 0.8
         labels.append(lab)
         probs.append(p / p.sum(axis=1, keepdims=True))
-    return _index(labels, probs, sha)
+    return _index(labels, probs, sha, repeat=repeat)
 
 
 def _navigated_world(seed: int, episodes: int = 30) -> Index:
@@ -106,6 +111,40 @@ def test_a_window_holds_its_neighbours_clamped_inside_the_episode(lengths, befor
                 src = start + min(max(t + off, 0), n - 1)          # never a row of another episode
                 np.testing.assert_array_equal(w[start + t, j * k:(j + 1) * k], f[src])
         start += n
+
+
+@settings(max_examples=40, deadline=None)
+@given(lengths=st.lists(st.integers(1, 9), min_size=1, max_size=4), before=st.integers(0, 3), after=st.integers(0, 3),
+       period=st.sampled_from([0.05, 0.1, 0.5, 1.0 / 3.0, 2.0]), start=st.floats(0.0, 1000.0))
+def test_a_window_in_time_on_the_filters_own_clock_is_the_window_in_frame_sets(lengths, before, after, period, start):
+    ix = _index([[0] * n for n in lengths], [np.full((n, C), 1.0 / C) for n in lengths])
+    ix.columns["t_s"] = start + ix["frame"].astype(np.float64) * period
+    np.testing.assert_array_equal(window_rows(ix, before, after, period), window_rows(ix, before, after))
+
+
+def test_a_window_in_time_reads_a_denser_index_every_few_frame_sets():
+    ix = _index([[0] * 7], [np.full((7, C), 1.0 / C)], repeat=5)           # 35 frame sets 0.1 s apart
+    rows = window_rows(ix, 2, 1, 0.5)
+    np.testing.assert_array_equal(rows[10], [0, 5, 10, 15])
+    np.testing.assert_array_equal(rows[32], [22, 27, 32, 34])               # clamped at the episode's end
+    np.testing.assert_array_equal(rows[3], [0, 0, 3, 8])
+    ix.columns["t_s"][4] = ix.columns["t_s"][2]
+    with pytest.raises(IndexFileError, match="t_s does not increase"):
+        window_rows(ix, 1, 1, 0.5)
+
+
+def test_a_filter_fitted_at_2_hz_classifies_the_same_world_at_10_hz_alike():
+    """Version 1 counted its window in frame sets, so at 10 Hz it looked 0.1 s ahead where it was fitted to look
+    0.5 s ahead: the lagging engine's label came out wrong (this test failed then)."""
+    f = fit_filter([_lagged_world(9)], before=1, after=1)
+    assert f.frame_period_s == pytest.approx(0.5)
+    slow, fast = _lagged_world(10), _lagged_world(10, repeat=5)
+    np.testing.assert_array_equal(f.classes(fast)[::5], f.classes(slow))
+    assert _balanced(slow, f) > 0.97
+    with pytest.raises(ScenarioFilterError, match="apart"):
+        fit_filter([fast], before=1, after=1).classes(slow)                # a 0.1 s filter on 0.5 s frame sets
+    with pytest.raises(ValueError, match="one frame rate"):
+        fit_filter([slow, fast])
 
 
 def test_the_fit_reads_the_frame_after_when_the_engine_lags():
@@ -166,6 +205,9 @@ def test_a_filter_round_trips_and_refuses_another_engine(tmp_path: Path):
     (lambda d: d.update(commands=["sideways", "right", "straight"]), "commands"),
     (lambda d: d.update(commands=["left"]), "shapes"),
     (lambda d: d.pop("commands"), "missing"),
+    (lambda d: d.pop("frame_period_s"), "missing"),
+    (lambda d: d.update(frame_period_s=0.0), "frame_period_s"),
+    (lambda d: d.update(frame_period_s="fast"), "wrong type"),
 ])
 def test_a_malformed_filter_file_is_a_typed_error(tmp_path: Path, change, message):
     f = fit_filter([_lagged_world(5, episodes=6)], before=0, after=1)

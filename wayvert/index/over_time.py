@@ -3,8 +3,9 @@ engine's own per-frame outputs in an index, fitted on labelled episodes, that sa
 neighbours as well as itself.
 
 One frame set cannot show motion: a car merging into the ego lane and one leaving it look alike, 0.5 s apart
-they do not. An index is offline, so the window may reach ``after`` frame sets past the frame it classifies (a
-causal filter for on-line use has ``after = 0``). Its inputs are columns the index already holds: the scenario
+they do not. An index is offline, so the window may reach ``after`` steps past the frame it classifies (a causal
+filter for on-line use has ``after = 0``). A step is the frame period of the indexes it was fitted on (version 2):
+applied to a denser index, the window takes the frame sets nearest those times, so it spans the same seconds. Its inputs are columns the index already holds: the scenario
 log-probabilities, lead distance, target speed, curvature and ego speed of each frame set in the window, and (from
 format version 2) the route command the engine was given, one indicator per command but "follow" (the episode's
 first or last frame set repeated at its ends). The command is an input of the engine, not a label: navigation gives
@@ -28,16 +29,20 @@ import numpy.typing as npt
 from wayvert import schema
 from wayvert.errors import InputError, InvalidArgumentError
 
-from .table import Index
+from .table import Index, IndexFileError
 
 FORMAT_NAME = "wayvert-scenario-filter"
 FORMAT_VERSION = 2
-#: Versions ``load_filter`` reads: 1 had no command inputs.
+#: Versions ``load_filter`` reads: 1 had no command inputs and counted its window in frame sets; 2 counts it in
+#: time (``frame_period_s``), so a filter fitted at 2 Hz reads a 10 Hz index.
 READABLE_VERSIONS = (1, 2)
 #: Per-frame inputs besides the scenario log-probabilities, with the divisor that brings each near unit scale
 #: before standardisation (standardisation alone would do; the divisors keep the stored means readable).
 FRAME_COLUMNS: dict[str, float] = {"lead_distance_m": 50.0, "target_speed_mps": 30.0, "curvature_per_m": 0.02,
                                    "speed_mps": 30.0}
+#: An index whose frame sets are more than this many filter periods apart is refused (its window would repeat
+#: frame sets it does not have); a denser one is read at the filter's period.
+MAX_PERIOD_RATIO = 1.5
 #: The route commands a filter fitted by this wayvert reads, one indicator each ("follow" is the baseline).
 COMMAND_INPUTS: tuple[str, ...] = tuple(c for c in schema.COMMANDS if c != "follow")
 _LOG_FLOOR = 1e-6
@@ -76,19 +81,49 @@ def episode_runs(index: Index) -> list[npt.NDArray[np.int64]]:
     return runs
 
 
-def window_features(index: Index, before: int, after: int, commands: tuple[str, ...] = ()) -> npt.NDArray[np.float64]:
-    """[N, (before + 1 + after) * F]: each frame set's features, then those of the frame sets around it in its
-    episode, offsets -before..after (clamped at the episode's ends)."""
+def frame_period_s(index: Index) -> float | None:
+    """The median time between consecutive frame sets of an episode (s); None when no episode has two."""
+    t = np.asarray(index["t_s"], np.float64)
+    diffs = [np.diff(t[rows]) for rows in episode_runs(index) if len(rows) > 1]
+    if not diffs:
+        return None
+    return float(np.median(np.concatenate(diffs)))
+
+
+def window_rows(index: Index, before: int, after: int, period_s: float | None = None) -> npt.NDArray[np.int64]:
+    """[N, before + 1 + after] row numbers of each frame set's window in its episode, offsets -before..after,
+    clamped at the episode's ends. With ``period_s`` the offsets are times, k * period_s, and each picks the frame
+    set nearest that time (the earlier on a tie): a filter fitted at 2 Hz reads a 10 Hz index every fifth frame
+    set. Without it, the offsets count frame sets (version-1 filters)."""
     if before < 0 or after < 0:
         raise InvalidArgumentError(f"before and after must be >= 0, got {before} and {after}")
-    f = frame_features(index, commands)
-    out = np.zeros((len(f), (before + 1 + after) * f.shape[1]), np.float64)
+    offsets = np.arange(-before, after + 1)
+    out = np.zeros((len(index), len(offsets)), np.int64)
+    t_all = np.asarray(index["t_s"], np.float64) if period_s is not None else None
     for rows in episode_runs(index):
         n = len(rows)
-        for j, k in enumerate(range(-before, after + 1)):
-            src = rows[np.clip(np.arange(n) + k, 0, n - 1)]
-            out[rows, j * f.shape[1]:(j + 1) * f.shape[1]] = f[src]
+        if t_all is None or period_s is None:
+            pos = np.clip(np.arange(n)[:, None] + offsets[None, :], 0, n - 1)
+        else:
+            t = t_all[rows]
+            if n > 1 and not np.all(np.diff(t) > 0):
+                raise IndexFileError(f"episode {index['episode'][rows[0]]!r}: t_s does not increase with the frame "
+                                     "number; a window in time needs the episode's clock")
+            want = t[:, None] + offsets[None, :] * period_s
+            right = np.clip(np.searchsorted(t, want, side="left"), 0, n - 1)
+            left = np.clip(right - 1, 0, n - 1)
+            pos = np.where(np.abs(t[left] - want) <= np.abs(t[right] - want), left, right)
+        out[rows] = rows[pos]
     return out
+
+
+def window_features(index: Index, before: int, after: int, commands: tuple[str, ...] = (),
+                    period_s: float | None = None) -> npt.NDArray[np.float64]:
+    """[N, (before + 1 + after) * F]: the features of each frame set's window (``window_rows``), in offset
+    order."""
+    rows = window_rows(index, before, after, period_s)
+    f = frame_features(index, commands)
+    return f[rows].reshape(len(f), -1)
 
 
 def _softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -111,6 +146,7 @@ class ScenarioFilter:
     bias: npt.NDArray[np.float64]        # [C]
     engine: dict[str, Any]               # the index manifest's engine record it was fitted on
     commands: tuple[str, ...] = ()       # route commands read as inputs (none in a version-1 file)
+    frame_period_s: float | None = None  # the window's step in time (None in a version-1 file: frame sets)
 
     def check(self, index: Index) -> None:
         if tuple(index.manifest["scenarios"]) != self.scenarios:
@@ -120,11 +156,16 @@ class ScenarioFilter:
         if mine != theirs:
             raise ScenarioFilterError(f"the filter was fitted on the outputs of engine {mine}, the index was written "
                                       f"by {theirs}: fit a filter for this engine (wayvert scenario-filter fit)")
+        period = frame_period_s(index)
+        if self.frame_period_s is not None and period is not None and period > MAX_PERIOD_RATIO * self.frame_period_s:
+            raise ScenarioFilterError(f"the index's frame sets are {period:g} s apart, the filter's window steps "
+                                      f"{self.frame_period_s:g} s: fit a filter at this rate (or index a denser store)")
 
     def probabilities(self, index: Index) -> npt.NDArray[np.float32]:
         """[N, C] the filtered scenario probabilities of every frame set of ``index``."""
         self.check(index)
-        x = (window_features(index, self.before, self.after, self.commands) - self.mean) / self.scale
+        x = (window_features(index, self.before, self.after, self.commands, self.frame_period_s) - self.mean) \
+            / self.scale
         return _softmax(x @ self.weights + self.bias).astype(np.float32)
 
     def classes(self, index: Index) -> npt.NDArray[np.object_]:
@@ -136,7 +177,7 @@ class ScenarioFilter:
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT_NAME, "version": FORMAT_VERSION, "before": self.before, "after": self.after,
                 "scenarios": list(self.scenarios), "frame_columns": FRAME_COLUMNS, "commands": list(self.commands),
-                "engine": self.engine,
+                "frame_period_s": self.frame_period_s, "engine": self.engine,
                 "mean": self.mean.tolist(), "scale": self.scale.tolist(), "weights": self.weights.tolist(),
                 "bias": self.bias.tolist()}
 
@@ -175,6 +216,7 @@ def load_filter(path: str | os.PathLike[str]) -> ScenarioFilter:
         weights, bias = np.asarray(d["weights"], np.float64), np.asarray(d["bias"], np.float64)
         engine = dict(d["engine"])
         commands = tuple(str(c) for c in d["commands"]) if d["version"] >= 2 else ()
+        period = float(d["frame_period_s"]) if d["version"] >= 2 else None
     except (KeyError, TypeError, ValueError) as e:
         raise ScenarioFilterError(f"{path}: field missing or of the wrong type: {e}") from None
     unknown = [c for c in commands if c not in schema.COMMANDS]
@@ -190,7 +232,9 @@ def load_filter(path: str | os.PathLike[str]) -> ScenarioFilter:
     if not (np.all(np.isfinite(weights)) and np.all(np.isfinite(bias)) and np.all(np.isfinite(mean))
             and np.all(scale > 0)):
         raise ScenarioFilterError(f"{path}: non-finite weights or a scale that is not positive")
-    return ScenarioFilter(before, after, scenarios, mean, scale, weights, bias, engine, commands)
+    if period is not None and not (math.isfinite(period) and period > 0):
+        raise ScenarioFilterError(f"{path}: frame_period_s {period!r} is not a positive number of seconds")
+    return ScenarioFilter(before, after, scenarios, mean, scale, weights, bias, engine, commands, period)
 
 
 def fit_filter(indexes: list[Index], *, before: int = 4, after: int = 4, l2: float = 1e-2,
@@ -212,10 +256,17 @@ def fit_filter(indexes: list[Index], *, before: int = 4, after: int = 4, l2: flo
         if tuple(ix.manifest["scenarios"]) != scen or ix.manifest["engine"].get("sha256") != digest:
             raise InvalidArgumentError("the indexes to fit on were written by different engines; fit one filter "
                                        "per engine")
+    periods = [p for p in (frame_period_s(ix) for ix in indexes) if p is not None]
+    if not periods:
+        raise InvalidArgumentError("no episode of the indexes has two frame sets: a window over time needs them")
+    period = float(np.median(periods))
+    if max(periods) > 1.1 * min(periods):
+        raise InvalidArgumentError(f"the indexes' frame sets are {min(periods):g} to {max(periods):g} s apart; fit a "
+                                   "filter on indexes of one frame rate")
     xs, ys = [], []
     pos = {c: i for i, c in enumerate(scen)}
     for ix in indexes:
-        x = window_features(ix, before, after, commands)
+        x = window_features(ix, before, after, commands, period)
         lab = np.asarray(ix["label_scenario"], dtype=object)
         keep = np.array([lab_i in pos for lab_i in lab], bool)
         xs.append(x[keep])
@@ -271,8 +322,8 @@ def fit_filter(indexes: list[Index], *, before: int = 4, after: int = 4, l2: flo
         if done:
             break
     return ScenarioFilter(before, after, scen, mean, scale, theta[:-1], theta[-1], dict(indexes[0].manifest["engine"]),
-                          tuple(commands))
+                          tuple(commands), period)
 
 
-__all__ = ["COMMAND_INPUTS", "FRAME_COLUMNS", "ScenarioFilter", "ScenarioFilterError", "fit_filter", "frame_features", "load_filter",
-           "reference_filter_path", "window_features"]
+__all__ = ["COMMAND_INPUTS", "FRAME_COLUMNS", "MAX_PERIOD_RATIO", "ScenarioFilter", "ScenarioFilterError", "fit_filter",
+           "frame_features", "frame_period_s", "load_filter", "reference_filter_path", "window_features", "window_rows"]
