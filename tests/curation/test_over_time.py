@@ -247,6 +247,12 @@ def test_cli_fits_measures_and_curates_with_a_filter(index_dir: Path, tmp_path: 
     assert main(["scenario-filter", "eval", str(index_dir), "--filter", str(out)]) == 0
     text = capsys.readouterr().out
     assert "filter -1..+1" in text and "| label \\ filter |" in text
+    # several indexes: each, then pooled (the same frames twice: the same balanced accuracy)
+    import shutil
+    shutil.copytree(index_dir, tmp_path / "copy.index")
+    assert main(["scenario-filter", "eval", str(index_dir), str(tmp_path / "copy.index"), "--filter", str(out)]) == 0
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if "filter -1..+1 steps of" in ln]
+    assert len(lines) == 3 and len({ln.split(":")[1].split()[0] for ln in lines}) == 1
     cur = tmp_path / "cur.toml"
     cur.write_text("[selection]\nframes = 6\nmin_distance = 0.0\n")
     sel = tmp_path / "sel.csv"

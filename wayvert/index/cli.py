@@ -58,7 +58,7 @@ FILTER_EPILOG = """the scenario over time (docs/curation.md): a linear filter ov
 
 examples:
   wayvert scenario-filter fit runs/fit.index -o runs/scenario-filter.json --before 4 --after 4
-  wayvert scenario-filter eval runs/heldout.index --filter runs/scenario-filter.json
+  wayvert scenario-filter eval runs/heldout.index runs/heldout2.index --filter runs/scenario-filter.json
   wayvert curate runs/pool.index --require examples/curriculum.toml -o sel.csv --scenario-filter runs/scenario-filter.json
 
 exit codes: 0 ok, 2 bad arguments (no labelled frames to fit on), 4 unreadable index or filter, or a filter
@@ -79,7 +79,8 @@ def _cmd_filter_fit(args: argparse.Namespace) -> int:
     frames = sum(int(c.matrix.sum()) for c in fitted)
     total = sum((c.matrix for c in fitted[1:]), fitted[0].matrix)
     inputs = "outputs and route command" if f.commands else "outputs only"
-    print(f"fitted on {frames} labelled frame sets of {len(indexes)} index(es), window -{args.before}..+{args.after}, "
+    print(f"fitted on {frames} labelled frame sets of {len(indexes)} index(es), window -{args.before}..+{args.after} "
+          f"steps of {f.frame_period_s:g} s, "
           f"the engine's {inputs}: "
           f"balanced accuracy on those frames {Confusion(total).balanced_accuracy:.3f} (not a held-out figure) "
           f"-> {args.out}")
@@ -87,23 +88,42 @@ def _cmd_filter_fit(args: argparse.Namespace) -> int:
 
 
 def _cmd_filter_eval(args: argparse.Namespace) -> int:
-    from .accuracy import balanced_accuracy_interval, confusion_of, scenario_confusion
+    import numpy as np
+
+    from .accuracy import balanced_accuracy_interval, confusion_of
     from .over_time import load_filter
     from .table import read_index
 
     f = load_filter(args.filter)
-    ix = read_index(args.index)
-    pred = f.classes(ix)
-    before, after = scenario_confusion(ix), confusion_of(ix["label_scenario"], pred)
-    if not after.matrix.sum():
-        print(f"{args.index}: no labelled frame sets to measure on")
-        return 0
-    lo0, hi0 = balanced_accuracy_interval(ix["label_scenario"], ix["scenario"], ix["episode"])
-    lo, hi = balanced_accuracy_interval(ix["label_scenario"], pred, ix["episode"])
-    print(f"{int(after.matrix.sum())} labelled frame sets; balanced accuracy (95% interval over episodes):")
-    print(f"  engine, one frame set:      {before.balanced_accuracy:.3f} [{lo0:.3f}, {hi0:.3f}]")
-    print(f"  filter -{f.before}..+{f.after} frame sets: {after.balanced_accuracy:.3f} [{lo:.3f}, {hi:.3f}]")
-    print(after.markdown(by="filter"), end="")
+    steps = f"steps of {f.frame_period_s:g} s" if f.frame_period_s is not None else "frame sets"
+    labels: list[Any] = []
+    engine: list[Any] = []
+    filtered: list[Any] = []
+    episodes: list[str] = []
+    owners: list[str] = []
+    for path in args.index:
+        ix = read_index(path)
+        labels += list(ix["label_scenario"])
+        engine += list(ix["scenario"])
+        filtered += list(f.classes(ix))
+        episodes += [f"{path}/{e}" for e in ix["episode"]]      # an episode name is unique within its index only
+        owners += [path] * len(ix)
+    measured = [(path,) for path in args.index] + ([("pooled",)] if len(args.index) > 1 else [])
+    owner = np.asarray(owners, dtype=object)
+    for (name,) in measured:
+        keep = np.ones(len(labels), bool) if name == "pooled" else owner == name
+        lab, one, flt, grp = (np.asarray(v, dtype=object)[keep] for v in (labels, engine, filtered, episodes))
+        before, after = confusion_of(lab, one), confusion_of(lab, flt)
+        if not after.matrix.sum():
+            print(f"{name}: no labelled frame sets to measure on")
+            continue
+        lo0, hi0 = balanced_accuracy_interval(lab, one, grp)
+        lo, hi = balanced_accuracy_interval(lab, flt, grp)
+        print(f"{name}: {int(after.matrix.sum())} labelled frame sets; balanced accuracy (95% interval over "
+              "episodes):")
+        print(f"  engine, one frame set:      {before.balanced_accuracy:.3f} [{lo0:.3f}, {hi0:.3f}]")
+        print(f"  filter -{f.before}..+{f.after} {steps}: {after.balanced_accuracy:.3f} [{lo:.3f}, {hi:.3f}]")
+        print(after.markdown(by="filter"), end="")
     return 0
 
 
@@ -125,8 +145,9 @@ def add_filter_command(sub: Any) -> None:
     fit.add_argument("--without-command", action="store_true",
                      help="read the engine's outputs only, not the route command it was given (a version-1 filter)")
     fit.set_defaults(func=_cmd_filter_fit)
-    ev = verbs.add_parser("eval", help="the filter's confusion table and balanced accuracy on a labelled index")
-    ev.add_argument("index", metavar="INDEX", help="an index folder of labelled episodes")
+    ev = verbs.add_parser("eval", help="the filter's confusion table and balanced accuracy on labelled indexes")
+    ev.add_argument("index", nargs="+", metavar="INDEX",
+                    help="index folders of labelled episodes (each measured, then all pooled)")
     ev.add_argument("--filter", required=True, metavar="FILTER.json", help="a filter written by `fit`")
     ev.set_defaults(func=_cmd_filter_eval)
 
