@@ -61,8 +61,8 @@ examples:
   wayvert scenario-filter eval runs/heldout.index runs/heldout2.index --filter runs/scenario-filter.json
   wayvert curate runs/pool.index --require examples/curriculum.toml -o sel.csv --scenario-filter runs/scenario-filter.json
 
-exit codes: 0 ok, 2 bad arguments (no labelled frames to fit on), 4 unreadable index or filter, or a filter
-  fitted on another engine's outputs.
+exit codes: 0 ok, 2 bad arguments (no labelled frames to fit on, indexes of different frame rates), 4 unreadable
+  index or filter, a filter fitted on another engine's outputs, or an index sparser than the filter's step.
 """
 
 
