@@ -263,10 +263,10 @@ define heldout_set
 	$(WV) generate $(1) --episodes 10 --duration 30 --seed $$(($(2) + 500)) --bad-dreams-fraction 0 --lanes 3 \
 	  --cut-in-rate 12 --quiet
 	$(WV) generate $(1) --episodes 10 --duration 50 --seed $$(($(2) + 600)) --bad-dreams-fraction 0 --junction --quiet
-	touch $(1)/.done
 endef
 $(FLY)/heldout/.done: | $(VENV)/.installed
 	$(call heldout_set,$(FLY)/heldout,95000)
+	touch $@
 $(FLY)/student_%/model.pt: $(FLY)/%.csv $(RUN)/teacher/model.pt
 	$(WV) distill --config training/configs/student_$*.toml --quiet
 $(FLY)/student_scenario/model.pt: $(FLY)/curated_labels.csv $(RUN)/teacher/model.pt
@@ -323,6 +323,7 @@ $(FLY)/student_branch_previous/model.pt: $(FLY)/student_branch_mirror/model.pt
 # A second held-out set, the same recipe at seeds 96000.. (generated after the branch was final; docs/results.md).
 $(FLY)/heldout2/.done: | $(VENV)/.installed
 	$(call heldout_set,$(FLY)/heldout2,96000)
+	touch $@
 $(FLY)/heldout2.%.index/index.json: $(FLY)/engines/%.wvrt $(FLY)/heldout2/.done
 	$(WV) index $(FLY)/heldout2 --engine $< -o $(@D) --overwrite --quiet
 # A third, three times larger (180 episodes, 12,000 frame sets, 330 cut-in frames): seeds 97000.., 98000.., 99000...
@@ -330,6 +331,7 @@ $(FLY)/heldout3/.done: | $(VENV)/.installed
 	$(call heldout_set,$(FLY)/heldout3,97000)
 	$(call heldout_set,$(FLY)/heldout3,98000)
 	$(call heldout_set,$(FLY)/heldout3,99000)
+	touch $@
 $(FLY)/heldout3.%.index/index.json: $(FLY)/engines/%.wvrt $(FLY)/heldout3/.done
 	$(WV) index $(FLY)/heldout3 --engine $< -o $(@D) --overwrite --quiet
 # The same recipe at camera rate (10 Hz frame sets, seeds 94000..; 22 episodes): the scenario memory is trained at
@@ -350,14 +352,15 @@ scenario: $(SCENARIO_INDEXES)
 	  scenario_interval as ci; x = read_index(sys.argv[1]); m = c(x); \
 	  print(sys.argv[1], 'balanced accuracy %.3f, 95%% interval over episodes [%.3f, %.3f]' % (m.balanced_accuracy, *ci(x))); \
 	  print(m.markdown())" $$(dirname $$i) || exit 1; done
-# The scenario over time (stop 31; docs/curation.md, wayvert/index/over_time.py): a linear filter over a window of
-# an engine's outputs, +-4 frame sets (2 s each side), fitted on a fourth labelled set (the held-out recipe at seeds 92000.. and
-# 93000..: 120 episodes, 8,000 frame sets; nothing is trained or chosen on it) and measured on the three held-out
-# sets. `make scenario-filter` does it for the branch_mirror engine (a few minutes after `make scenario`);
+# The scenario over time (stops 31-32; docs/curation.md, wayvert/index/over_time.py): a linear filter over a window
+# of an engine's outputs and route command, +-4 steps of 0.5 s, fitted on its own labelled set (filterfit: the
+# held-out recipe at seeds 92000.. and 93000..: 120 episodes, 8,000 frame sets; nothing is trained or chosen on it)
+# and measured on the held-out sets. `make scenario-filter` does it for the branch_mirror engine (a few minutes after `make scenario`);
 # `make reference-filter` fits the filter shipped beside the reference engine (wayvert/data/).
 $(FLY)/filterfit/.done: | $(VENV)/.installed
 	$(call heldout_set,$(FLY)/filterfit,92000)
 	$(call heldout_set,$(FLY)/filterfit,93000)
+	touch $@
 $(FLY)/filterfit.%.index/index.json: $(FLY)/engines/%.wvrt $(FLY)/filterfit/.done
 	$(WV) index $(FLY)/filterfit --engine $< -o $(@D) --overwrite --quiet
 $(FLY)/%.scenario-filter.json: $(FLY)/filterfit.%.index/index.json
@@ -368,6 +371,7 @@ $(FLY)/heldout4/.done: | $(VENV)/.installed
 	$(call heldout_set,$(FLY)/heldout4,160000)
 	$(call heldout_set,$(FLY)/heldout4,161000)
 	$(call heldout_set,$(FLY)/heldout4,162000)
+	touch $@
 $(FLY)/heldout4.%.index/index.json: $(FLY)/engines/%.wvrt $(FLY)/heldout4/.done
 	$(WV) index $(FLY)/heldout4 --engine $< -o $(@D) --overwrite --quiet
 # The four 2 Hz sets are measured one by one and pooled; the 10 Hz set on its own.

@@ -178,11 +178,37 @@ def test_a_version_1_filter_still_reads_without_commands(tmp_path: Path):
     f = fit_filter([train], before=1, after=1, commands=())
     d = f.to_json()
     d["version"] = 1
-    del d["commands"]                                   # what stop 31's files hold
+    del d["commands"], d["frame_period_s"]              # what stop 31's files hold
     (tmp_path / "v1.json").write_text(json.dumps(d))
     g = load_filter(tmp_path / "v1.json")
-    assert g.commands == ()
-    np.testing.assert_array_equal(g.probabilities(train), f.probabilities(train))
+    assert g.commands == () and g.frame_period_s is None
+    np.testing.assert_array_equal(g.probabilities(train), f.probabilities(train))      # 2 Hz: the same windows
+    # it counts frame sets, and so refuses a 10 Hz index rather than read +-0.1 s as if it were +-0.5 s
+    with pytest.raises(ScenarioFilterError, match="version-1"):
+        g.classes(_lagged_world(8, episodes=2, repeat=5))
+    # saved again, it is a version-1 file again (no step in time to write)
+    g.save(tmp_path / "again.json")
+    again = json.loads((tmp_path / "again.json").read_text())
+    assert again["version"] == 1 and "frame_period_s" not in again
+    np.testing.assert_array_equal(load_filter(tmp_path / "again.json").probabilities(train), f.probabilities(train))
+
+
+def test_an_episode_at_another_rate_is_refused_even_when_most_are_not():
+    """The rate is checked per episode: an index of three 2 Hz episodes and two 1 Hz ones has a median of 0.5 s,
+    and its 1 Hz episodes would get windows that repeat frame sets."""
+    f = fit_filter([_lagged_world(13, episodes=10)], before=1, after=1)
+    mixed = _lagged_world(14, episodes=5)
+    t = mixed.columns["t_s"]
+    for name in ("ep003", "ep004"):
+        t[mixed["episode"] == name] *= 2.0
+    with pytest.raises(ScenarioFilterError, match="2 episode"):
+        f.classes(mixed)
+    with pytest.raises(ValueError, match="one frame rate"):
+        fit_filter([mixed])
+    backwards = _lagged_world(15, episodes=3)
+    backwards.columns["t_s"] = -backwards.columns["t_s"]
+    with pytest.raises(IndexFileError, match="t_s does not increase"):
+        fit_filter([backwards])
 
 
 def test_a_filter_round_trips_and_refuses_another_engine(tmp_path: Path):
@@ -251,8 +277,11 @@ def test_cli_fits_measures_and_curates_with_a_filter(index_dir: Path, tmp_path: 
     import shutil
     shutil.copytree(index_dir, tmp_path / "copy.index")
     assert main(["scenario-filter", "eval", str(index_dir), str(tmp_path / "copy.index"), "--filter", str(out)]) == 0
-    lines = [ln for ln in capsys.readouterr().out.splitlines() if "filter -1..+1 steps of" in ln]
+    text = capsys.readouterr().out
+    lines = [ln for ln in text.splitlines() if "filter -1..+1 steps of" in ln]
     assert len(lines) == 3 and len({ln.split(":")[1].split()[0] for ln in lines}) == 1
+    counts = [int(ln.split(": ")[1].split()[0]) for ln in text.splitlines() if "labelled frame sets;" in ln]
+    assert len(counts) == 3 and counts[2] == counts[0] + counts[1]
     cur = tmp_path / "cur.toml"
     cur.write_text("[selection]\nframes = 6\nmin_distance = 0.0\n")
     sel = tmp_path / "sel.csv"

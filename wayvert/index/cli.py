@@ -51,17 +51,18 @@ def add_command(sub: Any) -> None:
     p.set_defaults(func=_cmd_index)
 
 
-FILTER_EPILOG = """the scenario over time (docs/curation.md): a linear filter over a window of the engine's own outputs in
-  an index (scenario log-probabilities, lead distance, target speed, curvature, ego speed of the frame sets
-  --before..--after around each one), fitted on labelled episodes indexed by the same engine. It sees motion that
-  one frame set cannot (a car merging against one leaving the lane). --after 0 is causal.
+FILTER_EPILOG = """the scenario over time (docs/curation.md): a linear filter over a window of an index's columns (the
+  engine's scenario log-probabilities, lead distance, target speed, curvature; the ego speed and the route command
+  it was given) at --before..--after steps around each frame set, a step the frame period of the indexes it was
+  fitted on (labelled episodes indexed by the same engine). It sees motion that one frame set cannot (a car merging
+  against one leaving the lane). --after 0 is causal. A denser index is read at the filter's step.
 
 examples:
   wayvert scenario-filter fit runs/fit.index -o runs/scenario-filter.json --before 4 --after 4
   wayvert scenario-filter eval runs/heldout.index runs/heldout2.index --filter runs/scenario-filter.json
   wayvert curate runs/pool.index --require examples/curriculum.toml -o sel.csv --scenario-filter runs/scenario-filter.json
 
-exit codes: 0 ok, 2 bad arguments (no labelled frames to fit on, indexes of different frame rates), 4 unreadable
+exit codes: 0 ok, 2 bad arguments (no labelled frames to fit on, episodes of different frame rates), 4 unreadable
   index or filter, a filter fitted on another engine's outputs, or an index sparser than the filter's step.
 """
 
@@ -108,10 +109,11 @@ def _cmd_filter_eval(args: argparse.Namespace) -> int:
         filtered += list(f.classes(ix))
         episodes += [f"{path}/{e}" for e in ix["episode"]]      # an episode name is unique within its index only
         owners += [path] * len(ix)
-    measured = [(path,) for path in args.index] + ([("pooled",)] if len(args.index) > 1 else [])
     owner = np.asarray(owners, dtype=object)
-    for (name,) in measured:
-        keep = np.ones(len(labels), bool) if name == "pooled" else owner == name
+    measured = [(path, owner == path) for path in args.index]
+    if len(args.index) > 1:
+        measured.append(("pooled", np.ones(len(labels), bool)))
+    for name, keep in measured:
         lab, one, flt, grp = (np.asarray(v, dtype=object)[keep] for v in (labels, engine, filtered, episodes))
         before, after = confusion_of(lab, one), confusion_of(lab, flt)
         if not after.matrix.sum():
@@ -139,11 +141,12 @@ def add_filter_command(sub: Any) -> None:
     fit = verbs.add_parser("fit", help="fit a filter on labelled indexes written by one engine")
     fit.add_argument("index", nargs="+", metavar="INDEX", help="index folders of labelled episodes")
     fit.add_argument("-o", "--out", required=True, metavar="FILTER.json", help="the filter file to write")
-    fit.add_argument("--before", type=_non_negative_int, default=4, help="frame sets before (default 4)")
-    fit.add_argument("--after", type=_non_negative_int, default=4, help="frame sets after (default 4; 0: causal)")
+    fit.add_argument("--before", type=_non_negative_int, default=4,
+                     help="steps before, a step the indexes' frame period (default 4)")
+    fit.add_argument("--after", type=_non_negative_int, default=4, help="steps after (default 4; 0: causal)")
     fit.add_argument("--l2", type=float, default=1e-2, help="L2 penalty on the weights (default 0.01)")
     fit.add_argument("--without-command", action="store_true",
-                     help="read the engine's outputs only, not the route command it was given (a version-1 filter)")
+                     help="read the engine's outputs only, not the route command it was given")
     fit.set_defaults(func=_cmd_filter_fit)
     ev = verbs.add_parser("eval", help="the filter's confusion table and balanced accuracy on labelled indexes")
     ev.add_argument("index", nargs="+", metavar="INDEX",

@@ -5,14 +5,17 @@ neighbours as well as itself.
 One frame set cannot show motion: a car merging into the ego lane and one leaving it look alike, 0.5 s apart
 they do not. An index is offline, so the window may reach ``after`` steps past the frame it classifies (a causal
 filter for on-line use has ``after = 0``). A step is the frame period of the indexes it was fitted on (version 2):
-applied to a denser index, the window takes the frame sets nearest those times, so it spans the same seconds. Its inputs are columns the index already holds: the scenario
-log-probabilities, lead distance, target speed, curvature and ego speed of each frame set in the window, and (from
-format version 2) the route command the engine was given, one indicator per command but "follow" (the episode's
-first or last frame set repeated at its ends). The command is an input of the engine, not a label: navigation gives
-"straight" within 60 m of an X junction, which a camera 60 m out sees as a few pixels. The fit is a class-balanced multinomial logistic
-regression with an L2 penalty, solved by Newton's method in float64: numpy only, deterministic, a few seconds for
-tens of thousands of frames. A filter is a small JSON file; it belongs to the engine whose outputs it was fitted
-on, and refuses an index written by another.
+applied to a denser index, the window takes the frame sets nearest those times, so it spans the same seconds; an
+index whose frame sets are further apart than a step (by more than MAX_PERIOD_RATIO) is refused.
+
+Its inputs are columns the index already holds: the scenario log-probabilities, lead distance, target speed,
+curvature and ego speed of each frame set in the window, and (from version 2) the route command the engine was
+given, one indicator per command but "follow" (the episode's first or last frame set repeated at its ends). The
+command is an input of the engine, not a label: navigation gives "straight" within 60 m of an X junction, which a
+camera 60 m out sees as a few pixels. The fit is a class-balanced multinomial logistic regression with an L2
+penalty, solved by Newton's method in float64: numpy only, deterministic, a few seconds for tens of thousands of
+frames. A filter is a small JSON file; it belongs to the engine whose outputs it was fitted on, and refuses an
+index written by another.
 """
 from __future__ import annotations
 
@@ -33,16 +36,19 @@ from .table import Index, IndexFileError
 
 FORMAT_NAME = "wayvert-scenario-filter"
 FORMAT_VERSION = 2
-#: Versions ``load_filter`` reads: 1 had no command inputs and counted its window in frame sets; 2 counts it in
-#: time (``frame_period_s``), so a filter fitted at 2 Hz reads a 10 Hz index.
+#: Versions ``load_filter`` reads: 1 had no command inputs and counted its window in frame sets without recording
+#: their period (every version-1 file was fitted at 2 Hz, so it reads 2 Hz indexes only); 2 counts it in time
+#: (``frame_period_s``), so a filter fitted at 2 Hz reads a 10 Hz index.
 READABLE_VERSIONS = (1, 2)
 #: Per-frame inputs besides the scenario log-probabilities, with the divisor that brings each near unit scale
 #: before standardisation (standardisation alone would do; the divisors keep the stored means readable).
 FRAME_COLUMNS: dict[str, float] = {"lead_distance_m": 50.0, "target_speed_mps": 30.0, "curvature_per_m": 0.02,
                                    "speed_mps": 30.0}
-#: An index whose frame sets are more than this many filter periods apart is refused (its window would repeat
-#: frame sets it does not have); a denser one is read at the filter's period.
-MAX_PERIOD_RATIO = 1.5
+#: An episode whose frame sets are more than this many filter steps apart is refused (its window would repeat
+#: frame sets); a denser one is read at the filter's step. Indexes fitted together agree within it too.
+MAX_PERIOD_RATIO = 1.1
+#: The period a version-1 filter was fitted at (it did not record one).
+VERSION_1_PERIOD_S = 0.5
 #: The route commands a filter fitted by this wayvert reads, one indicator each ("follow" is the baseline).
 COMMAND_INPUTS: tuple[str, ...] = tuple(c for c in schema.COMMANDS if c != "follow")
 _LOG_FLOOR = 1e-6
@@ -81,13 +87,26 @@ def episode_runs(index: Index) -> list[npt.NDArray[np.int64]]:
     return runs
 
 
-def frame_period_s(index: Index) -> float | None:
-    """The median time between consecutive frame sets of an episode (s); None when no episode has two."""
+def episode_periods_s(index: Index) -> dict[str, float]:
+    """Each episode's median time between consecutive frame sets (s), episodes of two or more frame sets only.
+    Raises ``IndexFileError`` for an episode whose clock does not increase with the frame number."""
     t = np.asarray(index["t_s"], np.float64)
-    diffs = [np.diff(t[rows]) for rows in episode_runs(index) if len(rows) > 1]
-    if not diffs:
-        return None
-    return float(np.median(np.concatenate(diffs)))
+    out = {}
+    for rows in episode_runs(index):
+        if len(rows) > 1:
+            d = np.diff(t[rows])
+            name = str(index["episode"][rows[0]])
+            if not np.all(d > 0):
+                raise IndexFileError(f"episode {name!r}: t_s does not increase with the frame number; a window in "
+                                     "time needs the episode's clock")
+            out[name] = float(np.median(d))
+    return out
+
+
+def frame_period_s(index: Index) -> float | None:
+    """The median of the episodes' frame periods (s); None when no episode has two frame sets."""
+    periods = list(episode_periods_s(index).values())
+    return float(np.median(periods)) if periods else None
 
 
 def window_rows(index: Index, before: int, after: int, period_s: float | None = None) -> npt.NDArray[np.int64]:
@@ -156,10 +175,23 @@ class ScenarioFilter:
         if mine != theirs:
             raise ScenarioFilterError(f"the filter was fitted on the outputs of engine {mine}, the index was written "
                                       f"by {theirs}: fit a filter for this engine (wayvert scenario-filter fit)")
-        period = frame_period_s(index)
-        if self.frame_period_s is not None and period is not None and period > MAX_PERIOD_RATIO * self.frame_period_s:
-            raise ScenarioFilterError(f"the index's frame sets are {period:g} s apart, the filter's window steps "
-                                      f"{self.frame_period_s:g} s: fit a filter at this rate (or index a denser store)")
+        periods = episode_periods_s(index)
+        if self.frame_period_s is not None:
+            sparse = {e: p for e, p in periods.items() if p > MAX_PERIOD_RATIO * self.frame_period_s}
+            if sparse:
+                e, p = next(iter(sparse.items()))
+                raise ScenarioFilterError(f"{len(sparse)} episode(s) of the index, {e!r} first, have frame sets {p:g} s "
+                                          f"apart; the filter's window steps {self.frame_period_s:g} s: fit a filter at "
+                                          "that rate (or index a denser store)")
+        else:
+            other = {e: p for e, p in periods.items()
+                     if not (VERSION_1_PERIOD_S / MAX_PERIOD_RATIO <= p <= VERSION_1_PERIOD_S * MAX_PERIOD_RATIO)}
+            if other:
+                e, p = next(iter(other.items()))
+                raise ScenarioFilterError(f"a version-1 filter counts its window in frame sets of "
+                                          f"{VERSION_1_PERIOD_S:g} s; episode {e!r} of the index has them {p:g} s "
+                                          "apart: fit a version-2 filter (wayvert scenario-filter fit), whose window "
+                                          "steps in time")
 
     def probabilities(self, index: Index) -> npt.NDArray[np.float32]:
         """[N, C] the filtered scenario probabilities of every frame set of ``index``."""
@@ -175,11 +207,18 @@ class ScenarioFilter:
         return picked
 
     def to_json(self) -> dict[str, Any]:
-        return {"format": FORMAT_NAME, "version": FORMAT_VERSION, "before": self.before, "after": self.after,
-                "scenarios": list(self.scenarios), "frame_columns": FRAME_COLUMNS, "commands": list(self.commands),
-                "frame_period_s": self.frame_period_s, "engine": self.engine,
-                "mean": self.mean.tolist(), "scale": self.scale.tolist(), "weights": self.weights.tolist(),
-                "bias": self.bias.tolist()}
+        """Version 2; a filter read from a version-1 file (no step in time) is written as version 1 again."""
+        d: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "before": self.before,
+                             "after": self.after, "scenarios": list(self.scenarios), "frame_columns": FRAME_COLUMNS,
+                             "commands": list(self.commands), "frame_period_s": self.frame_period_s,
+                             "engine": self.engine, "mean": self.mean.tolist(), "scale": self.scale.tolist(),
+                             "weights": self.weights.tolist(), "bias": self.bias.tolist()}
+        if self.frame_period_s is None:
+            if self.commands:
+                raise InvalidArgumentError("a filter with command inputs steps in time: it needs frame_period_s")
+            d["version"] = 1
+            del d["commands"], d["frame_period_s"]
+        return d
 
     def save(self, path: str | os.PathLike[str]) -> None:
         p = Path(path)
@@ -256,13 +295,13 @@ def fit_filter(indexes: list[Index], *, before: int = 4, after: int = 4, l2: flo
         if tuple(ix.manifest["scenarios"]) != scen or ix.manifest["engine"].get("sha256") != digest:
             raise InvalidArgumentError("the indexes to fit on were written by different engines; fit one filter "
                                        "per engine")
-    periods = [p for p in (frame_period_s(ix) for ix in indexes) if p is not None]
+    periods = [p for ix in indexes for p in episode_periods_s(ix).values()]
     if not periods:
         raise InvalidArgumentError("no episode of the indexes has two frame sets: a window over time needs them")
     period = float(np.median(periods))
-    if max(periods) > 1.1 * min(periods):
-        raise InvalidArgumentError(f"the indexes' frame sets are {min(periods):g} to {max(periods):g} s apart; fit a "
-                                   "filter on indexes of one frame rate")
+    if max(periods) > MAX_PERIOD_RATIO * min(periods):
+        raise InvalidArgumentError(f"the episodes' frame sets are {min(periods):g} to {max(periods):g} s apart; fit a "
+                                   "filter on episodes of one frame rate")
     xs, ys = [], []
     pos = {c: i for i, c in enumerate(scen)}
     for ix in indexes:
@@ -325,5 +364,6 @@ def fit_filter(indexes: list[Index], *, before: int = 4, after: int = 4, l2: flo
                           tuple(commands), period)
 
 
-__all__ = ["COMMAND_INPUTS", "FRAME_COLUMNS", "MAX_PERIOD_RATIO", "ScenarioFilter", "ScenarioFilterError", "fit_filter",
-           "frame_features", "frame_period_s", "load_filter", "reference_filter_path", "window_features", "window_rows"]
+__all__ = ["COMMAND_INPUTS", "FRAME_COLUMNS", "MAX_PERIOD_RATIO", "ScenarioFilter", "ScenarioFilterError",
+           "VERSION_1_PERIOD_S", "episode_periods_s", "fit_filter", "frame_features", "frame_period_s", "load_filter",
+           "reference_filter_path", "window_features", "window_rows"]
