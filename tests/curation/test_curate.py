@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from wayvert import schema
 from wayvert.curate import (CurriculumError, SelectionFileError, class_quotas, nearest, parse_curriculum,
                             read_selection, select_frames, write_selection)
+from wayvert.curate.output import report, report_markdown
 from wayvert.index import read_index
 from wayvert.index.table import Index
 
@@ -62,6 +63,31 @@ def test_near_duplicates_are_taken_once_and_the_report_says_what_is_missing() ->
     req = {r.name: r for r in sel.requirements}
     assert (req["cut_in"].available, req["cut_in"].missing, req["cut_in"].short_in_index) == (12, 7, 0)
     assert req["junction"].required == 0 and not sel.covered
+
+
+def test_the_report_counts_the_selection_by_its_recorded_labels() -> None:
+    """The classifier's class against the label: of the frames taken as cut-in, how many are cut-ins."""
+    classes = ["free_road"] * 100 + ["following"] * 100 + ["cut_in"] * 10
+    ix = _index(classes)
+    head = ix["scenario"].copy()
+    head[:20] = "cut_in"                           # 20 free-road frames the 'engine' takes for cut-ins
+    ix.columns["scenario"] = head
+    sel = select_frames(ix, _cur(selection={"frames": 60, "min_distance": 0.0}, scenario={"cut_in": 30}))
+    rep = report(ix, sel, "c.toml", "scenario")
+    got = rep["recorded_labels"]
+    assert sum(r["labelled"] for r in got.values()) == len(sel.rows)
+    assert got["cut_in"]["taken_as"] == 30 and got["cut_in"]["confirmed"] == got["cut_in"]["labelled"] == 10
+    assert got["free_road"]["labelled"] - got["free_road"]["confirmed"] == 20
+    for r in got.values():
+        assert r["confirmed"] <= min(r["taken_as"], r["labelled"])
+    assert "| cut_in | 10 | 30 | 10 |" in report_markdown(rep)
+    # by the labels themselves: only the counts; unlabelled fleet data: no such section
+    rep = report(ix, select_frames(ix, _cur(selection={"frames": 60, "by": "label_scenario"})), "c.toml",
+                 "label_scenario")
+    assert set(rep["recorded_labels"]["cut_in"]) == {"labelled"}
+    ix.columns["label_scenario"] = np.array([None] * len(ix), dtype=object)
+    rep = report(ix, sel, "c.toml", "scenario")
+    assert "recorded_labels" not in rep and "recorded labels" not in report_markdown(rep)
 
 
 def test_conditions_are_met_first_and_counted() -> None:

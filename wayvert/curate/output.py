@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from wayvert import schema
 from wayvert.errors import InputError
 from wayvert.index.table import Index
 
@@ -62,11 +63,34 @@ def read_selection(path: str | os.PathLike[str]) -> dict[str, set[int]]:
     return out
 
 
+def recorded_label_counts(index: Index, sel: Selection, by: str) -> dict[str, dict[str, int]] | None:
+    """For a selection from labelled episodes: per scenario class, how many selected frames carry that recorded
+    label (``labelled``) and, when the classes were counted by another column, how many were taken as that class
+    (``taken_as``) and how many of those the label confirms (``confirmed``). None when no selected frame is
+    labelled (fleet data): then only the classifier's counts exist."""
+    labels = [index["label_scenario"][i] for i in sel.rows]
+    if not any(v in schema.SCENARIOS for v in labels):
+        return None
+    taken = [index[by][i] for i in sel.rows]
+    out = {}
+    for c in schema.SCENARIOS:
+        row = {"labelled": sum(v == c for v in labels)}
+        if by != "label_scenario":
+            row["taken_as"] = sum(t == c for t in taken)
+            row["confirmed"] = sum(t == c and v == c for t, v in zip(taken, labels))
+        out[c] = row
+    return out
+
+
 def report(index: Index, sel: Selection, curriculum_path: str, by: str) -> dict[str, Any]:
-    return {"index": str(index.manifest.get("episodes_root", "")), "curriculum": curriculum_path, "class_column": by,
-            "index_frames": len(index), "requested": sel.requested, "selected": int(len(sel.rows)),
-            "near_duplicates_skipped": sel.duplicates_skipped, "covered": sel.covered,
-            "class_counts": sel.class_counts, "requirements": [r.to_dict() for r in sel.requirements]}
+    rep = {"index": str(index.manifest.get("episodes_root", "")), "curriculum": curriculum_path, "class_column": by,
+           "index_frames": len(index), "requested": sel.requested, "selected": int(len(sel.rows)),
+           "near_duplicates_skipped": sel.duplicates_skipped, "covered": sel.covered,
+           "class_counts": sel.class_counts, "requirements": [r.to_dict() for r in sel.requirements]}
+    labels = recorded_label_counts(index, sel, by)
+    if labels is not None:
+        rep["recorded_labels"] = labels
+    return rep
 
 
 def report_markdown(rep: dict[str, Any]) -> str:
@@ -86,6 +110,15 @@ def report_markdown(rep: dict[str, Any]) -> str:
                         else " but near-duplicates or the total left them out."))
     if not missing and rep["selected"] >= rep["requested"]:
         lines.append("- Every requirement is met.")
+    if "recorded_labels" in rep:
+        by_label = rep["class_column"] == "label_scenario"
+        lines += ["", "The selection by the recorded labels (labelled episodes)"
+                  + ("." if by_label else f": taken as a class by `{rep['class_column']}`, and how many of those the "
+                     "label confirms."), "",
+                  "| class | labelled |" + ("" if by_label else " taken as | confirmed |"),
+                  "|---|---|" + ("" if by_label else "---|---|")]
+        for c, r in rep["recorded_labels"].items():
+            lines.append(f"| {c} | {r['labelled']} |" + ("" if by_label else f" {r['taken_as']} | {r['confirmed']} |"))
     return "\n".join(lines) + "\n"
 
 
@@ -93,5 +126,5 @@ def write_report(path: str | os.PathLike[str], rep: dict[str, Any]) -> None:
     Path(path).write_text(json.dumps(rep, indent=1) + "\n", encoding="utf-8")
 
 
-__all__ = ["SELECTION_COLUMNS", "SelectionFileError", "read_selection", "report", "report_markdown", "write_report",
+__all__ = ["SELECTION_COLUMNS", "SelectionFileError", "read_selection", "recorded_label_counts", "report", "report_markdown", "write_report",
            "write_selection"]
