@@ -8,7 +8,7 @@ JOBS ?= $(shell nproc)
 # Anything that changes the native build or the package forces a reinstall.
 SOURCES := pyproject.toml CMakeLists.txt $(shell find cpp wayvert cmake -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' -o -name '*.cu' -o -name '*.inc' -o -name '*.py' -o -name '*.in' \) 2>/dev/null)
 
-.PHONY: flywheel scenario scenario-filter reference-filter reference-filter-eval demo test cpp-test asan-test tsan-test aarch64-test fuzz fuzz-smoke fuzz-build soak py-test bench results engine select clean
+.PHONY: flywheel scenario scenario-filter reference-filter reference-filter-eval curate-by-filter demo test cpp-test asan-test tsan-test aarch64-test fuzz fuzz-smoke fuzz-build soak py-test bench results engine select clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -383,6 +383,21 @@ scenario-filter: $(FLY)/branch_mirror.scenario-filter.json \
 reference-filter: $(FLY)/filterfit/.done
 	$(WV) index $(FLY)/filterfit --engine wayvert/data/reference.wvrt -o $(FLY)/filterfit.reference.index --overwrite --quiet
 	$(WV) scenario-filter fit $(FLY)/filterfit.reference.index --before 4 --after 4 -o wayvert/data/reference.scenario-filter.json
+# Stop 32 (docs/curation.md, "Curating by the filter's classes"): the flywheel's pool indexed by the shipped engine,
+# its filter measured there, and four selections of 4,800 frames: uniform, by the engine's one-frame classes, by the
+# filter's classes, by the recorded labels; each report counts its selection by the recorded labels.
+$(FLY)/pool.reference.index/index.json: $(FLY)/pool/.targeted
+	$(WV) index $(FLY)/pool --engine wayvert/data/reference.wvrt -o $(@D) --overwrite --quiet
+SEL32 := $(FLY)/sel32
+curate-by-filter: $(FLY)/pool.reference.index/index.json
+	mkdir -p $(SEL32)
+	$(WV) scenario-filter eval $(FLY)/pool.reference.index --filter wayvert/data/reference.scenario-filter.json
+	$(WV) curate $(FLY)/pool.reference.index --require examples/uniform.toml -o $(SEL32)/uniform.csv --report $(SEL32)/uniform.md
+	$(WV) curate $(FLY)/pool.reference.index --require examples/curriculum.toml -o $(SEL32)/head.csv --report $(SEL32)/head.md
+	$(WV) curate $(FLY)/pool.reference.index --require examples/curriculum.toml -o $(SEL32)/filter.csv \
+	  --report $(SEL32)/filter.md --scenario-filter wayvert/data/reference.scenario-filter.json
+	$(WV) curate $(FLY)/pool.reference.index --require examples/curriculum_labels.toml -o $(SEL32)/labels.csv \
+	  --report $(SEL32)/labels.md
 # docs/results.md's figures for the shipped engine and filter (about 20 minutes on 2 cores, generation included).
 $(FLY)/engines/reference.wvrt: wayvert/data/reference.wvrt
 	mkdir -p $(@D)
