@@ -179,6 +179,9 @@ def test_measure_replaces_the_host_defaults(monkeypatch) -> None:
 
 def test_measure_host_peaks_times_the_runtime() -> None:
     peaks = measure_host_peaks(m=32, k=256, n=128, repeats=1, runs=2, copy_mib=4, dispatch_ops=20)
-    for v in (peaks.int8_tops, peaks.fp32_tflops, peaks.memory_bandwidth_gbs):
-        assert math.isfinite(v) and 0 < v < 100  # a CPU core: well under 100 TOPS, 100 TB/s
+    for v in (peaks.int8_tops, peaks.fp32_tflops):
+        assert math.isfinite(v) and 0 < v < 100  # a CPU core: well under 100 TOPS
+    # A 4 MiB copy stays in this core's caches, so it measures cache bandwidth: 103 GB/s was seen on the 2-core
+    # Zen 3 CI machine (the earlier bound of 100 failed there). Under 2,000 GB/s still catches a unit slip.
+    assert math.isfinite(peaks.memory_bandwidth_gbs) and 0 < peaks.memory_bandwidth_gbs < 2000
     assert peaks.launch_overhead_us >= 0 and peaks.threads == 1 and peaks.cpu_isa in ("avx512vnni", "avx2", "i8mm", "neondot", "neon", "scalar")
