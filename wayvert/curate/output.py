@@ -126,5 +126,5 @@ def write_report(path: str | os.PathLike[str], rep: dict[str, Any]) -> None:
     Path(path).write_text(json.dumps(rep, indent=1) + "\n", encoding="utf-8")
 
 
-__all__ = ["SELECTION_COLUMNS", "SelectionFileError", "read_selection", "recorded_label_counts", "report", "report_markdown", "write_report",
-           "write_selection"]
+__all__ = ["SELECTION_COLUMNS", "SelectionFileError", "read_selection", "recorded_label_counts", "report",
+           "report_markdown", "write_report", "write_selection"]

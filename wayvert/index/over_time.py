@@ -87,26 +87,26 @@ def episode_runs(index: Index) -> list[npt.NDArray[np.int64]]:
     return runs
 
 
+def _episode_clock(index: Index, rows: npt.NDArray[np.int64],
+                   t_all: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The times of one episode's frame sets (``rows`` in frame order); ``IndexFileError`` unless they increase."""
+    t = t_all[rows]
+    if len(t) > 1 and not np.all(np.diff(t) > 0):
+        raise IndexFileError(f"episode {index['episode'][rows[0]]!r}: t_s does not increase with the frame number; a "
+                             "window in time needs the episode's clock")
+    return t
+
+
 def episode_periods_s(index: Index) -> dict[str, float]:
     """Each episode's median time between consecutive frame sets (s), episodes of two or more frame sets only.
     Raises ``IndexFileError`` for an episode whose clock does not increase with the frame number."""
-    t = np.asarray(index["t_s"], np.float64)
-    out = {}
-    for rows in episode_runs(index):
-        if len(rows) > 1:
-            d = np.diff(t[rows])
-            name = str(index["episode"][rows[0]])
-            if not np.all(d > 0):
-                raise IndexFileError(f"episode {name!r}: t_s does not increase with the frame number; a window in "
-                                     "time needs the episode's clock")
-            out[name] = float(np.median(d))
-    return out
+    t_all = np.asarray(index["t_s"], np.float64)
+    return {str(index["episode"][rows[0]]): float(np.median(np.diff(_episode_clock(index, rows, t_all))))
+            for rows in episode_runs(index) if len(rows) > 1}
 
 
-def frame_period_s(index: Index) -> float | None:
-    """The median of the episodes' frame periods (s); None when no episode has two frame sets."""
-    periods = list(episode_periods_s(index).values())
-    return float(np.median(periods)) if periods else None
+def _distinct_route_commands(commands: tuple[str, ...]) -> bool:
+    return all(c in schema.COMMANDS for c in commands) and len(set(commands)) == len(commands)
 
 
 def window_rows(index: Index, before: int, after: int, period_s: float | None = None) -> npt.NDArray[np.int64]:
@@ -118,16 +118,13 @@ def window_rows(index: Index, before: int, after: int, period_s: float | None = 
         raise InvalidArgumentError(f"before and after must be >= 0, got {before} and {after}")
     offsets = np.arange(-before, after + 1)
     out = np.zeros((len(index), len(offsets)), np.int64)
-    t_all = np.asarray(index["t_s"], np.float64) if period_s is not None else None
+    t_all = np.asarray(index["t_s"] if period_s is not None else [], np.float64)     # frame-set steps need no clock
     for rows in episode_runs(index):
         n = len(rows)
-        if t_all is None or period_s is None:
+        if period_s is None:
             pos = np.clip(np.arange(n)[:, None] + offsets[None, :], 0, n - 1)
         else:
-            t = t_all[rows]
-            if n > 1 and not np.all(np.diff(t) > 0):
-                raise IndexFileError(f"episode {index['episode'][rows[0]]!r}: t_s does not increase with the frame "
-                                     "number; a window in time needs the episode's clock")
+            t = _episode_clock(index, rows, t_all)
             want = t[:, None] + offsets[None, :] * period_s
             right = np.clip(np.searchsorted(t, want, side="left"), 0, n - 1)
             left = np.clip(right - 1, 0, n - 1)
@@ -180,9 +177,9 @@ class ScenarioFilter:
             sparse = {e: p for e, p in periods.items() if p > MAX_PERIOD_RATIO * self.frame_period_s}
             if sparse:
                 e, p = next(iter(sparse.items()))
-                raise ScenarioFilterError(f"{len(sparse)} episode(s) of the index, {e!r} first, have frame sets {p:g} s "
-                                          f"apart; the filter's window steps {self.frame_period_s:g} s: fit a filter at "
-                                          "that rate (or index a denser store)")
+                raise ScenarioFilterError(f"{len(sparse)} episode(s) of the index, {e!r} first, have frame sets "
+                                          f"{p:g} s apart; the filter's window steps {self.frame_period_s:g} s: fit a "
+                                          "filter at that rate (or index a denser store)")
         else:
             other = {e: p for e, p in periods.items()
                      if not (VERSION_1_PERIOD_S / MAX_PERIOD_RATIO <= p <= VERSION_1_PERIOD_S * MAX_PERIOD_RATIO)}
@@ -258,8 +255,7 @@ def load_filter(path: str | os.PathLike[str]) -> ScenarioFilter:
         period = float(d["frame_period_s"]) if d["version"] >= 2 else None
     except (KeyError, TypeError, ValueError) as e:
         raise ScenarioFilterError(f"{path}: field missing or of the wrong type: {e}") from None
-    unknown = [c for c in commands if c not in schema.COMMANDS]
-    if unknown or len(set(commands)) != len(commands):
+    if not _distinct_route_commands(commands):
         raise ScenarioFilterError(f"{path}: commands {list(commands)} are not distinct route commands of "
                                   f"{list(schema.COMMANDS)}")
     dim = (before + 1 + after) * (len(scenarios) + len(FRAME_COLUMNS) + len(commands))
@@ -286,7 +282,7 @@ def fit_filter(indexes: list[Index], *, before: int = 4, after: int = 4, l2: flo
         raise InvalidArgumentError("fit_filter needs at least one index")
     if not math.isfinite(l2) or l2 <= 0:
         raise InvalidArgumentError(f"l2 must be a positive number, got {l2}")
-    if any(c not in schema.COMMANDS for c in commands) or len(set(commands)) != len(commands):
+    if not _distinct_route_commands(commands):
         raise InvalidArgumentError(f"commands {list(commands)} are not distinct route commands of "
                                    f"{list(schema.COMMANDS)}")
     scen = tuple(indexes[0].manifest["scenarios"])
@@ -365,5 +361,5 @@ def fit_filter(indexes: list[Index], *, before: int = 4, after: int = 4, l2: flo
 
 
 __all__ = ["COMMAND_INPUTS", "FRAME_COLUMNS", "MAX_PERIOD_RATIO", "ScenarioFilter", "ScenarioFilterError",
-           "VERSION_1_PERIOD_S", "episode_periods_s", "fit_filter", "frame_features", "frame_period_s", "load_filter",
+           "VERSION_1_PERIOD_S", "episode_periods_s", "fit_filter", "frame_features", "load_filter",
            "reference_filter_path", "window_features", "window_rows"]
